@@ -1,0 +1,39 @@
+# Casebridge: `make run` serves the demo, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint install security
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
+	@echo "Demo mode: two-factor authentication is OPTIONAL here (DEBUG=1); production requires it for coordinators and agency admins (REQUIRE_2FA_FOR_PRIVILEGED)."
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	@bash scripts/ensure_services.sh
+	DATABASE_URL=$$($(BIN)/python tests/db_url.py) SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} \
+		DECONFLICTION_HMAC_KEY=$${DECONFLICTION_HMAC_KEY:-test-only-hmac-key} \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# bandit on the code, pip-audit on the dependencies (scripts/security_scan.py);
+# SECURITY_STRICT=1 fails when the advisory service cannot be reached.
+security: $(STAMP)
+	$(BIN)/python scripts/security_scan.py

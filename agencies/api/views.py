@@ -1,0 +1,53 @@
+"""The agency directory and `me/`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import access
+from config.api.base import GatedViewSet, IsAgencyMember, ListMixin, RetrieveMixin, etag_of
+
+from ..models import ApiToken
+from . import serializers
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The agency directory (codes, names, countries, kinds)"),
+    retrieve=extend_schema(summary="One agency"),
+)
+class AgencyViewSet(ListMixin, RetrieveMixin, GatedViewSet):
+    """The directory of agencies you can share with: no member lists."""
+
+    selector = "visible_agencies"
+    serializer_class = serializers.AgencySerializer
+    extra_ordering_fields = ("created_at", "code")
+
+
+class MeView(APIView):
+    """The identity behind the credentials, so a partner system can check its token."""
+
+    permission_classes = [IsAgencyMember]
+
+    @extend_schema(summary="Who am I: user, agency, role", responses=serializers.MeSerializer)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        membership = access.membership_of(request.user)
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        user = request.user
+        data = serializers.MeSerializer(
+            {
+                "username": user.get_username(),
+                "name": user.get_full_name() or user.get_username(),
+                "membership_id": membership.public_id,
+                "agency": membership.agency,
+                "role": membership.role,
+                "language": membership.language,
+                "is_service_account": membership.is_service_account,
+                "token_expires_at": token.expires_at if token else None,
+            }
+        ).data
+        return Response(data, headers={"ETag": etag_of(None, data)})

@@ -1,0 +1,20 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "police", _("Police")
+    PROSECUTION = "prosecution", _("Prosecution")
+    CENTRAL_AUTHORITY = "central_authority", _("Central authority")
+    FIU = "fiu", _("Financial intelligence unit")
+    REGULATOR = "regulator", _("Regulator")
+    INTERNATIONAL = "international", _("International organisation")
+
+
+class Role(models.TextChoices):
+    """What a person may do with what their agency sees (DESIGN: role layer)."""
+
+    VIEWER = "viewer", _("Viewer")
+    INVESTIGATOR = "investigator", _("Investigator")
+    COORDINATOR = "coordinator", _("Coordinator")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")

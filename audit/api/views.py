@@ -1,0 +1,94 @@
+"""`/api/v1/audit-events/`: an agency administrator's view of their agency's trail.
+
+Read-only. Newest first, cursor-paginated on the chain sequence; filters by
+actor, object, action, outcome and time; `export/` streams the same
+selection as CSV (and the export is itself audited).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+
+from agencies.choices import Role
+from cases import access
+from config.api.base import GatedViewSet, ListMixin
+
+from ..export import csv_response
+from ..models import AuditAction, AuditEvent, AuditOutcome
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label", read_only=True)
+    agency = serializers.CharField(source="agency_code", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "occurred_at",
+            "actor",
+            "agency",
+            "action",
+            "object_type",
+            "object_id",
+            "changes",
+            "outcome",
+            "reason",
+            "ip",
+            "request_id",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class AuditEventFilter(filters.FilterSet):
+    actor = filters.CharFilter(field_name="actor_label", help_text="Username of the actor.")
+    action = filters.MultipleChoiceFilter(choices=AuditAction.choices)
+    outcome = filters.MultipleChoiceFilter(choices=AuditOutcome.choices)
+    object_type = filters.CharFilter(help_text="e.g. cases.case, cases.document")
+    object_id = filters.CharFilter(help_text="The object's public id.")
+    request_id = filters.CharFilter()
+    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields: list[str] = []
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-seq"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your agency's audit trail, newest first (agency administrators)")
+)
+class AuditEventViewSet(ListMixin, GatedViewSet):
+    """The tamper-evident audit log, as far as your agency's administrators may read it."""
+
+    selector = "visible_audit_events"
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+    pagination_class = NewestFirst
+
+    @extend_schema(
+        summary="Export the filtered trail as CSV", responses={(200, "text/csv"): OpenApiTypes.STR}
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request, *args: Any, **kwargs: Any):
+        membership = access.membership_of(request.user)
+        if membership is None or membership.role != Role.AGENCY_ADMIN:
+            raise exceptions.PermissionDenied()
+        return csv_response(self.filter_queryset(self.get_queryset()), actor=request.user)

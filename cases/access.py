@@ -1,0 +1,557 @@
+"""The one permission gate.
+
+Two questions are answered here and nowhere else:
+
+* which objects may this user see (`visible_cases`, `visible_tasks`, …), and
+* may this user do this to this object (`can`, `require`).
+
+The API's querysets and permission classes, the admin's `get_queryset` and
+`has_*_permission`, the services and the notification jobs all call this
+module; nothing else filters by agency.
+
+Two layers decide (see DESIGN.md). The *agency layer* is a django-guardian
+object permission granted to the agency's Group (`view_case`,
+`contribute_case`, `manage_case`), backed by an active `CaseParticipation`:
+requiring both means an expired participation stops access at the second it
+expires, not when the expiry job next runs. The *role layer* is the user's
+role in their agency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import Role
+from agencies.models import Agency, Membership
+
+from .choices import ACCESS_LEVEL_ORDER, AccessLevel, HandlingCode
+from .errors import NotFound, PermissionDenied
+from .models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseParticipation,
+    Document,
+    Identifier,
+    MLARequest,
+    MLARequestGroupObjectPermission,
+    MLAStatusChange,
+    Note,
+    Task,
+)
+
+_MISSING = object()
+
+ROLE_RANK = {
+    Role.VIEWER: 0,
+    # Agency administrators run their agency's accounts; on case content they
+    # read like viewers (separation of duties).
+    Role.AGENCY_ADMIN: 0,
+    Role.INVESTIGATOR: 1,
+    Role.COORDINATOR: 2,
+}
+
+# Handling codes whose notes never leave the authoring agency (TLP 2.0:
+# AMBER+STRICT stays in the organisation; RED is for named recipients).
+AGENCY_ONLY_CODES = (HandlingCode.AMBER_STRICT, HandlingCode.RED)
+
+
+def membership_of(user) -> Membership | None:
+    """The user's active membership in an active agency, or None.
+
+    None for anonymous, inactive and agency-less users (including superusers:
+    administering the platform does not open case content).
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    cached = getattr(user, "_cb_membership", _MISSING)
+    if cached is _MISSING:
+        cached = (
+            Membership.objects.select_related("agency")
+            .filter(user_id=user.pk, agency__active=True)
+            .first()
+        )
+        user._cb_membership = cached
+    return cached
+
+
+def agency_of(user) -> Agency | None:
+    membership = membership_of(user)
+    return membership.agency if membership else None
+
+
+def has_role(user, role: str) -> bool:
+    membership = membership_of(user)
+    return membership is not None and ROLE_RANK[membership.role] >= ROLE_RANK[role]
+
+
+# --- agency layer -----------------------------------------------------------
+
+
+def level_codenames(level: str) -> list[str]:
+    """Guardian codenames granted for an access level (each includes the lower ones)."""
+    index = ACCESS_LEVEL_ORDER.index(level)
+    return [f"{lvl}_case" for lvl in ACCESS_LEVEL_ORDER[: index + 1]]
+
+
+def cases_with_level(agency: Agency, level: str = AccessLevel.VIEW) -> QuerySet[Case]:
+    """Cases on which `agency` holds at least `level`."""
+    grant = CaseGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"),
+        group_id=agency.group_id,
+        permission__codename=f"{level}_case",
+        permission__content_type__app_label="cases",
+    )
+    participation = CaseParticipation.objects.active().filter(
+        case=OuterRef("pk"), agency_id=agency.pk
+    )
+    return Case.objects.filter(Exists(grant), Exists(participation))
+
+
+def agency_level(agency: Agency | None, case: Case) -> str | None:
+    """The highest level `agency` holds on `case` right now, or None."""
+    if agency is None or case.pk is None:
+        return None
+    if not CaseParticipation.objects.active().filter(case=case, agency=agency).exists():
+        return None
+    codenames = set(
+        CaseGroupObjectPermission.objects.filter(
+            content_object=case, group_id=agency.group_id
+        ).values_list("permission__codename", flat=True)
+    )
+    held = [lvl for lvl in ACCESS_LEVEL_ORDER if f"{lvl}_case" in codenames]
+    return held[-1] if held else None
+
+
+# --- what a user may see ----------------------------------------------------
+
+
+def visible_cases(user) -> QuerySet[Case]:
+    agency = agency_of(user)
+    if agency is None:
+        return Case.objects.none()
+    return cases_with_level(agency, AccessLevel.VIEW)
+
+
+def _disclosed(agency: Agency, field: str) -> Q:
+    """Whether the agency named by `field` on a case child may be shown to `agency`.
+
+    Confidential participation: the confidential agency learns of nobody but
+    the lead, and nobody but the lead learns of it. The lead sees everything.
+    """
+    me_confidential = CaseParticipation.objects.active().filter(
+        case=OuterRef("case"), agency_id=agency.pk, confidential=True
+    )
+    # The other agency's *latest* participation decides, ended or not: an
+    # agency that was confidential stays hidden after it leaves, and one that
+    # was re-shared openly after a confidential spell is shown again (as it is
+    # when the lead switches `confidential` off on a running participation).
+    other_confidential = Coalesce(
+        Subquery(
+            CaseParticipation.objects.filter(case=OuterRef("case"), agency=OuterRef(field))
+            .order_by("-granted_at", "-id")
+            .values("confidential")[:1],
+            output_field=BooleanField(),
+        ),
+        Value(False),
+        output_field=BooleanField(),
+    )
+    return (
+        Q(case__lead_agency_id=agency.pk)
+        | Q(**{field: agency.pk})
+        | Q(**{field: F("case__lead_agency")})
+        | (~Q(Exists(me_confidential)) & ~Q(other_confidential))
+    )
+
+
+def visible_participations(user) -> QuerySet[CaseParticipation]:
+    agency = agency_of(user)
+    if agency is None:
+        return CaseParticipation.objects.none()
+    return CaseParticipation.objects.filter(
+        Q(case__in=visible_cases(user)), _disclosed(agency, "agency")
+    )
+
+
+def visible_tasks(user) -> QuerySet[Task]:
+    agency = agency_of(user)
+    if agency is None:
+        return Task.objects.none()
+    return Task.objects.filter(
+        Q(case__in=visible_cases(user)), _disclosed(agency, "assigned_agency")
+    )
+
+
+def visible_notes(user) -> QuerySet[Note]:
+    agency = agency_of(user)
+    if agency is None:
+        return Note.objects.none()
+    return Note.objects.filter(
+        Q(case__in=visible_cases(user)),
+        _disclosed(agency, "agency"),
+        ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
+    )
+
+
+def visible_identifiers(user) -> QuerySet[Identifier]:
+    """Identifiers on visible cases, under the same handling rules as notes.
+
+    Deconfliction matches across all cases; this is only what is shown in full.
+    """
+    agency = agency_of(user)
+    if agency is None:
+        return Identifier.objects.none()
+    return Identifier.objects.filter(
+        Q(case__in=visible_cases(user)),
+        _disclosed(agency, "agency"),
+        ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
+    )
+
+
+def visible_agencies(user) -> QuerySet[Agency]:
+    """The directory: active agencies plus the user's own (codes, names, countries, kinds)."""
+    agency = agency_of(user)
+    if agency is None:
+        return Agency.objects.none()
+    return Agency.objects.filter(Q(active=True) | Q(pk=agency.pk))
+
+
+def visible_memberships(user) -> QuerySet[Membership]:
+    """Only the user's own agency's members: no agency sees another's staff list."""
+    agency = agency_of(user)
+    if agency is None:
+        return Membership.objects.none()
+    return Membership.objects.filter(agency_id=agency.pk)
+
+
+def disclosed_agency_ids(user, case: Case) -> set[int]:
+    """Ids of the agencies `user` may learn take part in `case` (empty if the
+    case is invisible).
+
+    The selectors hide a confidential agency's participation, tasks and notes,
+    but visible rows still carry people and agencies in other fields
+    (`created_by`, `updated_by`, `granted_by`, `granted_by_agency`, a note's
+    author…). Serializers and admin pages use this to blank any such field
+    whose agency is not in the set, so a confidential agency is not learnt of
+    through a co-participant's name, nor a co-participant by the confidential
+    agency.
+    """
+    if case.pk is None:
+        return set()
+    return set(
+        visible_participations(user).filter(case_id=case.pk).values_list("agency_id", flat=True)
+    )
+
+
+# --- what a user may do -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    level: str
+    role: str
+    lead_only: bool = False
+
+
+CASE_RULES: dict[str, Rule] = {
+    "view": Rule(AccessLevel.VIEW, Role.VIEWER),
+    "contribute": Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR),  # add notes, identifiers
+    "update": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
+    "change_status": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
+    "share": Rule(AccessLevel.MANAGE, Role.COORDINATOR),  # share, change access, revoke
+    "manage_tasks": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
+    "close": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
+    "hand_over": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
+    "revoke_manager": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
+    # Granting `manage` is the lead's too: a co-manager could otherwise create
+    # managers that it then cannot revoke.
+    "grant_manage": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
+    # A participation names the agency that granted it; a confidential agency
+    # granted by a co-participant would learn of that co-participant. Only the
+    # lead, whom a confidential agency sees anyway, sets confidentiality.
+    "share_confidential": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
+    # Undoing a closure is as much the lead's decision as closing.
+    "reopen": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
+}
+
+_VISIBLE = {
+    Case: visible_cases,
+    Task: visible_tasks,
+    Note: visible_notes,
+    Identifier: visible_identifiers,
+    CaseParticipation: visible_participations,
+}
+
+
+def is_visible(user, obj) -> bool:
+    return obj.pk is not None and _VISIBLE[type(obj)](user).filter(pk=obj.pk).exists()
+
+
+def can(user, action: str, obj) -> bool:
+    """May `user` do `action` to `obj`? Never raises."""
+    try:
+        require(user, action, obj)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+def require(user, action: str, obj) -> None:
+    """Raise NotFound if `obj` is invisible to `user`, PermissionDenied if the
+    action is not allowed; return quietly otherwise.
+
+    Case actions are listed in CASE_RULES; on a task, "view", "manage"
+    (coordinator of a managing agency) and "work" (an investigator of the
+    assigned agency, whose agency contributes, moving it along); on a note or
+    participation, "view"; on an MLA request, see `MLA_RULES`.
+    """
+    if not is_visible(user, obj):
+        raise NotFound()
+    membership = membership_of(user)
+    if action == "view":
+        return
+    if isinstance(obj, Case):
+        rule = CASE_RULES[action]
+        _check_rule(membership, rule, obj)
+    elif isinstance(obj, Task) and action == "manage":
+        _check_rule(membership, CASE_RULES["manage_tasks"], obj.case)
+    elif isinstance(obj, Task) and action == "work":
+        if can(user, "manage", obj):
+            return
+        if obj.assigned_agency_id != membership.agency_id:
+            raise PermissionDenied(_("Only the assigned agency can work on this task."))
+        _check_rule(membership, Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR), obj.case)
+    elif isinstance(obj, MLARequest):
+        _check_mla_rule(membership, action, obj)
+    else:
+        raise PermissionDenied()
+
+
+def require_role(user, role: str) -> Membership:
+    """For actions on no object yet (creating a case): the user's membership."""
+    membership = membership_of(user)
+    if membership is None:
+        raise PermissionDenied(_("You are not a member of an active agency."))
+    if ROLE_RANK[membership.role] < ROLE_RANK[role]:
+        raise PermissionDenied(_("Your role does not allow this action."))
+    return membership
+
+
+def _check_rule(membership: Membership, rule: Rule, case: Case) -> None:
+    if ROLE_RANK[membership.role] < ROLE_RANK[rule.role]:
+        raise PermissionDenied(_("Your role does not allow this action."))
+    if rule.lead_only and case.lead_agency_id != membership.agency_id:
+        raise PermissionDenied(_("Only the lead agency can do this."))
+    level = agency_level(membership.agency, case)
+    if level is None or ACCESS_LEVEL_ORDER.index(level) < ACCESS_LEVEL_ORDER.index(rule.level):
+        raise PermissionDenied(_("Your agency's access level does not allow this action."))
+
+
+# --- mutual legal assistance requests (issue 5) -------------------------------
+#
+# The agency layer of a request is its own guardian grant (`view_mlarequest`),
+# given only to the requesting agency (at creation) and the requested agency
+# (at submission) by `cases.mla`. The requested agency sees the request, never
+# the case behind it: nothing here touches case grants.
+
+MLA_VIEW_CODENAME = "view_mlarequest"
+
+
+def visible_mla_requests(user) -> QuerySet[MLARequest]:
+    """Requests the user's agency holds a grant on and is a party to.
+
+    The party check repeats what the grants say, so that a stray grant (or a
+    draft granted too early) still leaks nothing: a draft is the requesting
+    side's alone.
+    """
+    return mla_requests_of_agency(agency_of(user))
+
+
+def mla_requests_of_agency(agency: Agency | None) -> QuerySet[MLARequest]:
+    """`visible_mla_requests` for an agency rather than a user (notifications, webhooks)."""
+    if agency is None or not agency.active:
+        return MLARequest.objects.none()
+    grant = MLARequestGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"),
+        group_id=agency.group_id,
+        permission__codename=MLA_VIEW_CODENAME,
+        permission__content_type__app_label="cases",
+    )
+    party = Q(requesting_agency_id=agency.pk) | (
+        Q(requested_agency_id=agency.pk) & ~Q(status="draft")
+    )
+    return MLARequest.objects.filter(party, Exists(grant))
+
+
+def visible_mla_status_changes(user) -> QuerySet[MLAStatusChange]:
+    return MLAStatusChange.objects.filter(request__in=visible_mla_requests(user))
+
+
+_VISIBLE[MLARequest] = visible_mla_requests
+_VISIBLE[MLAStatusChange] = visible_mla_status_changes
+
+# action -> the side whose coordinators may do it ("view" needs visibility only).
+MLA_RULES: dict[str, str] = {
+    "act_requesting": "requesting",
+    "act_requested": "requested",
+}
+
+
+def mla_side_of(user, request: MLARequest) -> str | None:
+    """Which party the user acts for: "requesting", "requested", or None."""
+    agency = agency_of(user)
+    if agency is None:
+        return None
+    if agency.pk == request.requesting_agency_id:
+        return "requesting"
+    if agency.pk == request.requested_agency_id:
+        return "requested"
+    return None
+
+
+def _check_mla_rule(membership: Membership, action: str, request: MLARequest) -> None:
+    side = MLA_RULES.get(action)
+    if side is None:
+        raise PermissionDenied()
+    party = {
+        "requesting": request.requesting_agency_id,
+        "requested": request.requested_agency_id,
+    }[side]
+    if membership.agency_id != party:
+        if side == "requesting":
+            raise PermissionDenied(_("Only the requesting side can do this."))
+        raise PermissionDenied(_("Only the requested side can do this."))
+    # MLA requests are formal acts between authorities: coordinators only.
+    if ROLE_RANK[membership.role] < ROLE_RANK[Role.COORDINATOR]:
+        raise PermissionDenied(_("Only a coordinator can act on an MLA request."))
+
+
+# --- evidence documents and the audit trail -----------------------------------
+
+
+def visible_documents(user) -> QuerySet[Document]:
+    """Documents follow their case (or their MLA request), and their handling
+    code like notes do: RED and AMBER+STRICT evidence stays with the agency
+    that uploaded it."""
+    agency = agency_of(user)
+    if agency is None:
+        return Document.objects.none()
+    via_case = Q(case__in=visible_cases(user)) & _disclosed(agency, "agency")
+    # A request's documents reach both its parties, case or no case.
+    via_request = Q(mla_request__in=visible_mla_requests(user))
+    return Document.objects.filter(
+        via_case | via_request,
+        ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
+    )
+
+
+_VISIBLE[Document] = visible_documents
+
+
+def visible_audit_events(user):
+    """An agency's administrators read their agency's audit trail; nobody
+    else reads any of it (a platform superuser verifies the chain instead)."""
+    from audit.models import AuditEvent
+
+    membership = membership_of(user)
+    if membership is None or membership.role != Role.AGENCY_ADMIN:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(agency_id=membership.agency_id)
+
+
+def visible_custody_events(user):
+    """Custody events of visible documents, hiding the agencies that
+    confidential participation keeps out of sight (as `_disclosed` does)."""
+    from .models import CustodyEvent
+
+    agency = agency_of(user)
+    if agency is None:
+        return CustodyEvent.objects.none()
+    case_ref = OuterRef("document__case")
+    me_confidential = CaseParticipation.objects.active().filter(
+        case=case_ref, agency_id=agency.pk, confidential=True
+    )
+    actor_confidential = CaseParticipation.objects.filter(
+        case=case_ref, agency=OuterRef("agency"), confidential=True
+    )
+    recipient_confidential = CaseParticipation.objects.filter(
+        case=case_ref, agency=OuterRef("recipient_agency"), confidential=True
+    )
+    own_or_lead = Q(agency_id=agency.pk) | Q(agency_id=F("document__case__lead_agency"))
+    to_nobody_or_me = Q(recipient_agency__isnull=True) | Q(recipient_agency_id=agency.pk)
+    return CustodyEvent.objects.filter(
+        Q(document__in=visible_documents(user)),
+        Q(document__case__lead_agency_id=agency.pk)
+        | (
+            ~Q(Exists(me_confidential))
+            & (own_or_lead | Q(agency__isnull=True) | ~Q(Exists(actor_confidential)))
+            & (to_nobody_or_me | ~Q(Exists(recipient_confidential)))
+        )
+        | (Q(Exists(me_confidential)) & own_or_lead & to_nobody_or_me),
+    )
+
+
+# --- who may see an object (for notifications, decided at delivery time) ---
+#
+# The functions above answer for a user; these answer for an agency or list
+# the users of a case, with the same rules, so that the notification jobs
+# compute recipients here and nowhere else.
+
+
+def agencies_that_can_see_case(case: Case) -> QuerySet[Agency]:
+    """Active agencies holding at least `view` on `case` right now."""
+    grant = CaseGroupObjectPermission.objects.filter(
+        content_object_id=case.pk,
+        group_id=OuterRef("group_id"),
+        permission__codename=f"{AccessLevel.VIEW}_case",
+        permission__content_type__app_label="cases",
+    )
+    participation = CaseParticipation.objects.active().filter(
+        case_id=case.pk, agency_id=OuterRef("pk")
+    )
+    return Agency.objects.filter(Exists(grant), Exists(participation), active=True)
+
+
+def users_who_can_see_case(case: Case) -> QuerySet:
+    """Active, human users whose agency sees `case` right now.
+
+    Service accounts are left out: partner systems hear through webhooks.
+    """
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        is_active=True,
+        membership__is_service_account=False,
+        membership__agency__in=agencies_that_can_see_case(case),
+    )
+
+
+def visible_to_agency(agency: Agency | None, model) -> QuerySet:
+    """`visible_cases` & co. for an agency rather than a user (webhooks)."""
+    if agency is None or not agency.active:
+        return model.objects.none()
+    cases = cases_with_level(agency, AccessLevel.VIEW)
+    if model is Case:
+        return cases
+    if model is Task:
+        return Task.objects.filter(Q(case__in=cases), _disclosed(agency, "assigned_agency"))
+    if model is Note:
+        return Note.objects.filter(
+            Q(case__in=cases),
+            _disclosed(agency, "agency"),
+            ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
+        )
+    if model is CaseParticipation:
+        return CaseParticipation.objects.filter(Q(case__in=cases), _disclosed(agency, "agency"))
+    raise LookupError(f"no visibility rule for {model.__name__}")
+
+
+def agency_can_see(agency: Agency | None, obj) -> bool:
+    return obj.pk is not None and visible_to_agency(agency, type(obj)).filter(pk=obj.pk).exists()
+
+
+def mla_agency_can_see(agency: Agency | None, request: MLARequest) -> bool:
+    return request.pk is not None and mla_requests_of_agency(agency).filter(pk=request.pk).exists()

@@ -1,0 +1,151 @@
+"""Evidence pages: upload through the service, read-only afterwards, custody report.
+
+Documents are immutable, so there is no change or delete: the change page
+shows the record, with links to the authenticated download and the custody
+report. A correction is uploaded as a new document that supersedes the old.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import Role
+from cases import access, documents
+from cases.models import Document, MLARequest
+
+from .base import FIELD_SELECTORS, GatedModelAdmin
+
+FIELD_SELECTORS[Document] = access.visible_documents
+FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)
+
+UPLOAD_FIELDS = (
+    "case",
+    "task",
+    "supersedes",
+    "title",
+    "description",
+    "handling_code",
+    "handling_instruction",
+    "handling_restriction",
+)
+RECORD_FIELDS = (
+    "title",
+    "case",
+    "task",
+    "mla_request",
+    "description",
+    "handling_code",
+    "handling_instruction",
+    "handling_restriction",
+    "original_name",
+    "content_type",
+    "size",
+    "sha256",
+    "agency",
+    "uploaded_by",
+    "created_at",
+    "supersedes",
+    "links",
+)
+
+
+class DocumentUploadForm(forms.ModelForm):
+    file = forms.FileField(label=_("File"), allow_empty_file=True)
+
+    class Meta:
+        model = Document
+        fields = UPLOAD_FIELDS
+
+
+@admin.register(Document)
+class DocumentAdmin(GatedModelAdmin):
+    selector = access.visible_documents
+    add_role = Role.INVESTIGATOR
+    list_display = (
+        "title",
+        "case",
+        "agency",
+        "handling_code",
+        "content_type",
+        "size",
+        "created_at",
+    )
+    list_filter = ("handling_code", "content_type", "agency")
+    search_fields = ("title", "original_name", "sha256")
+    autocomplete_fields = ()
+    ordering = ("-created_at", "-id")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = DocumentUploadForm
+            kwargs["fields"] = (*UPLOAD_FIELDS, "file")
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return (*UPLOAD_FIELDS, "file")
+        return self.get_readonly_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if not access.is_visible(request.user, obj.case):
+            # A party of the MLA request that does not see the case learns nothing of it.
+            return tuple(f for f in RECORD_FIELDS if f not in ("case", "task"))
+        return RECORD_FIELDS
+
+    def create_via_service(self, request, form) -> Document:
+        data = form.cleaned_data
+        return documents.upload_document(
+            actor=request.user,
+            case=data["case"],
+            task=data.get("task"),
+            supersedes=data.get("supersedes"),
+            file=data["file"],
+            title=data["title"],
+            description=data.get("description", ""),
+            handling_code=data["handling_code"],
+            handling_instruction=data["handling_instruction"],
+            handling_restriction=data.get("handling_restriction", ""),
+        )
+
+    @admin.display(description=_("Evidence"))
+    def links(self, obj: Document) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("cases:document-download", args=[obj.public_id]),
+            _("Download (verified)"),
+            reverse("admin:cases_document_custody", args=[obj.pk]),
+            _("Chain of custody"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/custody/",
+                self.admin_site.admin_view(self.custody_view),
+                name="cases_document_custody",
+            ),
+            *super().get_urls(),
+        ]
+
+    def custody_view(self, request, object_id):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        events = documents.custody_report(actor=request.user, document=obj)
+        return TemplateResponse(
+            request,
+            "cases/custody_report.html",
+            {
+                "document": obj,
+                "events": list(events),
+                "case_visible": access.is_visible(request.user, obj.case),
+            },
+        )

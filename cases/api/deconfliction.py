@@ -1,0 +1,237 @@
+"""Deconfliction API: identifiers on cases, the bulk search, contact requests, STIX.
+
+* `GET/POST /identifiers/`, `GET /identifiers/{id}/`: identifiers on the
+  cases your agency may see (TLP:AMBER+STRICT and RED ones only to the
+  agency that recorded them). Identifiers are records: not edited, not
+  deleted here.
+* `POST /identifiers/{id}/deconflict/`: who else holds this identifier.
+* `POST /deconfliction/search/`: up to 1,000 identifiers per call; answered
+  per identifier (see `cases.deconfliction`). A malformed identifier gets its
+  field errors in its own answer; the call is still 200.
+* `POST /deconfliction/request-contact/`: ask the holder of a match to get in
+  touch, with the `contact_token` of a search answer.
+* `GET /cases/{case_id}/stix/`: the case's identifiers as a STIX 2.1 bundle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django.conf import settings
+from django.db.models import Model
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.base import CreateMixin, GatedViewSet, ListMixin, RetrieveMixin
+from config.api.fields import PublicIdReference
+
+from .. import deconfliction
+from ..choices import Chain, HandlingCode, HandlingInstruction, IdentifierKind
+from ..models import Identifier
+from ..stix import export_case_stix
+
+# --- serializers ------------------------------------------------------------------
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    case = serializers.UUIDField(source="case.public_id", read_only=True)
+    value = serializers.CharField(source="raw_value", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Identifier
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "value",
+            "normalised_value",
+            "chain",
+            "country",
+            "date_of_birth",
+            "platform",
+            "bank_code",
+            "registration_number",
+            "notes",
+            "handling_code",
+            "handling_instruction",
+            "handling_restriction",
+            "agency",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class IdentifierInputSerializer(serializers.Serializer):
+    """Record an identifier. Which qualifiers a kind needs: see `search`'s items."""
+
+    case = PublicIdReference(selector="visible_cases", unknown_message=_("Unknown case."))
+    kind = serializers.ChoiceField(IdentifierKind.choices)
+    value = serializers.CharField(max_length=500)
+    chain = serializers.ChoiceField(Chain.choices, required=False, allow_blank=True, default="")
+    country = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    bank_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    registration_number = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default=""
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    handling_code = serializers.ChoiceField(HandlingCode.choices, default=HandlingCode.AMBER)
+    handling_instruction = serializers.ChoiceField(
+        HandlingInstruction.choices, default=HandlingInstruction.H0
+    )
+    handling_restriction = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
+
+
+class SearchInputSerializer(serializers.Serializer):
+    identifiers = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        max_length=settings.DECONFLICTION_MAX_SEARCH,
+        help_text=_(
+            "Each: kind, value, and as the kind needs: chain (crypto_wallet, crypto_tx), "
+            "country (person: nationality; passport: issuing country; bank_account; phone: "
+            "region of a number without +), date_of_birth (person, YYYY-MM-DD), platform "
+            "(social_handle), bank_code (bank_account), registration_number (company)."
+        ),
+    )
+
+
+class RequestContactInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1000, help_text=_("A search answer's contact_token."))
+
+
+class ContactRequestSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    holder_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    kind = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class IdentifierFilter(filters.FilterSet):
+    case = filters.UUIDFilter(field_name="case__public_id", help_text=_("Case id."))
+    kind = filters.MultipleChoiceFilter(choices=IdentifierKind.choices)
+
+    class Meta:
+        model = Identifier
+        fields: list[str] = []
+
+
+SEARCH_EXAMPLE = OpenApiExample(
+    "Check a seizure",
+    value={
+        "identifiers": [
+            {
+                "kind": "crypto_wallet",
+                "value": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                "chain": "ethereum",
+            },
+            {"kind": "phone", "value": "+82 10 1234 5678"},
+            {"kind": "person", "value": "김민준", "date_of_birth": "1990-01-02", "country": "KR"},
+        ]
+    },
+    request_only=True,
+)
+
+
+# --- views --------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Identifiers on the cases your agency may see"),
+    retrieve=extend_schema(summary="One identifier"),
+    create=extend_schema(
+        summary="Record an identifier on a case (investigators of a contributing agency)"
+    ),
+)
+class IdentifierViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
+    """Wallets, phones, accounts, people… recorded on cases, normalised for matching.
+
+    Identifiers are records: not edited or deleted through the API.
+    """
+
+    selector = "visible_identifiers"
+    related = ("case", "agency")
+    serializer_class = IdentifierSerializer
+    filterset_class = IdentifierFilter
+    sync_field = "created_at"
+    extra_ordering_fields = ()
+    input_serializers = {"create": IdentifierInputSerializer}
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return deconfliction.add_identifier(actor=self.request.user, **data)
+
+    @extend_schema(
+        summary="Who else holds this identifier (as a search would answer)",
+        request=None,
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["post"])
+    def deconflict(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        answer = deconfliction.deconflict_identifier(
+            actor=request.user, identifier=self.get_object()
+        )
+        return Response(answer.as_dict())
+
+
+class DeconflictionViewSet(GatedViewSet):
+    """The deconfliction search and contact requests (investigators and coordinators)."""
+
+    selector = "visible_identifiers"
+    serializer_class = ContactRequestSerializer
+    input_serializers = {
+        "search": SearchInputSerializer,
+        "request_contact": RequestContactInputSerializer,
+    }
+
+    @extend_schema(
+        summary="Who holds these identifiers (up to 1,000 per call)",
+        request=SearchInputSerializer,
+        responses=OpenApiTypes.OBJECT,
+        examples=[SEARCH_EXAMPLE],
+    )
+    @action(detail=False, methods=["post"])
+    def search(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.validate_input(request.data)
+        answers = deconfliction.search(actor=request.user, identifiers=data["identifiers"])
+        return Response({"results": [answer.as_dict() for answer in answers]})
+
+    @extend_schema(
+        summary="Ask the agency holding a match to contact you",
+        request=RequestContactInputSerializer,
+        responses={201: ContactRequestSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="request-contact")
+    def request_contact(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.validate_input(request.data)
+        contact = deconfliction.request_contact(actor=request.user, token=data["token"])
+        return Response(ContactRequestSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+class CaseStixViewSet(GatedViewSet):
+    """A case's identifiers as a STIX 2.1 bundle, for MISP or OpenCTI."""
+
+    selector = "visible_cases"
+    parent_selector = "visible_cases"
+    parent_url_kwarg = "case_id"
+    parent_field = "pk"
+    serializer_class = IdentifierSerializer
+
+    @extend_schema(
+        summary="Export a case's identifiers as a STIX 2.1 bundle",
+        responses={(200, "application/stix+json"): OpenApiTypes.OBJECT},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        bundle = export_case_stix(actor=request.user, case=self.get_parent())
+        return HttpResponse(bundle, content_type="application/stix+json;version=2.1")

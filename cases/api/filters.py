@@ -1,0 +1,100 @@
+"""List filters. They narrow what the gate already returned; none widens it.
+
+Any filter that names another agency's relation to a case (`agency`) goes
+through a gate selector, so it cannot reveal, say, a confidential participant.
+"""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from config.api.filters import DateTimeFilter
+
+from .. import access
+from ..choices import CaseStatus, CrimeType, HandlingCode, TaskPriority, TaskStatus
+from ..models import Case, CaseParticipation, Note, Task
+
+
+class CaseFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    lead_agency = filters.CharFilter(field_name="lead_agency__code", help_text=_("Agency code."))
+    agency = filters.CharFilter(
+        method="filter_agency",
+        help_text=_("Cases in which this agency (code) participates, as far as you may know."),
+    )
+    crime_type = filters.ChoiceFilter(choices=CrimeType.choices, method="filter_crime_type")
+    handling_code = filters.MultipleChoiceFilter(choices=HandlingCode.choices)
+    q = filters.CharFilter(method="filter_q", help_text=_("Text in the title or summary."))
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = DateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    updated_since = DateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_("Changed at or after this time (inclusive); for a first sync from a date."),
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        participations = (
+            access.visible_participations(self.request.user)
+            .active()
+            .filter(agency__code=value)
+            .values("case_id")
+        )
+        return queryset.filter(pk__in=participations)
+
+    def filter_crime_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(crime_types__contains=[value])
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+
+
+class ParticipantFilter(filters.FilterSet):
+    active = filters.BooleanFilter(method="filter_active", help_text=_("Only current ones."))
+    updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = CaseParticipation
+        fields: list[str] = []
+
+    def filter_active(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        active = CaseParticipation.objects.active().values("pk")
+        return queryset.filter(pk__in=active) if value else queryset.exclude(pk__in=active)
+
+
+class TaskFilter(filters.FilterSet):
+    case = filters.UUIDFilter(field_name="case__public_id")
+    status = filters.MultipleChoiceFilter(choices=TaskStatus.choices)
+    priority = filters.MultipleChoiceFilter(choices=TaskPriority.choices)
+    assigned_agency = filters.CharFilter(field_name="assigned_agency__code")
+    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    q = filters.CharFilter(field_name="title", lookup_expr="icontains")
+    updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
+
+
+class NoteFilter(filters.FilterSet):
+    case = filters.UUIDFilter(field_name="case__public_id")
+    agency = filters.CharFilter(field_name="agency__code")
+    created_since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = Note
+        fields: list[str] = []

@@ -1,0 +1,269 @@
+"""Shapes of the case API: `…Serializer` for output, `…InputSerializer` for input.
+
+Input serializers check types and enumerations only; every business rule
+(roles, access levels, transitions, handling codes) is the services' job.
+Integer primary keys never appear: objects are `id` (their public UUID),
+agencies are their code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api.fields import AgencyCodeReference, PublicIdReference
+
+from ..access import agency_of
+from ..choices import AccessLevel, CaseStatus, CrimeType
+from ..models import Case, CaseParticipation, Note, Task
+
+PUBLIC_ID = {"source": "public_id", "read_only": True}
+
+
+class AgencyCodeField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs: Any):
+        super().__init__(slug_field="code", read_only=True, **kwargs)
+
+
+@extend_schema_field({"type": "string", "nullable": True, "example": "KR-KNP"})
+class NullableAgencyCodeField(AgencyCodeField):
+    pass
+
+
+# --- cases ----------------------------------------------------------------------
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(**PUBLIC_ID)
+    crime_types = serializers.ListField(child=serializers.ChoiceField(CrimeType.choices))
+    lead_agency = AgencyCodeField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "summary",
+            "crime_types",
+            "status",
+            "handling_code",
+            "handling_instruction",
+            "handling_restriction",
+            "lead_agency",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class CaseInputSerializer(serializers.ModelSerializer):
+    """Open or edit a case. The status changes through `POST …/status/`."""
+
+    crime_types = serializers.ListField(
+        child=serializers.ChoiceField(CrimeType.choices), required=False, max_length=20
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "title",
+            "summary",
+            "crime_types",
+            "handling_code",
+            "handling_instruction",
+            "handling_restriction",
+        ]
+
+
+class CaseStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(CaseStatus.choices)
+
+
+class HandOverInputSerializer(serializers.Serializer):
+    new_lead = AgencyCodeReference(help_text=_("Code of the agency that will lead the case."))
+    keep_level = serializers.ChoiceField(
+        AccessLevel.choices,
+        allow_null=True,
+        default=AccessLevel.CONTRIBUTE,
+        help_text=_("Access your agency keeps; null: it leaves the case."),
+    )
+
+
+# --- participants ---------------------------------------------------------------
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(**PUBLIC_ID)
+    agency = AgencyCodeField()
+    granted_by_agency = NullableAgencyCodeField()
+    active = serializers.BooleanField(source="is_active", read_only=True)
+    end_reason = serializers.ChoiceField(
+        CaseParticipation.EndReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_("Why the participation ended; empty while it lasts."),
+    )
+
+    class Meta:
+        model = CaseParticipation
+        fields = [
+            "id",
+            "agency",
+            "level",
+            "confidential",
+            "active",
+            "granted_by_agency",
+            "granted_at",
+            "expires_at",
+            "revoked_at",
+            "end_reason",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class ShareInputSerializer(serializers.Serializer):
+    agency = AgencyCodeReference(help_text=_("Code of the agency to share with."))
+    level = serializers.ChoiceField(AccessLevel.choices)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    confidential = serializers.BooleanField(required=False, default=False)
+
+
+class ChangeAccessInputSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(AccessLevel.choices, required=False)
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("null: no expiry; absent: unchanged.")
+    )
+    confidential = serializers.BooleanField(required=False)
+
+
+# --- tasks ------------------------------------------------------------------------
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(**PUBLIC_ID)
+    case = serializers.UUIDField(source="case.public_id", read_only=True)
+    assigned_agency = AgencyCodeField()
+    assigned_user = serializers.SerializerMethodField(
+        help_text=_("The assignee's membership id, shown only to the assignee's own agency.")
+    )
+    assigned_to_me = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "case",
+            "title",
+            "description",
+            "assigned_agency",
+            "assigned_user",
+            "assigned_to_me",
+            "status",
+            "priority",
+            "due_date",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def _viewer(self):
+        return self.context["request"].user
+
+    @extend_schema_field({"type": "string", "format": "uuid", "nullable": True})
+    def get_assigned_user(self, task: Task) -> str | None:
+        user = task.assigned_user
+        membership = getattr(user, "membership", None) if user else None
+        mine = agency_of(self._viewer())
+        if membership is None or mine is None or membership.agency_id != mine.pk:
+            return None
+        return str(membership.public_id)
+
+    def get_assigned_to_me(self, task: Task) -> bool:
+        return task.assigned_user_id is not None and task.assigned_user_id == self._viewer().pk
+
+
+class _AssigneeReference(PublicIdReference):
+    """A member of the requester's own agency, by membership id."""
+
+    selector = "visible_memberships"
+    unknown_message = _("Unknown member of your agency.")
+
+    def to_representation(self, value: Any) -> str:
+        return str(value.membership.public_id)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(data).user
+
+
+class TaskCreateInputSerializer(serializers.Serializer):
+    case = PublicIdReference(selector="visible_cases", unknown_message=_("Unknown case."))
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    assigned_agency = AgencyCodeReference()
+    assigned_user = _AssigneeReference(required=False, allow_null=True, default=None)
+    priority = serializers.ChoiceField(Task._meta.get_field("priority").choices, default="normal")
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class TaskUpdateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    assigned_agency = AgencyCodeReference(required=False)
+    assigned_user = _AssigneeReference(required=False, allow_null=True)
+    status = serializers.ChoiceField(Task._meta.get_field("status").choices, required=False)
+    priority = serializers.ChoiceField(Task._meta.get_field("priority").choices, required=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+# --- notes ------------------------------------------------------------------------
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(**PUBLIC_ID)
+    case = serializers.UUIDField(source="case.public_id", read_only=True)
+    agency = AgencyCodeField()
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Note
+        fields = [
+            "id",
+            "case",
+            "agency",
+            "author_name",
+            "body",
+            "handling_code",
+            "handling_instruction",
+            "handling_restriction",
+            "source_reliability",
+            "information_accuracy",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_author_name(self, note: Note) -> str:
+        return note.author.get_full_name() or note.author.get_username()
+
+
+class NoteInputSerializer(serializers.ModelSerializer):
+    case = PublicIdReference(selector="visible_cases", unknown_message=_("Unknown case."))
+
+    class Meta:
+        model = Note
+        fields = [
+            "case",
+            "body",
+            "handling_code",
+            "handling_instruction",
+            "handling_restriction",
+            "source_reliability",
+            "information_accuracy",
+        ]

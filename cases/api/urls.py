@@ -1,0 +1,20 @@
+"""Routes of the case API, merged into the v1 router by `config.api.urls`."""
+
+from rest_framework.routers import SimpleRouter
+
+from . import deconfliction, documents, mla, views
+
+router = SimpleRouter()
+router.register("cases", views.CaseViewSet, basename="case")
+router.register(
+    r"cases/(?P<case_id>[^/]+)/participants", views.ParticipantViewSet, basename="participant"
+)
+router.register("tasks", views.TaskViewSet, basename="task")
+router.register("notes", views.NoteViewSet, basename="note")
+router.register("mla-requests", mla.MLARequestViewSet, basename="mla-request")
+router.register("documents", documents.DocumentViewSet, basename="document")
+router.register("identifiers", deconfliction.IdentifierViewSet, basename="identifier")
+router.register("deconfliction", deconfliction.DeconflictionViewSet, basename="deconfliction")
+router.register(
+    r"cases/(?P<case_id>[^/.]+)/stix", deconfliction.CaseStixViewSet, basename="case-stix"
+)

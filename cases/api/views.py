@@ -1,0 +1,235 @@
+"""Case API: thin viewsets over `cases.access` (reads) and `cases.services` (writes).
+
+Decisions documented for partners:
+* Cases are never deleted (they are records): `DELETE /cases/{id}/` is 405;
+  a case ends by status (`POST /cases/{id}/status/` to `closed`, then
+  `archived`). The status is not writable by PUT/PATCH because transitions
+  have their own rules (closing is the lead agency's).
+* Notes are append-only (a journal that can be rewritten is worthless as a
+  record): no PUT/PATCH/DELETE; a correction is a new note.
+* Tasks are not deleted either: set their status to `cancelled`.
+* `DELETE /cases/{case_id}/participants/{id}/` revokes that agency's access;
+  the participation stays on record with `revoked_at`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.base import (
+    CreateMixin,
+    DestroyMixin,
+    GatedViewSet,
+    ListMixin,
+    RetrieveMixin,
+    UpdateMixin,
+)
+
+from .. import services
+from . import filters, serializers
+
+CASE_EXAMPLE = OpenApiExample(
+    "Open a case",
+    value={
+        "title": "Sihanoukville compound investment fraud",
+        "summary": "Pig-butchering network run from a scam compound; victims in Korea.",
+        "crime_types": ["investment_fraud", "money_laundering"],
+        "handling_code": "AMBER",
+        "handling_instruction": "H0",
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the cases your agency may see (sync order by default)"),
+    retrieve=extend_schema(summary="One case"),
+    create=extend_schema(
+        summary="Open a case led by your agency (coordinators)", examples=[CASE_EXAMPLE]
+    ),
+    update=extend_schema(summary="Edit a case (coordinators of a managing agency)"),
+    partial_update=extend_schema(summary="Edit some fields of a case"),
+)
+class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewSet):
+    """Case files your agency leads or was given access to.
+
+    Cases are never deleted (they are records): a case ends by its status.
+    """
+
+    selector = "visible_cases"
+    related = ("lead_agency",)
+    extra_ordering_fields = ("created_at",)
+    serializer_class = serializers.CaseSerializer
+    filterset_class = filters.CaseFilter
+    input_serializers = {
+        "create": serializers.CaseInputSerializer,
+        "update": serializers.CaseInputSerializer,
+        "change_status": serializers.CaseStatusInputSerializer,
+        "hand_over": serializers.HandOverInputSerializer,
+    }
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return services.create_case(actor=self.request.user, **data)
+
+    def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
+        return services.update_case(
+            actor=self.request.user, case=obj, expected_version=expected_version, **data
+        )
+
+    @extend_schema(
+        summary="Move a case along its workflow (open → active → suspended/closed → archived)",
+        responses=serializers.CaseSerializer,
+        examples=[OpenApiExample("Close", value={"status": "closed"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = self.get_object()
+        expected = self.expected_version(case)
+        data = self.validate_input(request.data)
+        case = services.change_case_status(
+            actor=request.user, case=case, status=data["status"], expected_version=expected
+        )
+        return self.object_response(case)
+
+    @extend_schema(
+        summary="Hand the lead of a case over to another agency (the lead's coordinators)",
+        responses=serializers.CaseSerializer,
+        examples=[
+            OpenApiExample(
+                "Hand over",
+                value={"new_lead": "KH-CCOS", "keep_level": "contribute"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="hand-over")
+    def hand_over(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = self.get_object()
+        expected = self.expected_version(case)
+        data = self.validate_input(request.data)
+        case = services.hand_over_case(
+            actor=request.user,
+            case=case,
+            new_lead=data["new_lead"],
+            keep_level=data["keep_level"],
+            expected_version=expected,
+        )
+        return self.object_response(case)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Agencies participating in a case (as far as you may know)"),
+    retrieve=extend_schema(summary="One participation"),
+    create=extend_schema(
+        summary="Share the case with an agency (coordinators of a managing agency)",
+        examples=[
+            OpenApiExample(
+                "Share", value={"agency": "KH-CCOS", "level": "contribute"}, request_only=True
+            )
+        ],
+    ),
+    update=extend_schema(summary="Change an agency's access"),
+    partial_update=extend_schema(summary="Change some of an agency's access"),
+    destroy=extend_schema(summary="Revoke an agency's access (kept on record)"),
+)
+class ParticipantViewSet(
+    ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, DestroyMixin, GatedViewSet
+):
+    """Which agencies take part in a case, at which access level, until when.
+
+    A confidential participant is shown only to the lead agency (and itself).
+    Revoking keeps the participation on record, with `revoked_at`.
+    """
+
+    selector = "visible_participations"
+    parent_selector = "visible_cases"
+    parent_url_kwarg = "case_id"
+    parent_field = "case"
+    extra_ordering_fields = ("granted_at",)
+    related = ("agency", "granted_by_agency", "case")
+    serializer_class = serializers.ParticipantSerializer
+    filterset_class = filters.ParticipantFilter
+    input_serializers = {
+        "create": serializers.ShareInputSerializer,
+        "update": serializers.ChangeAccessInputSerializer,
+    }
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return services.share_case(actor=self.request.user, case=self.get_parent(), **data)
+
+    def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
+        return services.change_access(
+            actor=self.request.user,
+            participation=obj,
+            level=data.get("level"),
+            expires_at=data.get("expires_at", ...),
+            confidential=data.get("confidential"),
+            expected_version=expected_version,
+        )
+
+    def destroy_object(self, obj: Model, *, expected_version: int | None) -> None:
+        services.revoke_case(
+            actor=self.request.user, participation=obj, expected_version=expected_version
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Tasks on the cases your agency may see"),
+    retrieve=extend_schema(summary="One task"),
+    create=extend_schema(summary="Create a task on a case (coordinators of a managing agency)"),
+    update=extend_schema(summary="Edit a task"),
+    partial_update=extend_schema(
+        summary="Edit some fields of a task (the assigned agency's investigators: status, assignee)"
+    ),
+)
+class TaskViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewSet):
+    """Joint-investigation tasks, each owned by one participating agency.
+
+    Tasks are not deleted: set their status to `cancelled`.
+    """
+
+    selector = "visible_tasks"
+    extra_ordering_fields = ("created_at",)
+    related = ("case", "assigned_agency", "assigned_user__membership")
+    serializer_class = serializers.TaskSerializer
+    filterset_class = filters.TaskFilter
+    input_serializers = {
+        "create": serializers.TaskCreateInputSerializer,
+        "update": serializers.TaskUpdateInputSerializer,
+    }
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return services.create_task(actor=self.request.user, **data)
+
+    def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
+        return services.update_task(
+            actor=self.request.user, task=obj, expected_version=expected_version, **data
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Notes on the cases your agency may see (oldest first)"),
+    retrieve=extend_schema(summary="One note"),
+    create=extend_schema(
+        summary="Add a note to a case (investigators of a contributing agency); notes are "
+        "append-only"
+    ),
+)
+class NoteViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
+    """The case journal. Append-only: a correction is a new note."""
+
+    selector = "visible_notes"
+    related = ("case", "agency", "author")
+    serializer_class = serializers.NoteSerializer
+    filterset_class = filters.NoteFilter
+    sync_field = "created_at"
+    input_serializers = {"create": serializers.NoteInputSerializer}
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return services.add_note(actor=self.request.user, **data)

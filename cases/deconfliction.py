@@ -1,0 +1,498 @@
+"""Deconfliction: recording identifiers and finding who else holds them.
+
+Matching is exact on the keyed hash of (kind, normalised value) across
+**every** case, whoever may see it: the lookup is internal. What leaves
+this module is filtered:
+
+* a match in an identifier the searcher may see (`access.visible_identifiers`)
+  is answered in full: case public id and reference, identifier public id;
+* any other match in a *discoverable* case is answered only as "agency X
+  (country) holds a match of kind K, first recorded on date D" with a
+  contact-request token. No title, reference, note, other identifier or case
+  id: the holder decides whether to share. Matches are grouped per holding
+  agency, so the searcher does not learn how many cases hold the value;
+* a match in a case that is not discoverable yields nothing to the searcher,
+  and the case's lead agency is told someone searched.
+
+The "holding agency" of a match is the agency that recorded the identifier:
+it is the one that knows what it is, and naming it says nothing about who
+else participates in the case. Every match against an agency's identifiers
+by another agency is reported to it.
+
+A search of up to `DECONFLICTION_MAX_SEARCH` identifiers costs a constant
+number of queries: one `IN` lookup on the hash index, one through the gate
+for the visible subset, one insert of the contact tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import Role
+from agencies.models import Agency
+from audit import services as audit
+from audit.models import AuditAction
+from config.ratelimit import enforce
+
+from . import access
+from .choices import HandlingCode, HandlingInstruction
+from .errors import Conflict, NotFound, ValidationFailed
+from .identifiers import (
+    IdentifierInput,
+    keyed_hash,
+    normalise,
+    normalise_country,
+    parse_date_of_birth,
+)
+from .models import Case, ContactRequest, Identifier
+from .services import _full_clean, _validate_handling
+
+# --- placeholder hooks ------------------------------------------------------
+# The notification outbox (issue 7) and the audit log (issue 6) are built in
+# parallel. Each event calls one hook with a payload that is already safe to
+# deliver: ids and codes only, never a case title, reference or note.
+
+
+def notify_identifier_matched(*, holder_agency_id: int, payload: dict[str, Any]) -> None:
+    """Tell the holding agency that another agency searched one of its identifiers.
+
+    TODO(issue 7): write an outbox message to the agency's coordinators.
+    """
+
+
+def notify_undiscoverable_searched(*, owner_agency_id: int, payload: dict[str, Any]) -> None:
+    """Tell the lead agency of a non-discoverable case that someone searched
+    an identifier it holds (the searcher was told nothing).
+
+    TODO(issue 7): write an outbox message to the agency's coordinators.
+    """
+
+
+def notify_contact_requested(*, holder_agency_id: int, payload: dict[str, Any]) -> None:
+    """Ask the holding agency's coordinators to get in touch with the searcher.
+
+    TODO(issue 7): write an outbox message to the agency's coordinators.
+    """
+
+
+def audit_deconfliction_search(*, actor, agency: Agency, payload: dict[str, Any]) -> None:
+    """Record that `actor` searched; the payload carries hashes, not values."""
+    audit.record(
+        action=AuditAction.SEARCH,
+        actor=actor,
+        agency=agency,
+        object_type="cases.identifier",
+        changes=payload,
+    )
+
+
+def audit_identifier_added(*, actor, identifier: Identifier) -> None:
+    # The kind and the case, never the value (a wallet, a phone number).
+    audit.record(
+        action=AuditAction.CREATE,
+        obj=identifier,
+        actor=actor,
+        changes={"kind": identifier.kind, "case": str(identifier.case.public_id)},
+    )
+
+
+def audit_contact_requested(*, actor, contact_request: ContactRequest) -> None:
+    audit.record(action=AuditAction.CREATE, obj=contact_request, actor=actor)
+
+
+# --- recording --------------------------------------------------------------
+
+
+def identifier_input(
+    *,
+    kind: str,
+    value: str,
+    chain: str = "",
+    country: str = "",
+    date_of_birth: dt.date | str | None = None,
+    platform: str = "",
+    bank_code: str = "",
+    registration_number: str = "",
+) -> IdentifierInput:
+    return IdentifierInput(
+        kind=kind,
+        value=value,
+        chain=chain or "",
+        country=country or "",
+        date_of_birth=date_of_birth,
+        platform=platform or "",
+        bank_code=bank_code or "",
+        registration_number=registration_number or "",
+    )
+
+
+@transaction.atomic
+def add_identifier(
+    *,
+    actor,
+    case: Case,
+    kind: str,
+    value: str,
+    chain: str = "",
+    country: str = "",
+    date_of_birth: dt.date | str | None = None,
+    platform: str = "",
+    bank_code: str = "",
+    registration_number: str = "",
+    notes: str = "",
+    handling_code: str = HandlingCode.AMBER,
+    handling_instruction: str = HandlingInstruction.H0,
+    handling_restriction: str = "",
+) -> Identifier:
+    """Record an identifier on a case (investigators of a contributing agency)."""
+    access.require(actor, "contribute", case)
+    agency = access.agency_of(actor)
+    item = identifier_input(
+        kind=kind,
+        value=value,
+        chain=chain,
+        country=country,
+        date_of_birth=date_of_birth,
+        platform=platform,
+        bank_code=bank_code,
+        registration_number=registration_number,
+    )
+    normalised = normalise(item, default_region=agency.country)
+    identifier = Identifier(
+        case=case,
+        kind=kind,
+        raw_value=value.strip(),
+        normalised_value=normalised,
+        value_hash=keyed_hash(kind, normalised),
+        chain=chain or "",
+        country=normalise_country(country) if country else "",
+        date_of_birth=parse_date_of_birth(date_of_birth) if date_of_birth else None,
+        platform=platform or "",
+        bank_code=bank_code or "",
+        registration_number=registration_number or "",
+        notes=notes,
+        handling_code=handling_code,
+        handling_instruction=handling_instruction,
+        handling_restriction=handling_restriction,
+        added_by=actor,
+        agency=agency,
+    )
+    _full_clean(identifier, exclude=["value_hash"])
+    _validate_handling(identifier)
+    if Identifier.objects.filter(case=case, value_hash=identifier.value_hash).exists():
+        raise Conflict(_("This identifier is already recorded on this case."), field="value")
+    try:
+        with transaction.atomic():
+            identifier.save()
+    except IntegrityError:  # a concurrent add of the same value
+        raise Conflict(
+            _("This identifier is already recorded on this case."), field="value"
+        ) from None
+    audit_identifier_added(actor=actor, identifier=identifier)
+    return identifier
+
+
+# --- searching --------------------------------------------------------------
+
+
+@dataclass
+class VisibleHit:
+    """A match in an identifier the searcher may see: told in full."""
+
+    case: str
+    case_reference: str
+    identifier: str
+    kind: str
+
+
+@dataclass
+class RestrictedHit:
+    """A match the searcher may not see: whom to call, nothing else."""
+
+    agency: str
+    agency_country: str
+    kind: str
+    first_recorded: dt.date
+    contact_token: str
+
+
+@dataclass
+class SearchAnswer:
+    """The answer for one searched identifier, in the order given."""
+
+    index: int
+    kind: str
+    value: str
+    normalised_value: str = ""
+    errors: dict[str, list[str]] | None = None
+    hits: list[VisibleHit] = field(default_factory=list)
+    held_elsewhere: list[RestrictedHit] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for hit in data["held_elsewhere"]:
+            hit["first_recorded"] = hit["first_recorded"].isoformat()
+        return data
+
+
+# The columns read for every match. Deliberately no case content: title,
+# reference and notes of a case the searcher cannot see never leave the database.
+_MATCH_COLUMNS = (
+    "pk",
+    "public_id",
+    "kind",
+    "value_hash",
+    "created_at",
+    "agency_id",
+    "agency__code",
+    "agency__country",
+    "case__discoverable",
+    "case__lead_agency_id",
+)
+
+
+def _prepare(items: Sequence, default_region: str) -> list[tuple[SearchAnswer, bytes | None]]:
+    prepared = []
+    for index, raw in enumerate(items):
+        try:
+            item = IdentifierInput.coerce(raw)
+        except (ValidationFailed, TypeError) as exc:
+            errors = exc.errors if isinstance(exc, ValidationFailed) else {"kind": [str(exc)]}
+            prepared.append((SearchAnswer(index=index, kind="", value="", errors=errors), None))
+            continue
+        answer = SearchAnswer(index=index, kind=str(item.kind), value=str(item.value))
+        try:
+            answer.normalised_value = normalise(item, default_region=default_region)
+        except ValidationFailed as exc:
+            answer.errors = exc.errors
+            prepared.append((answer, None))
+            continue
+        prepared.append((answer, keyed_hash(item.kind, answer.normalised_value)))
+    return prepared
+
+
+def _throttle(actor) -> None:
+    """Enumeration defence: one caller cannot probe value after value without limit
+    (config.ratelimit; raises RateLimited, a 429 in the API)."""
+    enforce(
+        "deconfliction-search",
+        str(actor.pk),
+        limit=settings.DECONFLICTION_SEARCH_RATE_LIMIT,
+        window=settings.DECONFLICTION_SEARCH_RATE_WINDOW,
+    )
+
+
+@transaction.atomic
+def search(*, actor, identifiers: Sequence) -> list[SearchAnswer]:
+    """Answer, per identifier, who holds it (see the module docstring).
+
+    `identifiers`: `IdentifierInput`s, (kind, value[, chain]) tuples or
+    mappings with the fields of `IdentifierInput`. A malformed one gets its
+    errors in its answer; the others are still answered.
+    """
+    membership = access.require_role(actor, Role.INVESTIGATOR)
+    me = membership.agency
+    _throttle(actor)
+    limit = settings.DECONFLICTION_MAX_SEARCH
+    if isinstance(identifiers, (str, bytes)) or not isinstance(identifiers, Sequence):
+        raise ValidationFailed({"identifiers": [_("Expected a list of identifiers.")]})
+    if not identifiers:
+        raise ValidationFailed({"identifiers": [_("Give at least one identifier.")]})
+    if len(identifiers) > limit:
+        raise ValidationFailed(
+            {"identifiers": [_("At most %(n)d identifiers per search.") % {"n": limit}]}
+        )
+    prepared = _prepare(identifiers, me.country)
+    _answer(actor, me, prepared)
+    return [answer for answer, _h in prepared]
+
+
+def _answer(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]]) -> None:
+    """Fill in each answer from the matches of its hash (see the module docstring)."""
+    wanted = {h for _a, h in prepared if h is not None}
+
+    # 1. The internal lookup, across all cases, on the hash index.
+    matches = list(Identifier.objects.filter(value_hash__in=wanted).values(*_MATCH_COLUMNS))
+    for row in matches:
+        row["value_hash"] = bytes(row["value_hash"])
+    # 2. Which of those the searcher may see in full, through the gate.
+    visible = {
+        row["pk"]: row
+        for row in access.visible_identifiers(actor)
+        .filter(pk__in=[m["pk"] for m in matches])
+        .values("pk", "public_id", "kind", "case__public_id", "case__reference")
+    }
+
+    by_hash: dict[bytes, list[dict]] = defaultdict(list)
+    for row in sorted(matches, key=lambda r: (r["created_at"], r["pk"])):
+        by_hash[row["value_hash"]].append(row)
+
+    now = timezone.now()
+    restricted = 0
+    events: list[tuple[str, int]] = []
+    rows = {row["pk"]: row for row in matches}
+    for answer, value_hash in prepared:
+        if value_hash is None:
+            continue
+        elsewhere: dict[int, dict] = {}
+        for row in by_hash.get(value_hash, ()):
+            if row["pk"] in visible:
+                full = visible[row["pk"]]
+                answer.hits.append(
+                    VisibleHit(
+                        case=str(full["case__public_id"]),
+                        case_reference=full["case__reference"],
+                        identifier=str(full["public_id"]),
+                        kind=full["kind"],
+                    )
+                )
+            elif row["case__discoverable"]:
+                elsewhere.setdefault(row["agency_id"], row)  # earliest first
+            elif row["case__lead_agency_id"] != me.pk:
+                events.append(("undiscoverable", row["pk"]))
+            if row["agency_id"] != me.pk and (row["pk"] in visible or row["case__discoverable"]):
+                events.append(("matched", row["pk"]))
+        for row in elsewhere.values():
+            restricted += 1
+            answer.held_elsewhere.append(
+                RestrictedHit(
+                    agency=row["agency__code"],
+                    agency_country=row["agency__country"],
+                    kind=row["kind"],
+                    first_recorded=row["created_at"].date(),
+                    contact_token=_contact_token(me, row["agency_id"], row["kind"], value_hash),
+                )
+            )
+
+    searcher = {"agency": me.code, "agency_country": me.country}
+    for event, pk in dict.fromkeys(events):
+        row = rows[pk]
+        payload = {
+            "event": f"deconfliction.{event}",
+            "searched_by": searcher,
+            "identifier": str(row["public_id"]),
+            "kind": row["kind"],
+            "searched_at": now.isoformat(),
+        }
+        if event == "matched":
+            notify_identifier_matched(holder_agency_id=row["agency_id"], payload=payload)
+        else:
+            notify_undiscoverable_searched(
+                owner_agency_id=row["case__lead_agency_id"], payload=payload
+            )
+    audit_deconfliction_search(
+        actor=actor,
+        agency=me,
+        payload={
+            "count": len(prepared),
+            "invalid": sum(1 for _a, h in prepared if h is None),
+            "hashes": sorted(h.hex() for h in wanted),
+            "visible_hits": sum(len(a.hits) for a, _h in prepared),
+            "restricted_hits": restricted,
+        },
+    )
+
+
+@transaction.atomic
+def deconflict_identifier(*, actor, identifier: Identifier) -> SearchAnswer:
+    """Who else holds a recorded identifier: the search, on its stored hash.
+
+    Run after recording one, so the investigator learns at once that another
+    agency holds it (and that agency is told); the identifier itself is left
+    out of its own hits.
+    """
+    access.require(actor, "view", identifier)
+    me = access.require_role(actor, Role.INVESTIGATOR).agency
+    _throttle(actor)
+    answer = SearchAnswer(
+        index=0,
+        kind=identifier.kind,
+        value=identifier.raw_value,
+        normalised_value=identifier.normalised_value,
+    )
+    _answer(actor, me, [(answer, bytes(identifier.value_hash))])
+    own = str(identifier.public_id)
+    answer.hits = [hit for hit in answer.hits if hit.identifier != own]
+    return answer
+
+
+CONTACT_TOKEN_SALT = "cases.deconfliction.contact"  # noqa: S105 (a salt, not a secret)
+CONTACT_TOKEN_MAX_AGE = dt.timedelta(days=30)
+
+
+def _contact_token(me: Agency, holder_agency_id: int, kind: str, value_hash: bytes) -> str:
+    """A signed, stateless token: the search writes nothing per hit.
+
+    It carries the searching and holding agencies' ids, the kind and the
+    keyed hash of the value the searcher typed: nothing the searcher was not
+    told, and nothing of the holder's case. Signed, so it cannot be forged
+    to ask about a value that was not searched.
+    """
+    return signing.dumps(
+        {"s": me.pk, "h": holder_agency_id, "k": kind, "v": value_hash.hex()},
+        salt=CONTACT_TOKEN_SALT,
+    )
+
+
+@transaction.atomic
+def request_contact(*, actor, token: str) -> ContactRequest:
+    """Ask the holding agency's coordinators to contact the searcher.
+
+    Only the searching agency can redeem its token (anyone else, or a
+    forged or expired token: 404). The holder learns who asked and which of
+    its identifiers; the searcher learns nothing more than it was told.
+    """
+    me = access.require_role(actor, Role.INVESTIGATOR).agency
+    try:
+        claims = signing.loads(str(token), salt=CONTACT_TOKEN_SALT, max_age=CONTACT_TOKEN_MAX_AGE)
+        holder_agency_id, kind = int(claims["h"]), str(claims["k"])
+        value_hash = bytes.fromhex(claims["v"])
+        searcher_agency_id = int(claims["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise NotFound() from None
+    if searcher_agency_id != me.pk:
+        raise NotFound()
+    contact, created = ContactRequest.objects.get_or_create(
+        requester_agency=me,
+        holder_agency_id=holder_agency_id,
+        value_hash=value_hash,
+        defaults={"requested_by": actor, "kind": kind},
+    )
+    if not created:
+        raise Conflict(_("Contact has already been requested for this match."))
+    theirs = Identifier.objects.filter(
+        value_hash=value_hash, agency_id=holder_agency_id, case__discoverable=True
+    ).values_list("public_id", flat=True)
+    notify_contact_requested(
+        holder_agency_id=holder_agency_id,
+        payload={
+            "event": "deconfliction.contact_requested",
+            "requested_by": {
+                "user": actor.get_username(),
+                "name": actor.get_full_name(),
+                "agency": me.code,
+                "agency_country": me.country,
+            },
+            "identifiers": [str(p) for p in theirs],
+            "kind": kind,
+            "requested_at": contact.created_at.isoformat(),
+        },
+    )
+    audit_contact_requested(actor=actor, contact_request=contact)
+    return contact
+
+
+def identifiers_of(*, actor, case: Case) -> Iterable[Identifier]:
+    """A case's identifiers as this user may see them (404 if the case is invisible)."""
+    access.require(actor, "view", case)
+    return access.visible_identifiers(actor).filter(case=case).order_by("created_at", "id")

@@ -1,0 +1,26 @@
+"""Case-domain models, one module per concept."""
+
+from .case import Case, CaseGroupObjectPermission, CaseParticipation, CaseSequence
+from .document import CustodyEvent, Document
+from .handling import HandlingMixin
+from .identifier import ContactRequest, Identifier
+from .mla import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
+from .note import Note
+from .task import Task
+
+__all__ = [
+    "Case",
+    "CaseGroupObjectPermission",
+    "CaseParticipation",
+    "CaseSequence",
+    "ContactRequest",
+    "CustodyEvent",
+    "Document",
+    "HandlingMixin",
+    "Identifier",
+    "MLARequest",
+    "MLARequestGroupObjectPermission",
+    "MLAStatusChange",
+    "Note",
+    "Task",
+]

@@ -1,0 +1,164 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase
+
+from agencies.models import Agency
+
+from ..choices import AccessLevel, CaseStatus
+from .handling import HandlingMixin
+
+
+class Case(HandlingMixin):
+    """A case file: the unit that agencies share with each other.
+
+    Visibility is never decided here: see `cases.access`, the one gate.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(_("reference"), max_length=40, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    crime_types = models.JSONField(_("crime types"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    lead_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("lead agency")
+    )
+    discoverable = models.BooleanField(
+        _("discoverable"),
+        default=True,
+        help_text=_(
+            "Other agencies' deconfliction searches may learn that the lead agency holds a "
+            "match. Off: they learn nothing, and the lead agency is still told of the search."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
+    # Bumped by every service write: the basis of ETags and optimistic locking.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        permissions = [
+            ("contribute_case", "Can contribute to case"),
+            ("manage_case", "Can manage case"),
+        ]
+        indexes = [models.Index(fields=["lead_agency", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+
+class CaseSequence(models.Model):
+    """Last reference number used per agency and year.
+
+    A counter row locked by UPDATE serialises concurrent `create_case` calls
+    for the same agency and year, so two never get the same reference.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year"], name="case_sequence_agency_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.year}: {self.last_value}"
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    """Guardian's direct-FK grant table for cases: the source of truth of access."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["group", "permission", "content_object"])]
+
+
+class ParticipationQuerySet(models.QuerySet):
+    def active(self, at=None) -> "ParticipationQuerySet":
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
+
+
+class CaseParticipation(models.Model):
+    """The human record of a grant: who gave which agency what, when, until when.
+
+    Written only together with the guardian grants it describes
+    (`cases.services`), so the two never disagree.
+    """
+
+    class EndReason(models.TextChoices):
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participations")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="participations", verbose_name=_("agency")
+    )
+    level = models.CharField(_("access level"), max_length=10, choices=AccessLevel.choices)
+    confidential = models.BooleanField(
+        _("confidential"),
+        default=False,
+        help_text=_(
+            "This agency does not see who else participates, and other participants do not see it."
+        ),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    granted_by_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ParticipationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["granted_at", "id"]
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "agency"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_open_participation_per_agency",
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "case"], name="participation_agency_case")]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code}: {self.level}"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

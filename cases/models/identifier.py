@@ -1,0 +1,97 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+
+from ..choices import Chain, IdentifierKind
+from .case import Case
+from .handling import HandlingMixin
+
+
+class Identifier(HandlingMixin):
+    """A wallet, phone, account, person… recorded on a case for deconfliction.
+
+    `normalised_value` is the canonical form (`cases.identifiers`);
+    `value_hash` is an HMAC of (kind, normalised value), the only column
+    searches look up, through its index. Matching runs across every case;
+    what a searcher is told is filtered in `cases.deconfliction`.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(_("kind"), max_length=20, choices=IdentifierKind.choices)
+    raw_value = models.CharField(_("value as recorded"), max_length=500)
+    normalised_value = models.TextField(_("normalised value"), editable=False)
+    value_hash = models.BinaryField(max_length=32, editable=False, db_index=True)
+    chain = models.CharField(_("blockchain"), max_length=12, choices=Chain.choices, blank=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "Nationality of a person, issuing country of a document, country of a bank "
+            "account or a phone number."
+        ),
+    )
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    platform = models.CharField(_("platform"), max_length=50, blank=True)
+    bank_code = models.CharField(_("bank code"), max_length=40, blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="identifiers", verbose_name=_("agency")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("identifier")
+        verbose_name_plural = _("identifiers")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "value_hash"], name="identifier_once_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.raw_value}"
+
+
+class ContactRequest(models.Model):
+    """A searcher's request that the holder of a match get in touch.
+
+    The search hands out a signed contact token, not a row, so a search of
+    1,000 identifiers writes nothing; the row is written when the token is
+    redeemed, once per (requesting agency, holding agency, value). The
+    searched value is kept only as its keyed hash, enough to find the
+    holder's matching identifiers and nothing more.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requester_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    holder_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
+    value_hash = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contact request")
+        verbose_name_plural = _("contact requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester_agency", "holder_agency", "value_hash"],
+                name="contact_request_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester_agency_id} → {self.holder_agency_id} ({self.kind})"

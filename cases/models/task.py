@@ -1,0 +1,53 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+
+from ..choices import TaskPriority, TaskStatus
+from .case import Case
+
+
+class Task(models.Model):
+    """A joint-investigation task on a case, owned by one participating agency."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    assigned_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("assigned agency")
+    )
+    assigned_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_tasks",
+        null=True,
+        blank=True,
+        verbose_name=_("assigned user"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.TODO
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=TaskPriority.choices, default=TaskPriority.NORMAL
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [models.Index(fields=["assigned_agency", "status", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,769 @@
+"""Every write on cases, participations, tasks and notes.
+
+Each service checks the actor through `cases.access`, validates its input,
+and writes the change together with the guardian grants and participation
+records it implies in one transaction: a refused or failed call changes
+nothing. Views, serializers and admin classes call these and hold no rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import Role
+from agencies.models import Agency, Membership
+from audit import services as audit
+from audit.models import AuditAction
+from notifications.outbox import emit
+
+from . import access, documents
+from .choices import (
+    AccessLevel,
+    CaseStatus,
+    CrimeType,
+    HandlingCode,
+    HandlingInstruction,
+    TaskStatus,
+)
+from .errors import Conflict, PreconditionFailed, ValidationFailed
+from .models import Case, CaseGroupObjectPermission, CaseParticipation, CaseSequence, Note, Task
+
+# Case status workflow (DESIGN: open → active → suspended/closed → archived).
+CASE_TRANSITIONS: dict[str, set[str]] = {
+    CaseStatus.OPEN: {CaseStatus.ACTIVE, CaseStatus.CLOSED},
+    CaseStatus.ACTIVE: {CaseStatus.SUSPENDED, CaseStatus.CLOSED},
+    CaseStatus.SUSPENDED: {CaseStatus.ACTIVE, CaseStatus.CLOSED},
+    CaseStatus.CLOSED: {CaseStatus.ACTIVE, CaseStatus.ARCHIVED},
+    CaseStatus.ARCHIVED: set(),
+}
+FINAL_TASK_STATUSES = {TaskStatus.DONE, TaskStatus.CANCELLED}
+CASE_EDITABLE_FIELDS = {
+    "title",
+    "summary",
+    "crime_types",
+    "handling_code",
+    "handling_instruction",
+    "handling_restriction",
+    "discoverable",
+}
+TASK_MANAGER_FIELDS = {
+    "title",
+    "description",
+    "assigned_agency",
+    "assigned_user",
+    "priority",
+    "due_date",
+    "status",
+}
+TASK_WORKER_FIELDS = {"status", "assigned_user"}
+# What the audit log keeps of each object: its metadata. Free text (summary,
+# description, note body) is case content, read under its handling code, so
+# the log says it changed without copying it.
+CASE_AUDIT_FIELDS = (
+    "reference",
+    "title",
+    "crime_types",
+    "status",
+    "lead_agency",
+    "handling_code",
+    "handling_instruction",
+    "handling_restriction",
+)
+TASK_AUDIT_FIELDS = (
+    "case",
+    "title",
+    "assigned_agency",
+    "assigned_user",
+    "priority",
+    "due_date",
+    "status",
+)
+NOTE_AUDIT_FIELDS = ("case", "handling_code", "handling_instruction")
+AUDIT_TEXT_FIELDS = {"summary", "description"}
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _full_clean(obj, exclude: Iterable[str] = ()) -> None:
+    try:
+        obj.full_clean(exclude=list(exclude), validate_unique=False)
+    except DjangoValidationError as exc:
+        raise ValidationFailed.from_django(exc) from exc
+
+
+def _validate_handling(obj) -> None:
+    if obj.handling_instruction == HandlingInstruction.H3 and not obj.handling_restriction.strip():
+        raise ValidationFailed(
+            {"handling_restriction": [_("H3 needs the restriction written out.")]}
+        )
+
+
+def _validate_crime_types(values: Any) -> list[str]:
+    if not isinstance(values, (list, tuple)):
+        raise ValidationFailed({"crime_types": [_("Expected a list of crime types.")]})
+    unknown = [v for v in values if v not in CrimeType.values]
+    if unknown:
+        raise ValidationFailed(
+            {"crime_types": [_("Unknown crime type: %(v)s") % {"v": ", ".join(map(str, unknown))}]}
+        )
+    return list(dict.fromkeys(values))
+
+
+def _lock(model, obj, expected_version: int | None):
+    """Re-read `obj` under a row lock; refuse if the caller's copy is stale."""
+    locked = model.objects.select_for_update().get(pk=obj.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise PreconditionFailed()
+    return locked
+
+
+def _agency_today(agency: Agency) -> dt.date:
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(agency.timezone)).date()
+
+
+def _require_active_agency(agency: Agency | None, field: str = "agency") -> Agency:
+    """The agency as stored now.
+
+    Re-read so that an agency deleted or deactivated since the caller loaded
+    it is refused here with a field error, instead of slipping through on a
+    stale `active` flag or failing as an IntegrityError at commit (foreign
+    keys are checked at commit on PostgreSQL).
+    """
+    if agency is None or not isinstance(agency, Agency) or agency.pk is None:
+        raise ValidationFailed({field: [_("Unknown agency.")]})
+    stored = Agency.objects.filter(pk=agency.pk).first()
+    if stored is None:
+        raise ValidationFailed({field: [_("Unknown agency.")]})
+    if not stored.active:
+        raise ValidationFailed({field: [_("This agency is not active.")]})
+    return stored
+
+
+def _set_grants(case: Case, agency: Agency, level: str | None) -> None:
+    """Make the guardian grants of `agency` on `case` exactly those of `level`."""
+    wanted = set(access.level_codenames(level)) if level else set()
+    CaseGroupObjectPermission.objects.filter(content_object=case, group_id=agency.group_id).exclude(
+        permission__codename__in=wanted
+    ).delete()
+    held = set(
+        CaseGroupObjectPermission.objects.filter(
+            content_object=case, group_id=agency.group_id
+        ).values_list("permission__codename", flat=True)
+    )
+    missing = wanted - held
+    if missing:
+        perms = Permission.objects.filter(content_type__app_label="cases", codename__in=missing)
+        CaseGroupObjectPermission.objects.bulk_create(
+            [
+                CaseGroupObjectPermission(
+                    content_object=case, group_id=agency.group_id, permission=p
+                )
+                for p in perms
+            ]
+        )
+
+
+def _touch_case(case: Case, actor) -> None:
+    Case.objects.filter(pk=case.pk).update(
+        version=F("version") + 1, updated_at=timezone.now(), updated_by=actor
+    )
+
+
+def _audit_changes(before: dict, obj, fields, changed: Iterable[str]) -> dict:
+    """Changed metadata before/after; changed free text only named."""
+    diff = audit.changes_between(before, audit.snapshot(obj, fields))
+    diff.update({f: "[changed]" for f in AUDIT_TEXT_FIELDS & set(changed)})
+    return diff
+
+
+def _participation_changes(participation: CaseParticipation) -> dict:
+    return {
+        "participation": str(participation.public_id),
+        "agency": participation.agency.code,
+        "level": participation.level,
+        "expires_at": participation.expires_at,
+        "confidential": participation.confidential,
+    }
+
+
+def _next_reference(agency: Agency) -> str:
+    year = _agency_today(agency).year
+    CaseSequence.objects.get_or_create(agency=agency, year=year)
+    # The UPDATE row lock serialises concurrent creators until commit.
+    CaseSequence.objects.filter(agency=agency, year=year).update(last_value=F("last_value") + 1)
+    value = CaseSequence.objects.get(agency=agency, year=year).last_value
+    return f"{agency.code}-{year}-{value:05d}"
+
+
+# --- cases ------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_case(
+    *,
+    actor,
+    title: str,
+    summary: str = "",
+    crime_types: Iterable[str] = (),
+    handling_code: str = HandlingCode.AMBER,
+    handling_instruction: str = HandlingInstruction.H0,
+    handling_restriction: str = "",
+) -> Case:
+    """Open a case led by the actor's agency, which gets `manage` on it."""
+    membership = access.require_role(actor, Role.COORDINATOR)
+    agency = membership.agency
+    case = Case(
+        title=title,
+        summary=summary,
+        crime_types=_validate_crime_types(list(crime_types)),
+        handling_code=handling_code,
+        handling_instruction=handling_instruction,
+        handling_restriction=handling_restriction,
+        lead_agency=agency,
+        created_by=actor,
+        updated_by=actor,
+        reference="pending",
+    )
+    _full_clean(case)
+    _validate_handling(case)
+    case.reference = _next_reference(agency)
+    case.save()
+    CaseParticipation.objects.create(
+        case=case,
+        agency=agency,
+        level=AccessLevel.MANAGE,
+        granted_by=actor,
+        granted_by_agency=agency,
+    )
+    _set_grants(case, agency, AccessLevel.MANAGE)
+    audit.record(
+        action=AuditAction.CREATE,
+        obj=case,
+        actor=actor,
+        changes=audit.created(case, CASE_AUDIT_FIELDS),
+    )
+    return case
+
+
+@transaction.atomic
+def update_case(*, actor, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
+    access.require(actor, "update", case)
+    unknown = set(changes) - CASE_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed({f: [_("This field cannot be changed here.")] for f in unknown})
+    case = _lock(Case, case, expected_version)
+    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
+    if "crime_types" in changes:
+        changes["crime_types"] = _validate_crime_types(changes["crime_types"])
+    for field, value in changes.items():
+        setattr(case, field, value)
+    _full_clean(case)
+    _validate_handling(case)
+    if case.handling_code == HandlingCode.AMBER_STRICT and _shared_outside_lead(case):
+        raise ValidationFailed(
+            {
+                "handling_code": [
+                    _(
+                        "TLP:AMBER+STRICT cannot apply to a case shared with other "
+                        "agencies; revoke them first."
+                    )
+                ]
+            }
+        )
+    case.version += 1
+    case.updated_by = actor
+    case.updated_at = timezone.now()
+    case.save()
+    audit.record(
+        action=AuditAction.UPDATE,
+        obj=case,
+        actor=actor,
+        changes=_audit_changes(before, case, CASE_AUDIT_FIELDS, changes),
+    )
+    return case
+
+
+@transaction.atomic
+def change_case_status(
+    *, actor, case: Case, status: str, expected_version: int | None = None
+) -> Case:
+    """Move a case along its workflow; closing and archiving are the lead's."""
+    if status not in CaseStatus.values:
+        access.require(actor, "view", case)
+        raise ValidationFailed({"status": [_("Unknown status.")]})
+    closing = status in (CaseStatus.CLOSED, CaseStatus.ARCHIVED)
+    access.require(actor, "close" if closing else "change_status", case)
+    case = _lock(Case, case, expected_version)
+    if case.status in (CaseStatus.CLOSED, CaseStatus.ARCHIVED):
+        access.require(actor, "reopen", case)
+    if status not in CASE_TRANSITIONS[case.status]:
+        raise Conflict(
+            _("A case cannot go from %(a)s to %(b)s.") % {"a": case.status, "b": status},
+            field="status",
+        )
+    old_status = case.status
+    case.status = status
+    case.version += 1
+    case.updated_by = actor
+    case.updated_at = timezone.now()
+    case.save(update_fields=["status", "version", "updated_by", "updated_at"])
+    audit.record(
+        action=AuditAction.TRANSITION,
+        obj=case,
+        actor=actor,
+        changes={"status": {"before": old_status, "after": status}},
+    )
+    return case
+
+
+def _shared_outside_lead(case: Case) -> bool:
+    return (
+        CaseParticipation.objects.active()
+        .filter(case=case)
+        .exclude(agency_id=case.lead_agency_id)
+        .exists()
+    )
+
+
+def _end_stale_participation(case: Case, agency: Agency) -> None:
+    """An expired participation not yet swept by the job is ended before a new one."""
+    now = timezone.now()
+    stale = CaseParticipation.objects.filter(
+        case=case, agency=agency, revoked_at__isnull=True, expires_at__lte=now
+    )
+    stale.update(revoked_at=now, end_reason=CaseParticipation.EndReason.EXPIRED, updated_at=now)
+
+
+def _validate_expiry(expires_at: dt.datetime | None) -> None:
+    if expires_at is None:
+        return
+    if timezone.is_naive(expires_at):
+        raise ValidationFailed({"expires_at": [_("Give a time zone with the expiry time.")]})
+    if expires_at <= timezone.now():
+        raise ValidationFailed({"expires_at": [_("The expiry must be in the future.")]})
+
+
+@transaction.atomic
+def share_case(
+    *,
+    actor,
+    case: Case,
+    agency: Agency,
+    level: str,
+    expires_at: dt.datetime | None = None,
+    confidential: bool = False,
+) -> CaseParticipation:
+    """Give `agency` access to `case` at `level`."""
+    access.require(actor, "share", case)
+    agency = _require_active_agency(agency)
+    if level not in AccessLevel.values:
+        raise ValidationFailed({"level": [_("Unknown access level.")]})
+    if level == AccessLevel.MANAGE:
+        access.require(actor, "grant_manage", case)
+    if confidential:
+        access.require(actor, "share_confidential", case)
+    _validate_expiry(expires_at)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.handling_code == HandlingCode.AMBER_STRICT:
+        raise ValidationFailed(
+            {"agency": [_("TLP:AMBER+STRICT: this case cannot leave its lead agency.")]}
+        )
+    if agency.pk == case.lead_agency_id:
+        raise ValidationFailed({"agency": [_("The lead agency already manages this case.")]})
+    me = access.agency_of(actor)
+    already = _("This agency already participates; change its access instead.")
+    # Disclosure follows an agency's latest participation (`access._disclosed`),
+    # so re-sharing a formerly confidential agency openly would show its old
+    # notes and tasks to everyone. That is the lead's call only: a co-manager
+    # gets the same answer as for a current participant, and nothing changes.
+    if me.pk != case.lead_agency_id and (
+        CaseParticipation.objects.filter(case=case, agency=agency)
+        .exclude(pk__in=access.visible_participations(actor).values("pk"))
+        .exists()
+    ):
+        raise Conflict(already, field="agency")
+    _end_stale_participation(case, agency)
+    if CaseParticipation.objects.filter(case=case, agency=agency, revoked_at__isnull=True).exists():
+        raise Conflict(already, field="agency")
+    participation = CaseParticipation.objects.create(
+        case=case,
+        agency=agency,
+        level=level,
+        confidential=confidential,
+        granted_by=actor,
+        granted_by_agency=me,
+        expires_at=expires_at,
+    )
+    _set_grants(case, agency, level)
+    _touch_case(case, actor)
+    documents.record_case_shared(actor=actor, case=case, agency=agency)
+    emit("case.shared", obj=case, actor=actor, agency=agency.public_id)
+    audit.record(
+        action=AuditAction.SHARE,
+        obj=case,
+        actor=actor,
+        changes=_participation_changes(participation),
+    )
+    return participation
+
+
+@transaction.atomic
+def change_access(
+    *,
+    actor,
+    participation: CaseParticipation,
+    level: str | None = None,
+    expires_at: dt.datetime | type[Ellipsis] | None = ...,
+    confidential: bool | None = None,
+    expected_version: int | None = None,
+) -> CaseParticipation:
+    access.require(actor, "view", participation)
+    case = participation.case
+    access.require(actor, "share", case)
+    participation = _lock(CaseParticipation, participation, expected_version)
+    before = _participation_changes(participation)
+    if not participation.is_active:
+        raise Conflict(_("This participation has ended; share the case again instead."))
+    if participation.agency_id == case.lead_agency_id:
+        raise Conflict(_("The lead agency always manages its case; hand the case over instead."))
+    # Any change to a managing agency (an expiry is a delayed revocation) is
+    # the lead's decision alone, as is making an agency a manager.
+    if participation.level == AccessLevel.MANAGE or level == AccessLevel.MANAGE:
+        access.require(actor, "revoke_manager", case)
+    if confidential is not None and confidential != participation.confidential:
+        access.require(actor, "share_confidential", case)
+    if level is not None:
+        if level not in AccessLevel.values:
+            raise ValidationFailed({"level": [_("Unknown access level.")]})
+        participation.level = level
+    if expires_at is not ...:
+        _validate_expiry(expires_at)
+        participation.expires_at = expires_at
+    if confidential is not None:
+        participation.confidential = confidential
+    participation.version += 1
+    participation.updated_at = timezone.now()
+    participation.save()
+    _set_grants(case, participation.agency, participation.level)
+    _touch_case(case, actor)
+    audit.record(
+        action=AuditAction.UPDATE,
+        obj=case,
+        actor=actor,
+        changes={
+            "participation": before["participation"],
+            "agency": before["agency"],
+            **audit.changes_between(before, _participation_changes(participation)),
+        },
+    )
+    return participation
+
+
+@transaction.atomic
+def revoke_case(
+    *, actor, participation: CaseParticipation, expected_version: int | None = None
+) -> CaseParticipation:
+    """End an agency's access. The lead cannot be revoked, only replaced by hand-over;
+    removing another managing agency is the lead's decision alone."""
+    access.require(actor, "view", participation)
+    case = participation.case
+    access.require(actor, "share", case)
+    participation = _lock(CaseParticipation, participation, expected_version)
+    if participation.revoked_at is not None:
+        raise Conflict(_("This participation has already ended."))
+    if participation.agency_id == case.lead_agency_id:
+        raise Conflict(_("The lead agency cannot be revoked; hand the case over first."))
+    if participation.level == AccessLevel.MANAGE:
+        access.require(actor, "revoke_manager", case)
+    now = timezone.now()
+    participation.revoked_at = now
+    participation.revoked_by = actor
+    participation.end_reason = CaseParticipation.EndReason.REVOKED
+    participation.version += 1
+    participation.updated_at = now
+    participation.save()
+    _set_grants(case, participation.agency, None)
+    _touch_case(case, actor)
+    emit("case.revoked", obj=case, actor=actor, participation=participation.public_id)
+    audit.record(
+        action=AuditAction.REVOKE,
+        obj=case,
+        actor=actor,
+        changes=_participation_changes(participation),
+    )
+    return participation
+
+
+@transaction.atomic
+def hand_over_case(
+    *,
+    actor,
+    case: Case,
+    new_lead: Agency,
+    keep_level: str | None = AccessLevel.CONTRIBUTE,
+    expected_version: int | None = None,
+) -> Case:
+    """Make `new_lead` the lead agency; the old lead keeps `keep_level` (None: leaves)."""
+    access.require(actor, "hand_over", case)
+    new_lead = _require_active_agency(new_lead, "new_lead")
+    if keep_level is not None and keep_level not in AccessLevel.values:
+        raise ValidationFailed({"keep_level": [_("Unknown access level.")]})
+    case = _lock(Case, case, expected_version)
+    if new_lead.pk == case.lead_agency_id:
+        raise ValidationFailed({"new_lead": [_("This agency already leads the case.")]})
+    if case.handling_code == HandlingCode.AMBER_STRICT:
+        raise ValidationFailed(
+            {"new_lead": [_("TLP:AMBER+STRICT: this case cannot leave its lead agency.")]}
+        )
+    old_lead = case.lead_agency
+    now = timezone.now()
+    _end_stale_participation(case, new_lead)
+    current = CaseParticipation.objects.filter(
+        case=case, agency=new_lead, revoked_at__isnull=True
+    ).first()
+    if current:
+        CaseParticipation.objects.filter(pk=current.pk).update(
+            level=AccessLevel.MANAGE,
+            confidential=False,
+            expires_at=None,
+            updated_at=now,
+            version=F("version") + 1,
+        )
+    else:
+        CaseParticipation.objects.create(
+            case=case,
+            agency=new_lead,
+            level=AccessLevel.MANAGE,
+            granted_by=actor,
+            granted_by_agency=old_lead,
+        )
+    _set_grants(case, new_lead, AccessLevel.MANAGE)
+    old = CaseParticipation.objects.get(case=case, agency=old_lead, revoked_at__isnull=True)
+    if keep_level is None:
+        old.revoked_at, old.revoked_by = now, actor
+        old.end_reason = CaseParticipation.EndReason.REVOKED
+    else:
+        old.level = keep_level
+    old.updated_at = now
+    old.version += 1
+    old.save()
+    _set_grants(case, old_lead, keep_level)
+    case.lead_agency = new_lead
+    case.version += 1
+    case.updated_by, case.updated_at = actor, now
+    case.save(update_fields=["lead_agency", "version", "updated_by", "updated_at"])
+    audit.record(
+        action=AuditAction.UPDATE,
+        obj=case,
+        actor=actor,
+        changes={
+            "lead_agency": {"before": old_lead.code, "after": new_lead.code},
+            "old_lead_keeps": keep_level,
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def expire_participations(*, now: dt.datetime | None = None) -> int:
+    """End every participation whose expiry has passed and drop its grants.
+
+    Access already stops at the expiry time (the gate checks it); this job
+    makes the grant table and the record say so too.
+    """
+    now = now or timezone.now()
+    due = list(
+        CaseParticipation.objects.select_for_update(skip_locked=True)
+        .select_related("case", "agency")
+        .filter(revoked_at__isnull=True, expires_at__lte=now)
+    )
+    for participation in due:
+        participation.revoked_at = now
+        participation.end_reason = CaseParticipation.EndReason.EXPIRED
+        participation.updated_at = now
+        participation.version += 1
+        participation.save()
+        _set_grants(participation.case, participation.agency, None)
+        # A system job: no actor; it goes on the lead agency's trail.
+        audit.record(
+            action=AuditAction.REVOKE,
+            obj=participation.case,
+            actor=None,
+            agency=participation.case.lead_agency,
+            changes=_participation_changes(participation),
+            reason="expired",
+        )
+    return len(due)
+
+
+# --- tasks ------------------------------------------------------------------
+
+
+def _validate_assignment(case: Case, agency: Agency, user, actor=None) -> None:
+    """The assignee agency must participate *as far as the actor can tell*:
+    checking all participations would let a co-participant confirm that a
+    confidential agency is in the case by assigning it a task."""
+    if not isinstance(agency, Agency) or agency.pk is None:
+        raise ValidationFailed({"assigned_agency": [_("Unknown agency.")]})
+    participations = (
+        access.visible_participations(actor) if actor is not None else CaseParticipation.objects
+    )
+    if not participations.active().filter(case=case, agency=agency).exists():
+        raise ValidationFailed(
+            {
+                "assigned_agency": [
+                    _("Tasks can only be assigned to agencies participating in the case.")
+                ]
+            }
+        )
+    if user is not None and (
+        not user.is_active or not Membership.objects.filter(user=user, agency=agency).exists()
+    ):
+        raise ValidationFailed(
+            {"assigned_user": [_("The assignee must be an active member of the assigned agency.")]}
+        )
+
+
+def _validate_due_date(due_date: dt.date | None, agency: Agency) -> None:
+    if due_date is not None and due_date < _agency_today(agency):
+        raise ValidationFailed({"due_date": [_("The due date cannot be in the past.")]})
+
+
+@transaction.atomic
+def create_task(
+    *,
+    actor,
+    case: Case,
+    title: str,
+    assigned_agency: Agency,
+    description: str = "",
+    assigned_user=None,
+    priority: str = "normal",
+    due_date: dt.date | None = None,
+) -> Task:
+    access.require(actor, "manage_tasks", case)
+    _validate_assignment(case, assigned_agency, assigned_user, actor)
+    _validate_due_date(due_date, access.agency_of(actor))
+    task = Task(
+        case=case,
+        title=title,
+        description=description,
+        assigned_agency=assigned_agency,
+        assigned_user=assigned_user,
+        priority=priority,
+        due_date=due_date,
+        created_by=actor,
+    )
+    _full_clean(task)
+    task.save()
+    _touch_case(case, actor)
+    emit("task.assigned", obj=task, actor=actor, case=case.public_id)
+    audit.record(
+        action=AuditAction.CREATE,
+        obj=task,
+        actor=actor,
+        changes=audit.created(task, TASK_AUDIT_FIELDS),
+    )
+    return task
+
+
+@transaction.atomic
+def update_task(*, actor, task: Task, expected_version: int | None = None, **changes: Any) -> Task:
+    """Coordinators of a managing agency change anything; investigators of the
+    assigned agency move the status and pick the assignee within their agency."""
+    unknown = set(changes) - TASK_MANAGER_FIELDS
+    if unknown:
+        access.require(actor, "view", task)
+        raise ValidationFailed({f: [_("This field cannot be changed here.")] for f in unknown})
+    if set(changes) <= TASK_WORKER_FIELDS:
+        access.require(actor, "work", task)
+    else:
+        access.require(actor, "manage", task)
+    task = _lock(Task, task, expected_version)
+    before = audit.snapshot(task, TASK_AUDIT_FIELDS)
+    is_manager = access.can(actor, "manage", task)
+    if "status" in changes:
+        if changes["status"] not in TaskStatus.values:
+            raise ValidationFailed({"status": [_("Unknown status.")]})
+        if (
+            task.status in FINAL_TASK_STATUSES
+            and not is_manager
+            and changes["status"] != task.status
+        ):
+            raise Conflict(_("Only a coordinator can reopen a finished task."), field="status")
+    for field, value in changes.items():
+        setattr(task, field, value)
+    if {"assigned_agency", "assigned_user"} & set(changes):
+        _validate_assignment(task.case, task.assigned_agency, task.assigned_user, actor)
+    if "due_date" in changes:
+        _validate_due_date(task.due_date, access.agency_of(actor))
+    _full_clean(task)
+    task.version += 1
+    task.updated_at = timezone.now()
+    task.save()
+    _touch_case(task.case, actor)
+    if {"assigned_agency", "assigned_user"} & set(changes):
+        emit("task.assigned", obj=task, actor=actor, case=task.case.public_id)
+    if "status" in changes and before.get("status") != task.status:
+        emit("task.status_changed", obj=task, actor=actor, case=task.case.public_id)
+    audit.record(
+        action=AuditAction.UPDATE,
+        obj=task,
+        actor=actor,
+        changes=_audit_changes(before, task, TASK_AUDIT_FIELDS, changes),
+    )
+    return task
+
+
+# --- notes ------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_note(
+    *,
+    actor,
+    case: Case,
+    body: str,
+    handling_code: str = HandlingCode.AMBER,
+    handling_instruction: str = HandlingInstruction.H0,
+    handling_restriction: str = "",
+    source_reliability: str = "X",
+    information_accuracy: str = "4",
+) -> Note:
+    access.require(actor, "contribute", case)
+    note = Note(
+        case=case,
+        author=actor,
+        agency=access.agency_of(actor),
+        body=body,
+        handling_code=handling_code,
+        handling_instruction=handling_instruction,
+        handling_restriction=handling_restriction,
+        source_reliability=source_reliability,
+        information_accuracy=information_accuracy,
+    )
+    _full_clean(note)
+    if not note.body.strip():
+        raise ValidationFailed({"body": [_("The note is empty.")]})
+    _validate_handling(note)
+    note.save()
+    _touch_case(case, actor)
+    emit("note.added", obj=note, actor=actor, case=case.public_id)
+    audit.record(
+        action=AuditAction.CREATE,
+        obj=note,
+        actor=actor,
+        changes=audit.created(note, NOTE_AUDIT_FIELDS),
+    )
+    return note

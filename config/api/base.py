@@ -1,0 +1,251 @@
+"""The base every `/api/v1/` endpoint is built on.
+
+The conventions, enforced here rather than repeated in each view:
+
+* **Reads come from the gate.** A viewset names a selector of `cases.access`
+  (`selector = "visible_cases"`); `get_queryset` is that selector applied to
+  the requesting user, and nothing else filters by agency. Objects outside it
+  are 404, never 403.
+* **Public ids only.** Objects are looked up by `public_id` (a UUID) under the
+  URL kwarg `id`, and payloads call it `id`; an integer primary key never
+  appears in a URL or a payload. References to agencies use their code.
+* **Writes call a service.** Input serializers validate shapes only; the
+  viewset's `create_object` / `update_object` / `destroy_object` hooks call
+  `cases.services` (or another app's services), which check permissions
+  through the gate and raise `cases.errors`, mapped to HTTP in
+  `config.api.problems.exception_handler`.
+* **Optimistic concurrency.** Every object response carries an `ETag` (the
+  object's `version`, or a hash of the body for unversioned objects). A
+  write with `If-Match` passes `expected_version` to the service, which
+  re-checks it under a row lock: a stale copy gets 412 and changes nothing.
+* **Idempotent POST.** `Idempotency-Key` is handled for every POST by
+  `config.api.idempotency` (hooks below).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.serializers import BaseSerializer
+from rest_framework.viewsets import GenericViewSet
+
+from cases import access
+
+from . import idempotency
+from .permissions import IsAgencyMember
+from .problems import PreconditionFailedError
+
+
+def etag_of(obj: Any, data: Any = None) -> str:
+    """Strong ETag: the object's version, or a hash of its representation."""
+    version = getattr(obj, "version", None)
+    if version is not None:
+        return f'"{version}"'
+    digest = hashlib.sha256(
+        json.dumps(data, sort_keys=True, default=str).encode(), usedforsecurity=False
+    ).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def _parse_etags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+class GatedViewSet(GenericViewSet):
+    """Base viewset: queryset from a gate selector, lookup by public id, ETags,
+    idempotent POST. Combine with the mixins below for the actions you need."""
+
+    #: Name of a selector in `cases.access` (e.g. "visible_cases").
+    selector: str = ""
+    #: Relations to fetch with the rows (select_related).
+    related: tuple[str, ...] = ()
+    #: For nested routes (`cases/{case_id}/participants/`): the parent's selector,
+    #: its URL kwarg and the field linking children to it.
+    parent_selector: str = ""
+    parent_url_kwarg: str = ""
+    parent_field: str = ""
+    #: Field the sync order and cursor pagination use (ascending by default), and
+    #: other orderings offered; all must be non-null (keyset pagination).
+    sync_field: str = "updated_at"
+    extra_ordering_fields: tuple[str, ...] = ()
+    #: Input serializers per action; `serializer_class` is the output.
+    input_serializers: dict[str, type[BaseSerializer]] = {}
+
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
+    permission_classes = [IsAgencyMember]
+
+    # --- reads ------------------------------------------------------------
+
+    def get_selected(self, name: str) -> QuerySet:
+        selector = getattr(access, name)
+        return selector(self.request.user)
+
+    def get_parent(self) -> Model:
+        if not hasattr(self, "_parent"):
+            self._parent = self._get_by_public_id(
+                self.get_selected(self.parent_selector), self.kwargs.get(self.parent_url_kwarg)
+            )
+        return self._parent
+
+    def get_queryset(self) -> QuerySet:
+        if not self.selector:
+            raise NotImplementedError(f"{type(self).__name__}.selector is not set")
+        queryset = self.get_selected(self.selector)
+        if self.parent_selector and not getattr(self, "swagger_fake_view", False):
+            queryset = queryset.filter(**{self.parent_field: self.get_parent()})
+        if self.related:
+            queryset = queryset.select_related(*self.related)
+        return queryset
+
+    @staticmethod
+    def _get_by_public_id(queryset: QuerySet, value: Any) -> Model:
+        try:
+            public_id = uuid.UUID(str(value))
+        except ValueError:
+            raise exceptions.NotFound() from None
+        obj = queryset.filter(public_id=public_id).first()
+        if obj is None:
+            raise exceptions.NotFound()
+        return obj
+
+    def get_object(self) -> Model:
+        # List filters do not apply here: a filter must not turn a hit into 404.
+        obj = self._get_by_public_id(self.get_queryset(), self.kwargs.get(self.lookup_url_kwarg))
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    # --- serializers -------------------------------------------------------
+
+    def get_input_serializer_class(self, action: str | None = None) -> type[BaseSerializer]:
+        action = action or self.action
+        if action == "partial_update" and "partial_update" not in self.input_serializers:
+            action = "update"
+        return self.input_serializers[action]
+
+    def validate_input(self, data: Any, *, partial: bool = False, action: str | None = None):
+        serializer = self.get_input_serializer_class(action)(
+            data=data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    # --- responses and preconditions ----------------------------------------
+
+    def object_response(
+        self, obj: Model, *, status_code: int = status.HTTP_200_OK, created: bool = False
+    ) -> Response:
+        data = self.get_serializer(obj).data
+        headers = {"ETag": etag_of(obj, data)}
+        if created:
+            namespace = self.request.resolver_match.namespace
+            headers["Location"] = reverse(
+                f"{namespace}:{self.basename}-detail" if namespace else f"{self.basename}-detail",
+                kwargs={**self._parent_kwargs(), self.lookup_url_kwarg: str(obj.public_id)},
+                request=self.request,
+            )
+        return Response(data, status=status_code, headers=headers)
+
+    def _parent_kwargs(self) -> dict[str, Any]:
+        if self.parent_url_kwarg:
+            return {self.parent_url_kwarg: self.kwargs[self.parent_url_kwarg]}
+        return {}
+
+    def expected_version(self, obj: Model) -> int | None:
+        """The version the client's `If-Match` names, for the service to re-check
+        under lock; None without `If-Match` (or with `*`). A non-matching
+        `If-Match` is refused at once, before any write."""
+        header = self.request.headers.get("If-Match")
+        if header is None:
+            return None
+        tags = _parse_etags(header)
+        if "*" in tags:
+            return None
+        if etag_of(obj) not in tags:
+            raise PreconditionFailedError()
+        return getattr(obj, "version", None)
+
+    # --- idempotency hooks (every POST) --------------------------------------
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if idempotency.applies(request):
+            # The key's row, the write and the stored response commit together.
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.idempotency_record = idempotency.begin(request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = getattr(self, "idempotency_record", None)
+        if record is not None:
+            idempotency.finish(record, response)
+            self.idempotency_record = None
+        return response
+
+
+class ListMixin:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class RetrieveMixin:
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.object_response(self.get_object())
+
+
+class CreateMixin:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.create_object(self.validate_input(request.data))
+        return self.object_response(obj, status_code=status.HTTP_201_CREATED, created=True)
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        raise NotImplementedError
+
+
+class UpdateMixin:
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        obj = self.get_object()
+        expected = self.expected_version(obj)
+        data = self.validate_input(request.data, partial=partial)
+        obj = self.update_object(obj, data, expected_version=expected)
+        return self.object_response(obj)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def update_object(
+        self, obj: Model, data: dict[str, Any], *, expected_version: int | None
+    ) -> Model:
+        raise NotImplementedError
+
+
+class DestroyMixin:
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object()
+        self.destroy_object(obj, expected_version=self.expected_version(obj))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def destroy_object(self, obj: Model, *, expected_version: int | None) -> None:
+        raise NotImplementedError

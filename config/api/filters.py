@@ -1,0 +1,34 @@
+"""Filter building blocks shared by every endpoint's FilterSet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 with an offset, normalised to UTC before it reaches the database.
+
+    PostgreSQL refuses offsets beyond ±15:59 and Python cannot shift dates
+    near its limits: both are a clear 400 here, never a 500.
+    """
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(_("Date and time out of range."), code="invalid") from None
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    """Use this (not django-filter's) for every date-time filter."""
+
+    field_class = UtcIsoDateTimeField

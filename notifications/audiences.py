@@ -1,0 +1,187 @@
+"""Who hears of each case-domain event.
+
+An audience lists *candidates*; the dispatcher then keeps only users and
+agencies that the permission gate lets see the object at delivery time, so
+a candidate list that is too generous still leaks nothing. The actor is
+never told of their own action.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from agencies.choices import Role
+from agencies.models import Agency
+from cases import access
+from cases.choices import AccessLevel
+from cases.models import Case, MLARequest, Note, Task
+
+from .choices import EventType
+from .models import WebhookEndpoint
+from .registry import Audience, ObjectType, register_audience, register_object
+
+User = get_user_model()
+
+COORDINATORS = (Role.COORDINATOR,)
+
+
+def members(agencies, roles=COORDINATORS):
+    """Active human users of `agencies` holding one of `roles`."""
+    agency_ids = [a.pk if isinstance(a, Agency) else a for a in agencies]
+    return list(
+        User.objects.filter(
+            is_active=True,
+            membership__agency_id__in=agency_ids,
+            membership__agency__active=True,
+            membership__role__in=roles,
+            membership__is_service_account=False,
+        ).select_related("membership")
+    )
+
+
+def _managing_agencies(case: Case) -> list[Agency]:
+    return [
+        a
+        for a in access.agencies_that_can_see_case(case)
+        if access.agency_level(a, case) == AccessLevel.MANAGE
+    ]
+
+
+def _agency_from_payload(message) -> Agency | None:
+    agency_id = message.payload.get("ids", {}).get("agency")
+    return Agency.objects.filter(public_id=agency_id).first() if agency_id else None
+
+
+# --- object types -----------------------------------------------------------
+
+register_object(
+    ObjectType(
+        name="case",
+        model=Case,
+        user_can_see=access.is_visible,
+        agency_can_see=access.agency_can_see,
+        api_path="cases/{id}/",
+        reference=lambda case: case.reference,
+    )
+)
+register_object(
+    ObjectType(
+        name="task",
+        model=Task,
+        user_can_see=access.is_visible,
+        agency_can_see=access.agency_can_see,
+        api_path="tasks/{id}/",
+        reference=lambda task: task.case.reference,
+    )
+)
+register_object(
+    ObjectType(
+        name="note",
+        model=Note,
+        user_can_see=access.is_visible,
+        agency_can_see=access.agency_can_see,
+        api_path="notes/{id}/",
+        reference=lambda note: note.case.reference,
+    )
+)
+
+
+def _admin_of_endpoint_agency(user, endpoint: WebhookEndpoint) -> bool:
+    membership = access.membership_of(user)
+    return (
+        membership is not None
+        and membership.role == Role.AGENCY_ADMIN
+        and membership.agency_id == endpoint.agency_id
+    )
+
+
+register_object(
+    ObjectType(
+        name="webhook_endpoint",
+        model=WebhookEndpoint,
+        user_can_see=_admin_of_endpoint_agency,
+        # A webhook is never told about webhooks.
+        agency_can_see=lambda agency, endpoint: False,
+        api_path="webhook-endpoints/{id}/",
+        reference=lambda endpoint: endpoint.agency.code,
+    )
+)
+
+
+# --- audiences --------------------------------------------------------------
+
+
+@register_audience(EventType.CASE_SHARED)
+def case_shared(message, case: Case) -> Audience:
+    """The coordinators of the agency that received the share."""
+    agency = _agency_from_payload(message)
+    if agency is None:
+        return Audience()
+    return Audience(users=members([agency]), agencies=[agency])
+
+
+@register_audience(EventType.CASE_REVOKED)
+def case_revoked(message, case: Case) -> Audience:
+    """The managing agencies' coordinators. The agency that lost access is not
+    told through the gate: it no longer sees the case."""
+    managers = _managing_agencies(case)
+    return Audience(users=members(managers), agencies=managers)
+
+
+@register_audience(EventType.PARTICIPATION_EXPIRING)
+def participation_expiring(message, case: Case) -> Audience:
+    agency = _agency_from_payload(message)
+    agencies = [a for a in [agency, case.lead_agency] if a is not None]
+    return Audience(users=members(agencies), agencies=agencies)
+
+
+@register_audience(EventType.TASK_ASSIGNED, EventType.TASK_DUE_SOON, EventType.TASK_OVERDUE)
+def task_assignee(message, task: Task) -> Audience:
+    """The assigned user, or the assigned agency's coordinators if nobody is."""
+    users = [task.assigned_user] if task.assigned_user_id else members([task.assigned_agency])
+    return Audience(users=users, agencies=[task.assigned_agency])
+
+
+@register_audience(EventType.TASK_STATUS_CHANGED)
+def task_status_changed(message, task: Task) -> Audience:
+    agencies = [task.case.lead_agency, task.assigned_agency]
+    users = members(agencies)
+    if task.assigned_user_id:
+        users.append(task.assigned_user)
+    return Audience(users=users, agencies=agencies)
+
+
+@register_audience(EventType.NOTE_ADDED)
+def note_added(message, note: Note) -> Audience:
+    """Coordinators of every agency that sees the note (the gate filters further)."""
+    agencies = list(access.agencies_that_can_see_case(note.case))
+    return Audience(users=members(agencies), agencies=agencies)
+
+
+@register_audience(EventType.WEBHOOK_DISABLED)
+def webhook_disabled(message, endpoint: WebhookEndpoint) -> Audience:
+    return Audience(users=members([endpoint.agency], roles=(Role.AGENCY_ADMIN,)))
+
+
+# --- MLA requests (issue 5) ---------------------------------------------------
+
+register_object(
+    ObjectType(
+        name="mla_request",
+        model=MLARequest,
+        user_can_see=access.is_visible,
+        agency_can_see=access.mla_agency_can_see,
+        api_path="mla-requests/{id}/",
+        # The requesting side's own reference, else the public id: no content.
+        reference=lambda request: request.requesting_reference or str(request.public_id),
+    )
+)
+
+
+@register_audience(EventType.MLA_SUBMITTED, EventType.MLA_TRANSITIONED)
+def mla_other_side(message, request: MLARequest) -> Audience:
+    """The other party's coordinators (named in the payload by `cases.mla`)."""
+    agency = _agency_from_payload(message)
+    if agency is None:
+        return Audience()
+    return Audience(users=members([agency]), agencies=[agency])

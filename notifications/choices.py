@@ -1,0 +1,50 @@
+"""Enumerations of the delivery machinery, with translatable labels."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventType(models.TextChoices):
+    """Every event the outbox knows.
+
+    Names are `<object>.<verb>` and are part of the webhook contract: partner
+    systems subscribe to them, so a name is never changed, only added.
+    """
+
+    CASE_SHARED = "case.shared", _("Case shared with your agency")
+    CASE_REVOKED = "case.revoked", _("Agency access to a case ended")
+    PARTICIPATION_EXPIRING = "participation.expiring", _("Case access expiring")
+    TASK_ASSIGNED = "task.assigned", _("Task assigned")
+    TASK_STATUS_CHANGED = "task.status_changed", _("Task status changed")
+    TASK_DUE_SOON = "task.due_soon", _("Task due soon")
+    TASK_OVERDUE = "task.overdue", _("Task overdue")
+    NOTE_ADDED = "note.added", _("Note added")
+    # Built by the MLA, document and deconfliction work: their apps register
+    # the object type and the audience (notifications.registry).
+    MLA_SUBMITTED = "mla.submitted", _("MLA request received")
+    MLA_TRANSITIONED = "mla.transitioned", _("MLA request status changed")
+    MLA_DUE_SOON = "mla.due_soon", _("MLA response due soon")
+    MLA_OVERDUE = "mla.overdue", _("MLA response overdue")
+    DOCUMENT_ADDED = "document.added", _("Document added")
+    DECONFLICTION_HIT = "deconfliction.hit", _("Deconfliction match")
+    WEBHOOK_DISABLED = "webhook.disabled", _("Webhook endpoint disabled")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")  # written, not yet handed to the broker
+    PUBLISHED = "published", _("Published")  # handed to the broker
+    DELIVERED = "delivered", _("Delivered")  # fanned out to every channel
+    DEAD = "dead", _("Dead letter")  # gave up after the bounded number of attempts
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In-app")
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped")  # recipient lost access or has no address
+    DEAD = "dead", _("Dead letter")

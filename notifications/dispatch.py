@@ -1,0 +1,341 @@
+"""Turning an outbox message into notifications, e-mails and webhook POSTs.
+
+Called by the Celery tasks (`notifications.tasks`), which hold no logic.
+Three guarantees:
+
+* **Recipients at delivery time**: the audience is computed now, and every
+  user and agency is checked against the permission gate now, so access
+  lost between the event and its delivery means no notification.
+* **Idempotent**: the message row is locked while it fans out, and every
+  (message, channel, recipient) is a unique `Delivery` row written in the
+  same transaction as the `Notification` and the message's `delivered`
+  status, so a redelivered task finds the work done.
+* **Bounded**: each delivery attempt is counted in its own committed
+  transaction *before* the work, so even a message that kills its worker
+  every time reaches the dead-letter status after N attempts instead of
+  looping forever.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .choices import Channel, DeliveryStatus, EventType, OutboxStatus
+from .models import Delivery, Notification, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from .registry import audience_for, object_type_named
+from .rendering import language_of, render
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(enum.Enum):
+    DONE = "done"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    countdown: float = 0.0
+    webhook_ids: tuple[int, ...] = ()
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: base·2^(n-1), capped, then a random
+    half of it, so retries of a burst of failures do not arrive together."""
+    delay = min(
+        settings.NOTIFICATIONS_RETRY_MAX_SECONDS,
+        settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
+    )
+    return random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not security)
+
+
+def load_object(message: OutboxMessage):
+    object_type = object_type_named(message.object_type)
+    return object_type, object_type.model.objects.filter(public_id=message.object_id).first()
+
+
+# --- outbox messages --------------------------------------------------------
+
+
+def _claim_attempt(message_id: str) -> int | None:
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(
+            pk=message_id, status__in=[OutboxStatus.PENDING, OutboxStatus.PUBLISHED]
+        ).update(attempts=F("attempts") + 1)
+    if not updated:
+        return None  # delivered, dead, or unknown: nothing to do
+    return OutboxMessage.objects.values_list("attempts", flat=True).get(pk=message_id)
+
+
+def deliver_message(message_id: str) -> Result:
+    attempt = _claim_attempt(message_id)
+    if attempt is None:
+        return Result(Outcome.DONE)
+    max_attempts = settings.NOTIFICATIONS_MAX_ATTEMPTS
+    if attempt > max_attempts:
+        _fail(message_id, attempt, f"gave up: delivery started {attempt} times without finishing")
+        return Result(Outcome.DEAD)
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+            if message.is_final:
+                return Result(Outcome.DONE)
+            webhook_ids = fan_out(message)
+            message.status = OutboxStatus.DELIVERED
+            message.delivered_at = timezone.now()
+            message.next_attempt_at = None
+            message.save(update_fields=["status", "delivered_at", "next_attempt_at"])
+    except Exception as exc:
+        logger.exception("outbox: delivering %s failed (attempt %d)", message_id, attempt)
+        error = f"{type(exc).__name__}: {exc}"
+        if attempt >= max_attempts:
+            _fail(message_id, attempt, error)
+            return Result(Outcome.DEAD)
+        countdown = backoff(attempt)
+        OutboxMessage.objects.filter(pk=message_id).update(
+            last_error=error[:2000],
+            next_attempt_at=timezone.now() + timezone.timedelta(seconds=countdown),
+        )
+        return Result(Outcome.RETRY, countdown)
+    return Result(Outcome.DONE, webhook_ids=tuple(webhook_ids))
+
+
+def _fail(message_id: str, attempt: int, error: str) -> None:
+    logger.error("outbox: %s is a dead letter after %d attempts: %s", message_id, attempt, error)
+    OutboxMessage.objects.filter(pk=message_id).exclude(status=OutboxStatus.DELIVERED).update(
+        status=OutboxStatus.DEAD, last_error=error[:2000], next_attempt_at=None
+    )
+
+
+def fan_out(message: OutboxMessage) -> list[int]:
+    """Write the in-app notifications and the pending e-mail and webhook
+    deliveries of `message`; return the webhook deliveries to send."""
+    object_type, obj = load_object(message)
+    if obj is None:
+        return []  # the object is gone: nobody can be told about it
+    audience = audience_for(message.event_type)(message, obj)
+    reference = object_type.reference(obj)
+
+    seen: set[int] = set()
+    for user in audience.users:
+        if user.pk in seen or user.pk == message.actor_id:
+            continue
+        seen.add(user.pk)
+        if not object_type.user_can_see(user, obj):
+            continue
+        # Plain inserts: the message row is locked and not yet delivered, so
+        # no delivery of it can exist; if one did, the unique constraint
+        # fails this transaction and nothing is told twice.
+        Delivery.objects.create(
+            message=message,
+            channel=Channel.IN_APP,
+            recipient_key=Delivery.key_for(user=user),
+            user=user,
+            status=DeliveryStatus.SENT,
+            delivered_at=timezone.now(),
+        )
+        Notification.objects.create(
+            recipient=user,
+            message=message,
+            kind=message.event_type,
+            object_type=message.object_type,
+            object_id=message.object_id,
+            text=render(message.event_type, reference, user),
+        )
+        if user.email:
+            Delivery.objects.create(
+                message=message,
+                channel=Channel.EMAIL,
+                recipient_key=Delivery.key_for(user=user),
+                user=user,
+            )
+
+    webhook_ids: list[int] = []
+    agencies = {a.pk: a for a in audience.agencies}.values()
+    for agency in agencies:
+        if not object_type.agency_can_see(agency, obj):
+            continue
+        for endpoint in WebhookEndpoint.objects.filter(agency=agency, active=True):
+            if not endpoint.wants(message.event_type):
+                continue
+            delivery = Delivery.objects.create(
+                message=message,
+                channel=Channel.WEBHOOK,
+                recipient_key=Delivery.key_for(endpoint=endpoint),
+                endpoint=endpoint,
+            )
+            webhook_ids.append(delivery.pk)
+    return webhook_ids
+
+
+# --- webhooks ---------------------------------------------------------------
+
+
+def send_webhook(delivery_id: int) -> Result:
+    """One POST attempt of one webhook delivery, logged.
+
+    The delivery row stays locked during the POST (bounded by the timeout),
+    so a duplicate task skips it rather than posting twice. A worker killed
+    after the partner answered but before the commit sends it again: partner
+    systems deduplicate on the event id (`id`) or `X-Casebridge-Delivery`.
+    """
+    from . import webhooks
+    from .outbox import emit
+
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint__agency", "message")
+            .filter(pk=delivery_id, channel=Channel.WEBHOOK, status=DeliveryStatus.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return Result(Outcome.DONE)
+        endpoint, message = delivery.endpoint, delivery.message
+        object_type, obj = load_object(message)
+        # Checked again at send time: a revoke that raced with the fan-out wins.
+        if not endpoint.active:
+            return _skip(delivery, "endpoint disabled")
+        if obj is None or not object_type.agency_can_see(endpoint.agency, obj):
+            return _skip(delivery, "the agency no longer sees the object")
+
+        delivery.attempts += 1
+        result = webhooks.post(
+            endpoint.url,
+            secret=endpoint.secret,
+            payload=webhooks.payload_for(message, object_type),
+            delivery_id=delivery.pk,
+        )
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            message=message,
+            delivery=delivery,
+            attempt=delivery.attempts,
+            status_code=result.status_code,
+            error=result.error,
+            duration_ms=result.duration_ms,
+        )
+        now = timezone.now()
+        if result.ok:
+            delivery.status, delivery.delivered_at = DeliveryStatus.SENT, now
+            delivery.last_error, delivery.next_attempt_at = "", None
+            delivery.save()
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+            return Result(Outcome.DONE)
+
+        delivery.last_error = result.error or f"HTTP {result.status_code}"
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            consecutive_failures=F("consecutive_failures") + 1
+        )
+        endpoint.refresh_from_db(fields=["consecutive_failures", "active"])
+        if (
+            endpoint.active
+            and endpoint.consecutive_failures >= settings.NOTIFICATIONS_WEBHOOK_DISABLE_AFTER
+        ):
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False, disabled_at=now)
+            emit(EventType.WEBHOOK_DISABLED, obj=endpoint)
+            delivery.status = DeliveryStatus.DEAD
+            delivery.save()
+            return Result(Outcome.DEAD)
+        if delivery.attempts >= settings.NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.DEAD
+            delivery.save()
+            return Result(Outcome.DEAD)
+        countdown = backoff(delivery.attempts)
+        delivery.next_attempt_at = now + timezone.timedelta(seconds=countdown)
+        delivery.save()
+        return Result(Outcome.RETRY, countdown)
+
+
+def _skip(delivery: Delivery, reason: str) -> Result:
+    delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, reason
+    delivery.save(update_fields=["status", "last_error"])
+    return Result(Outcome.DONE)
+
+
+def stranded_webhooks(*, older_than: timezone.timedelta, limit: int = 500) -> list[int]:
+    """Pending webhook deliveries whose retry the broker lost."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Delivery.objects.filter(channel=Channel.WEBHOOK, status=DeliveryStatus.PENDING)
+        .filter(created_at__lte=cutoff)
+        .exclude(next_attempt_at__gt=cutoff)
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- e-mail digests ---------------------------------------------------------
+
+
+def send_email_digests() -> int:
+    """One e-mail per user with everything pending for them, in their language.
+
+    Each user's rows are locked (SKIP LOCKED: two runs never send the same
+    lines) and marked sent in the transaction that sends the mail; a failed
+    send rolls back and the lines wait for the next run. Visibility is
+    checked once more: lines about objects the user lost access to are
+    dropped.
+    """
+    sent = 0
+    user_ids = (
+        Delivery.objects.filter(channel=Channel.EMAIL, status=DeliveryStatus.PENDING)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    for user_id in list(user_ids):
+        with transaction.atomic():
+            rows = list(
+                Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("message", "user__membership")
+                .filter(channel=Channel.EMAIL, status=DeliveryStatus.PENDING, user_id=user_id)
+                .order_by("created_at", "pk")
+            )
+            if not rows:
+                continue
+            user = rows[0].user
+            lines = []
+            for delivery in rows:
+                object_type, obj = load_object(delivery.message)
+                if obj is not None and object_type.user_can_see(user, obj):
+                    lines.append(
+                        render(delivery.message.event_type, object_type.reference(obj), user)
+                    )
+                    delivery.status = DeliveryStatus.SENT
+                else:
+                    delivery.status = DeliveryStatus.SKIPPED
+                    delivery.last_error = "the user no longer sees the object"
+                delivery.delivered_at = timezone.now()
+            if lines:
+                _send_digest(user, lines)
+                sent += 1
+            Delivery.objects.bulk_update(rows, ["status", "last_error", "delivered_at"])
+    return sent
+
+
+def _send_digest(user, lines: list[str]) -> None:
+    with translation.override(language_of(user)):
+        subject = ngettext(
+            "Casebridge: %(n)d new notification", "Casebridge: %(n)d new notifications", len(lines)
+        ) % {"n": len(lines)}
+        body = "\n".join(
+            [
+                *(f"- {line}" for line in lines),
+                "",
+                _("Open Casebridge to read them: %(url)s")
+                % {"url": settings.CASEBRIDGE_BASE_URL.rstrip("/") + "/"},
+            ]
+        )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -1,0 +1,234 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+
+from .choices import Channel, DeliveryStatus, OutboxStatus
+
+
+class OutboxMessage(models.Model):
+    """One event worth telling, written in the same transaction as the change.
+
+    The row is the source of truth, the broker only a doorbell: a message the
+    broker lost (down, restarted, worker killed) is still here, undelivered,
+    and the sweeper publishes it again. The payload holds identifiers, never
+    content: what a recipient may read is decided at delivery time.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_type = models.CharField(_("event type"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.UUIDField(_("object id"))
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Scheduled reminders ("task X due soon for due date D") are told once.
+    dedup_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["pending", "published"]),
+                name="outbox_undelivered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.object_type}:{self.object_id} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (OutboxStatus.DELIVERED, OutboxStatus.DEAD)
+
+
+def validate_webhook_url(value: str) -> None:
+    """HTTPS only: the body is signed, not encrypted. Plain http for development."""
+    if value.startswith("https://"):
+        return
+    if value.startswith("http://") and settings.NOTIFICATIONS_WEBHOOK_ALLOW_HTTP:
+        return
+    raise ValidationError(_("Webhook URLs must use https."))
+
+
+class WebhookEndpoint(models.Model):
+    """A partner system's URL that receives an agency's events, HMAC-signed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("agency")
+    )
+    url = models.URLField(_("URL"), max_length=500, validators=[validate_webhook_url])
+    events = models.JSONField(
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_("Event types to send; empty: every event."),
+    )
+    secret = models.CharField(
+        _("secret"),
+        max_length=100,
+        default=secrets.token_urlsafe,
+        help_text=_("Shared secret of the HMAC-SHA256 signature."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["agency", "url"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return f"{self.agency.code}: {self.url}"
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
+
+
+class Delivery(models.Model):
+    """One message to one recipient on one channel.
+
+    The unique (message, channel, recipient) key is the idempotency guard: a
+    task the broker delivers twice, or the sweeper publishes again, finds the
+    row and does nothing a second time.
+    """
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient_key = models.CharField(max_length=64, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notification_deliveries",
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "channel", "recipient_key"], name="one_delivery_per_recipient"
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(endpoint__isnull=False),
+                name="delivery_has_recipient",
+            ),
+        ]
+        indexes = [models.Index(fields=["channel", "status"], name="delivery_channel_status")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.channel} {self.recipient_key} ({self.status})"
+
+    @staticmethod
+    def key_for(*, user=None, endpoint=None) -> str:
+        return f"user:{user.pk}" if user is not None else f"endpoint:{endpoint.pk}"
+
+
+class Notification(models.Model):
+    """An in-app notification, rendered in the recipient's language at delivery."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    message = models.ForeignKey(
+        OutboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.UUIDField(_("object id"))
+    text = models.CharField(_("text"), max_length=500)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    # Changes when it is read: the API's sync order.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class WebhookDelivery(models.Model):
+    """The log of every POST attempt: what the partner's server answered, when."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="log")
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="log")
+    attempt = models.PositiveIntegerField(_("attempt"))
+    status_code = models.PositiveIntegerField(_("status code"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} #{self.attempt}: {self.status_code or self.error[:40]}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

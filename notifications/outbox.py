@@ -1,0 +1,155 @@
+"""The transactional outbox: `emit` inside the change's transaction, publish after it.
+
+`emit` writes an `OutboxMessage` in the caller's transaction: if the change
+rolls back, so does the message, and if it commits, the message exists even
+if the broker is down. Publishing happens on commit and is best effort; the
+sweeper (`sweep`, every minute from beat) publishes whatever is still
+undelivered, so a crash between commit and publish delays a message but
+never loses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from cases import access
+
+from .choices import EventType, OutboxStatus
+from .models import OutboxMessage
+from .registry import object_type_of
+
+logger = logging.getLogger(__name__)
+
+_ID_TYPES = (uuid.UUID, str, int, dt.date)
+
+
+def emit(
+    event_type: str,
+    *,
+    obj,
+    actor=None,
+    dedup_key: str | None = None,
+    **ids: Any,
+) -> OutboxMessage | None:
+    """Record that `event_type` happened to `obj`; deliver it after commit.
+
+    `ids` are identifiers only (public ids, codes), never content: the
+    payload may outlive the recipient's access. With `dedup_key`, a second
+    emit with the same key is a no-op and returns None (scheduled reminders).
+    """
+    if event_type not in EventType.values:
+        raise ValueError(f"unknown event type {event_type!r}; add it to EventType")
+    for name, value in ids.items():
+        if not isinstance(value, _ID_TYPES) or (isinstance(value, str) and len(value) > 64):
+            raise ValueError(f"{name}: outbox payloads hold identifiers, not content")
+    object_type = object_type_of(obj)
+    now = timezone.now()
+    message = OutboxMessage(
+        event_type=event_type,
+        object_type=object_type.name,
+        object_id=obj.public_id,
+        payload={
+            "type": event_type,
+            "time": now.isoformat(),
+            "object": {"type": object_type.name, "id": str(obj.public_id)},
+            "ids": {name: str(value) for name, value in ids.items()},
+        },
+        agency=access.agency_of(actor) if actor is not None else None,
+        actor=actor if actor is not None and actor.pk else None,
+        dedup_key=dedup_key,
+        created_at=now,
+    )
+    if dedup_key is not None:
+        if OutboxMessage.objects.filter(dedup_key=dedup_key).exists():
+            return None
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except IntegrityError:
+            return None
+    else:
+        message.save(force_insert=True)
+    transaction.on_commit(lambda: publish([message.pk]), robust=True)
+    return message
+
+
+# When the broker is unreachable each publish attempt costs seconds (the
+# client's own connection retries); after one failure the process stops
+# trying for a while and leaves messages to the sweeper, so requests do not
+# each pay that price during an outage.
+_pause = {"until": 0.0}
+
+
+def broker_paused() -> bool:
+    return time.monotonic() < _pause["until"]
+
+
+def pause_broker() -> None:
+    _pause["until"] = time.monotonic() + settings.NOTIFICATIONS_PUBLISH_PAUSE_SECONDS
+
+
+def publish(message_ids: list[uuid.UUID]) -> int:
+    """Hand messages to the broker; a failure is logged and left to the sweeper."""
+    from .tasks import deliver_message
+
+    published = []
+    for message_id in message_ids:
+        if broker_paused():
+            break
+        try:
+            deliver_message.apply_async(
+                args=[str(message_id)],
+                retry=True,
+                retry_policy=settings.NOTIFICATIONS_PUBLISH_RETRY_POLICY,
+            )
+        except (KombuOperationalError, OSError) as exc:
+            logger.warning("outbox: broker unreachable (%s); messages left for the sweeper", exc)
+            pause_broker()
+            break
+        except Exception:
+            logger.exception("outbox: publishing %s failed; left for the sweeper", message_id)
+            continue
+        published.append(message_id)
+    if published:
+        OutboxMessage.objects.filter(pk__in=published, status=OutboxStatus.PENDING).update(
+            status=OutboxStatus.PUBLISHED, published_at=timezone.now()
+        )
+    return len(published)
+
+
+def sweep(*, older_than: dt.timedelta | None = None, limit: int = 500) -> int:
+    """Publish again every undelivered message left alone for `older_than`.
+
+    Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED, so two sweepers
+    (or a sweeper and a delivering worker) never fight over a row; claiming
+    stamps `published_at`, so the next sweep leaves them alone for a while.
+    A message published twice is harmless: delivery is idempotent.
+    """
+    if older_than is None:
+        older_than = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS)
+    now = timezone.now()
+    cutoff = now - older_than
+    with transaction.atomic():
+        claimed = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.PUBLISHED])
+            .filter(created_at__lte=cutoff)
+            .exclude(published_at__gt=cutoff)
+            .exclude(next_attempt_at__gt=now)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        OutboxMessage.objects.filter(pk__in=claimed).update(published_at=now)
+    published = publish(claimed) if claimed else 0
+    if claimed:
+        logger.info("outbox sweep: %d undelivered, %d published", len(claimed), published)
+    return published

@@ -1,0 +1,83 @@
+"""What the outbox knows about objects and audiences, filled by each app.
+
+An *object type* tells the outbox how to find an object again from its
+public id, whether a user may see it (through the permission gate) and the
+API URL partner systems get. An *audience* tells it who should hear of an
+event: candidate users and agencies (for webhooks). Candidates are only a
+proposal: the dispatcher keeps a user or an agency only if the gate says it
+sees the object at delivery time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str
+    model: type[models.Model]
+    user_can_see: Callable[[Any, Any], bool]  # (user, obj)
+    agency_can_see: Callable[[Any, Any], bool]  # (agency, obj)
+    api_path: str  # e.g. "cases/{id}/", relative to /api/v1/
+    reference: Callable[[Any], str] = str  # short, content-free label for texts
+
+
+@dataclass
+class Audience:
+    users: list = field(default_factory=list)
+    agencies: list = field(default_factory=list)
+
+
+AudienceFn = Callable[[Any, Any], Audience]  # (message, obj) -> Audience
+
+_objects: dict[str, ObjectType] = {}
+_by_model: dict[type, ObjectType] = {}
+_audiences: dict[str, AudienceFn] = {}
+
+
+class UnknownEvent(LookupError):
+    """No audience is registered for an event type: it cannot be delivered."""
+
+
+def register_object(object_type: ObjectType) -> None:
+    _objects[object_type.name] = object_type
+    _by_model[object_type.model] = object_type
+
+
+def register_audience(*event_types: str) -> Callable[[AudienceFn], AudienceFn]:
+    def decorator(fn: AudienceFn) -> AudienceFn:
+        for event_type in event_types:
+            _audiences[event_type] = fn
+        return fn
+
+    return decorator
+
+
+def object_type_of(obj) -> ObjectType:
+    try:
+        return _by_model[type(obj)]
+    except KeyError:
+        raise LookupError(f"{type(obj).__name__} is not a registered notification object") from None
+
+
+def object_type_named(name: str) -> ObjectType:
+    try:
+        return _objects[name]
+    except KeyError:
+        raise UnknownEvent(f"unknown object type {name!r}") from None
+
+
+def audience_for(event_type: str) -> AudienceFn:
+    try:
+        return _audiences[event_type]
+    except KeyError:
+        raise UnknownEvent(f"no audience registered for event {event_type!r}") from None
+
+
+def known_event_types() -> Iterable[str]:
+    return _audiences.keys()

@@ -1,0 +1,90 @@
+"""Deadline reminders, run hourly by beat.
+
+Each reminder carries a dedup key (event, object, deadline), so running the
+job every hour tells each deadline once; moving a due date makes a new
+deadline and a new reminder. "Within 48 hours" and "overdue" are judged in
+the assigned agency's time zone: a due date is a local calendar day.
+
+Other deadline sources (MLA requests once that model exists) add a function
+to `SOURCES` with `register_source`; each returns the number of reminders
+it emitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import CaseParticipation, Task
+from cases.services import FINAL_TASK_STATUSES
+
+from .choices import EventType
+from .outbox import emit
+
+SOURCES: list[Callable[[dt.datetime], int]] = []
+SOON = dt.timedelta(hours=48)
+
+
+def register_source(fn: Callable[[dt.datetime], int]) -> Callable[[dt.datetime], int]:
+    """Hook for other deadline kinds. MLA requests: register a function that
+    emits `mla.due_soon` / `mla.overdue` with a dedup key, like `task_deadlines`."""
+    SOURCES.append(fn)
+    return fn
+
+
+def run(now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    return sum(source(now) for source in SOURCES)
+
+
+def _local_today(tz_name: str, now: dt.datetime) -> dt.date:
+    return now.astimezone(zoneinfo.ZoneInfo(tz_name)).date()
+
+
+@register_source
+def task_deadlines(now: dt.datetime) -> int:
+    horizon = (now + SOON).date() + dt.timedelta(days=1)  # widest time-zone spread
+    emitted = 0
+    tasks = (
+        Task.objects.select_related("assigned_agency")
+        .exclude(status__in=FINAL_TASK_STATUSES)
+        .filter(due_date__isnull=False, due_date__lte=horizon)
+    )
+    for task in tasks.iterator():
+        tz_name = task.assigned_agency.timezone
+        if task.due_date < _local_today(tz_name, now):
+            event = EventType.TASK_OVERDUE
+        elif task.due_date <= _local_today(tz_name, now + SOON):
+            event = EventType.TASK_DUE_SOON
+        else:
+            continue
+        with transaction.atomic():
+            key = f"{event}:{task.public_id}:{task.due_date.isoformat()}"
+            if emit(event, obj=task, dedup_key=key, case=task.case.public_id):
+                emitted += 1
+    return emitted
+
+
+@register_source
+def expiring_participations(now: dt.datetime) -> int:
+    emitted = 0
+    due = CaseParticipation.objects.active(now).filter(expires_at__lte=now + SOON)
+    for participation in due.select_related("case", "agency").iterator():
+        key = (
+            f"{EventType.PARTICIPATION_EXPIRING}:{participation.public_id}:"
+            f"{participation.expires_at.isoformat()}"
+        )
+        with transaction.atomic():
+            if emit(
+                EventType.PARTICIPATION_EXPIRING,
+                obj=participation.case,
+                dedup_key=key,
+                agency=participation.agency.public_id,
+                participation=participation.public_id,
+            ):
+                emitted += 1
+    return emitted

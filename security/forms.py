@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.signals import user_login_failed
+from django.utils.translation import gettext_lazy as _
+from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from config.admin_site import MembershipAuthenticationForm
+
+from .policy import has_confirmed_device
+
+
+class AdminLoginForm(OTPAuthenticationFormMixin, MembershipAuthenticationForm):
+    """The admin login: password, then the one-time code if the user has a device.
+
+    A user who must use 2FA but has no device yet logs in with the password
+    and is held on the enrolment page by `TwoFactorRequiredMiddleware`. A
+    wrong code counts as a failed login for axes, so codes cannot be guessed
+    faster than passwords.
+    """
+
+    otp_error_messages = dict(
+        OTPAuthenticationFormMixin.otp_error_messages,
+        token_required=_("Enter the code from your authenticator app."),
+        device_required=OTPAuthenticationFormMixin.otp_error_messages["invalid_token"],
+    )
+    otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_token = forms.CharField(
+        label=_("Authentication code"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("From your authenticator app, or one of your recovery codes."),
+    )
+
+    def _chosen_device(self, user):
+        """The device the code belongs to, told by its shape, not by a posted id.
+
+        Authenticator codes are digits; recovery codes are letters and
+        digits. Choosing here keeps the login a single plain form and never
+        trusts a device id sent by the client.
+        """
+        token = (self.cleaned_data.get("otp_token") or "").strip()
+        model = TOTPDevice if token.isdigit() else StaticDevice
+        return model.objects.devices_for_user(user, confirmed=True).select_for_update().first()
+
+    def clean(self):
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is not None and has_confirmed_device(user):
+            try:
+                self.clean_otp(user)
+            except forms.ValidationError:
+                if cleaned.get("otp_token"):
+                    user_login_failed.send(
+                        sender=__name__,
+                        credentials={"username": cleaned.get("username")},
+                        request=self.request,
+                    )
+                raise
+        return cleaned
+
+
+class EnrolForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

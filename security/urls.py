@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "security"
+
+urlpatterns = [
+    path("2fa/setup/", views.enrol, name="enrol"),
+]

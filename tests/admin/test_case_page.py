@@ -1,0 +1,236 @@
+"""The case page does the investigators' work through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.choices import AccessLevel, CaseStatus, HandlingCode, TaskStatus
+from cases.models import Case, CaseParticipation, Note
+from tests.factories import make_case
+
+from .conftest import add_inline_row, change_form_data, inline_prefix, login
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(case):
+    return reverse("admin:cases_case_change", args=[case.pk])
+
+
+def test_a_coordinator_creates_a_case_led_by_their_agency(as_knp, knp):
+    response = as_knp.post(
+        reverse("admin:cases_case_add"),
+        {
+            "title": "Romance scam ring",
+            "summary": "Victims in Busan.",
+            "crime_types": ["romance_fraud"],
+            "handling_code": HandlingCode.AMBER,
+            "handling_instruction": "H0",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(title="Romance scam ring")
+    assert case.lead_agency == knp and case.reference.startswith("KR-KNP-")
+    assert case.crime_types == ["romance_fraud"]
+    assert CaseParticipation.objects.filter(case=case, agency=knp, level="manage").exists()
+
+
+def test_a_coordinator_shares_through_the_participants_inline(as_knp, case, ccos):
+    """The expiry is typed in the coordinator's agency time zone (KNP: Seoul)."""
+    seoul = zoneinfo.ZoneInfo("Asia/Seoul")
+    page = as_knp.get(change_url(case))
+    data = change_form_data(page)
+    expiry = (timezone.now() + dt.timedelta(days=30)).replace(microsecond=0)
+    add_inline_row(
+        data,
+        inline_prefix(page, "caseparticipation"),
+        {
+            "agency": ccos.pk,
+            "level": AccessLevel.CONTRIBUTE,
+            "expires_at_0": expiry.astimezone(seoul).date().isoformat(),
+            "expires_at_1": expiry.astimezone(seoul).time().isoformat(),
+        },
+    )
+    response = as_knp.post(change_url(case), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    participation = CaseParticipation.objects.get(case=case, agency=ccos)
+    assert participation.level == AccessLevel.CONTRIBUTE
+    assert participation.expires_at == expiry
+
+
+def test_ticking_delete_on_a_participant_revokes_it(as_knp, shared_case, ccos):
+    page = as_knp.get(change_url(shared_case))
+    data = change_form_data(page)
+    prefix = inline_prefix(page, "caseparticipation")
+    index = next(
+        i
+        for i in range(int(data[f"{prefix}-INITIAL_FORMS"]))
+        if data[f"{prefix}-{i}-agency"] == str(ccos.pk)
+    )
+    data[f"{prefix}-{index}-DELETE"] = "on"
+    response = as_knp.post(change_url(shared_case), data)
+    assert response.status_code == 302
+    participation = CaseParticipation.objects.get(case=shared_case, agency=ccos)
+    assert participation.revoked_at is not None  # ended, kept as a record
+    assert login_sees_case(ccos_member(ccos), shared_case) is False
+
+
+def ccos_member(ccos):
+    from tests.factories import make_user
+
+    return make_user(ccos, "investigator")
+
+
+def login_sees_case(user, case) -> bool:
+    return login(user).get(change_url(case)).status_code == 200
+
+
+def test_the_share_action_shares_with_an_agency(as_knp, case, ccos):
+    response = as_knp.post(
+        reverse("admin:cases_case_changelist"),
+        {
+            "action": "share_with_agency",
+            "_selected_action": [case.pk],
+            "apply": "1",
+            "agency": ccos.pk,
+            "level": AccessLevel.VIEW,
+            "confidential": "on",
+        },
+    )
+    assert response.status_code == 302
+    participation = CaseParticipation.objects.get(case=case, agency=ccos)
+    assert participation.confidential and participation.level == AccessLevel.VIEW
+
+
+def test_the_share_action_first_asks_for_the_agency(as_knp, case):
+    response = as_knp.post(
+        reverse("admin:cases_case_changelist"),
+        {"action": "share_with_agency", "_selected_action": [case.pk]},
+    )
+    assert response.status_code == 200
+    assert "agency" in response.context["form"].fields
+
+
+def test_an_investigator_adds_a_journal_entry(as_kh, shared_case):
+    page = as_kh.get(change_url(shared_case))
+    data = change_form_data(page)
+    prefix = inline_prefix(page, "note")
+    index = int(data[f"{prefix}-INITIAL_FORMS"])
+    data[f"{prefix}-{index}-body"] = "Compound raided; 40 phones seized."
+    response = as_kh.post(change_url(shared_case), data)
+    assert response.status_code == 302
+    note = Note.objects.get(body="Compound raided; 40 phones seized.")
+    assert note.agency.code == "KH-CCOS"
+
+
+def test_an_investigator_moves_their_agencys_task(as_kh, shared_case, task):
+    page = as_kh.get(change_url(shared_case))
+    data = change_form_data(page)
+    prefix = inline_prefix(page, "task")
+    data[f"{prefix}-0-status"] = TaskStatus.IN_PROGRESS
+    response = as_kh.post(change_url(shared_case), data)
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_PROGRESS
+
+
+def test_an_investigator_sees_the_case_fields_read_only(as_kh, shared_case):
+    page = as_kh.get(change_url(shared_case))
+    assert "title" not in page.context["adminform"].form.fields
+    assert shared_case.title in page.content.decode()
+
+
+def test_journal_entries_cannot_be_edited(as_knp, note, shared_case):
+    page = as_knp.get(change_url(shared_case))
+    data = change_form_data(page)
+    prefix = inline_prefix(page, "note")
+    data[f"{prefix}-0-body"] = "Rewritten history"
+    as_knp.post(change_url(shared_case), data)
+    note.refresh_from_db()
+    assert note.body == "Victim statements collected in Seoul."
+
+
+def test_the_handling_code_is_shown_in_its_tlp_colour(as_kh, shared_case):
+    body = as_kh.get(change_url(shared_case)).content.decode()
+    assert 'id="handling-banner"' in body and "tlp-amber" in body and "TLP:AMBER" in body
+
+
+def test_the_change_status_action_moves_the_case(as_knp, case):
+    response = as_knp.post(
+        reverse("admin:cases_case_changelist"),
+        {
+            "action": "change_status",
+            "_selected_action": [case.pk],
+            "apply": "1",
+            "status": CaseStatus.ACTIVE,
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ACTIVE
+
+
+def test_an_illegal_status_change_is_reported_and_changes_nothing(as_knp, case):
+    response = as_knp.post(
+        reverse("admin:cases_case_changelist"),
+        {
+            "action": "change_status",
+            "_selected_action": [case.pk],
+            "apply": "1",
+            "status": CaseStatus.ARCHIVED,
+        },
+        follow=True,
+    )
+    assert any(case.reference in str(m) for m in response.context["messages"])
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+
+
+def test_the_export_action_renders_a_printable_summary(as_kh, shared_case, note, task):
+    response = as_kh.post(
+        reverse("admin:cases_case_changelist"),
+        {"action": "export_summary", "_selected_action": [shared_case.pk]},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert shared_case.reference in body and note.body in body and task.title in body
+    assert "window.print()" in body
+
+
+def test_my_work_lists_open_tasks_recent_shares_and_overdue(as_kh, shared_case, task):
+    type(task).objects.filter(pk=task.pk).update(
+        due_date=timezone.localdate() - dt.timedelta(days=2)
+    )
+    response = as_kh.get(reverse("admin:index"))
+    assert list(response.context["open_tasks"]) == [task]
+    assert list(response.context["overdue_tasks"]) == [task]
+    assert [p.case for p in response.context["recent_shares"]] == [shared_case]
+
+
+def test_history_lists_only_entries_by_my_agency(as_knp, as_kh, shared_case):
+    page = as_kh.get(change_url(shared_case))
+    data = change_form_data(page)
+    prefix = inline_prefix(page, "note")
+    data[f"{prefix}-{data[f'{prefix}-INITIAL_FORMS']}-body"] = "KH entry"
+    as_kh.post(change_url(shared_case), data)
+    history = reverse("admin:cases_case_history", args=[shared_case.pk])
+    assert len(as_kh.get(history).context["action_list"]) == 1
+    assert len(as_knp.get(history).context["action_list"]) == 0
+
+
+def test_a_stale_form_does_not_overwrite_a_newer_case(as_knp, knp_coordinator):
+    case = make_case(knp_coordinator)
+    page = as_knp.get(change_url(case))
+    data = change_form_data(page)
+    Case.objects.filter(pk=case.pk).update(summary="Changed meanwhile", version=case.version + 1)
+    data["title"] = "New title"
+    response = as_knp.post(change_url(case), data)
+    assert response.status_code == 200
+    assert "someone else" in str(response.context["adminform"].form.non_field_errors())
+    case.refresh_from_db()
+    assert case.title != "New title" and case.summary == "Changed meanwhile"

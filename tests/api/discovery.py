@@ -1,0 +1,107 @@
+"""Discover every `/api/v1/` route, so tests cover new endpoints automatically.
+
+Walks the URL resolver (not a hand-kept list). Each route yields its URL
+name, the path kwargs it needs, the view class and the HTTP methods it
+serves. `hidden_kwargs` fills path kwargs with objects the *owner* sees, using
+the view's own gate selector, so a new `GatedViewSet` needs nothing here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from cases import access
+
+API_NAMESPACE = "api:v1"
+ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class Route:
+    name: str
+    kwargs: tuple[str, ...]
+    view_class: type
+    actions: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _walk(patterns, namespace: str = ""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from _walk(entry.url_patterns, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield namespace, entry
+
+
+def api_routes() -> list[Route]:
+    routes = []
+    for namespace, pattern in _walk(get_resolver().url_patterns):
+        if namespace != API_NAMESPACE:
+            continue
+        kwargs = tuple(pattern.pattern.regex.groupindex)
+        if "format" in kwargs:  # format-suffix duplicates of the same views
+            continue
+        callback = pattern.callback
+        view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        routes.append(
+            Route(
+                name=f"{namespace}:{pattern.name}",
+                kwargs=kwargs,
+                view_class=view_class,
+                actions=dict(getattr(callback, "actions", None) or {}),
+            )
+        )
+    return routes
+
+
+def _gated_view(route: Route, user, kwargs: dict):
+    request = Request(APIRequestFactory().get("/"))
+    request.user = user
+    view = route.view_class()
+    view.request, view.kwargs, view.args, view.format_kwarg = request, kwargs, (), None
+    view.action = "retrieve"
+    return view
+
+
+def hidden_kwargs(route: Route, owner) -> dict[str, str]:
+    """Path kwargs naming objects `owner` sees (through the view's own selector)."""
+    view_class = route.view_class
+    values: dict[str, str] = {}
+    parent_kwarg = getattr(view_class, "parent_url_kwarg", "")
+    if parent_kwarg and parent_kwarg in route.kwargs:
+        parent = getattr(access, view_class.parent_selector)(owner).first()
+        assert parent is not None, f"{route}: the world has no parent object for the owner"
+        values[parent_kwarg] = str(parent.public_id)
+    lookup = getattr(view_class, "lookup_url_kwarg", None)
+    if lookup and lookup in route.kwargs:
+        obj = _gated_view(route, owner, dict(values)).get_queryset().first()
+        assert obj is not None, (
+            f"{route}: no object of this endpoint in the isolation world; "
+            "add one to the `world` fixture in tests/api/test_isolation.py"
+        )
+        values[lookup] = str(obj.public_id)
+    missing = set(route.kwargs) - set(values)
+    assert not missing, f"{route}: cannot fill path kwargs {missing}; extend discovery.py"
+    return values
+
+
+def random_kwargs(route: Route, hidden: dict[str, str]) -> dict[str, str]:
+    """The same route with the object id replaced by one that exists nowhere."""
+    lookup = getattr(route.view_class, "lookup_url_kwarg", None)
+    values = dict(hidden)
+    if lookup in values:
+        values[lookup] = str(uuid.uuid4())
+    elif values:
+        key = next(iter(values))
+        values[key] = str(uuid.uuid4())
+    return values

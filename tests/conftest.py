@@ -1,0 +1,127 @@
+"""The standard world, after healthchecks' Alice/Bob/Charlie.
+
+* `knp_coordinator` (KR-KNP) leads `case`;
+* `kh_investigator` (KH-CCOS) is in an agency the case is shared with, at
+  `contribute` (`shared_case` fixture);
+* `outsider` (UNODC) belongs to an agency that must see nothing.
+"""
+
+import pytest
+
+from agencies.choices import Role
+from cases import services
+from cases.choices import AccessLevel
+
+from .factories import make_agency, make_case, make_user
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http_for_live_server():
+    """SecurityMiddleware reads SECURE_SSL_REDIRECT once, when a handler is
+    built: the session-wide live server is built before any per-test
+    override, so switch the redirect off for the whole session first."""
+    from django.test.utils import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _test_friendly_security(settings):
+    """The test client speaks plain HTTP and logs in without a phone.
+
+    Tests run with DEBUG off (production settings), so this switches off
+    only what would get in every other test's way: the HTTPS redirect, the
+    second factor and axes (whose backend refuses `client.login()`, which
+    passes no request). tests/security/ switches them back on. The cache is
+    cleared so rate-limit counts never leak from one test to the next.
+    """
+    from django.core.cache import cache
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.REQUIRE_2FA_FOR_PRIVILEGED = False
+    settings.REQUIRE_2FA_FOR_ALL = False
+    settings.AXES_ENABLED = False
+    # A fast hasher: real PBKDF2 makes every login in a test cost a second.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Deconfliction needs its HMAC key; with DEBUG off there is no default.
+    settings.DECONFLICTION_HMAC_KEY = "test-deconfliction-key"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def knp(db):
+    return make_agency(
+        "KR-KNP", name="Korean National Police Agency", country="KR", timezone="Asia/Seoul"
+    )
+
+
+@pytest.fixture
+def ccos(db):
+    return make_agency("KH-CCOS", name="Commission for Combating Online Scams", country="KH")
+
+
+@pytest.fixture
+def unodc(db):
+    return make_agency(
+        "UNODC", name="UNODC", country="INT", kind="international", timezone="Asia/Bangkok"
+    )
+
+
+@pytest.fixture
+def knp_coordinator(knp):
+    return make_user(knp, Role.COORDINATOR)
+
+
+@pytest.fixture
+def knp_viewer(knp):
+    return make_user(knp, Role.VIEWER)
+
+
+@pytest.fixture
+def kh_coordinator(ccos):
+    return make_user(ccos, Role.COORDINATOR)
+
+
+@pytest.fixture
+def kh_investigator(ccos):
+    return make_user(ccos, Role.INVESTIGATOR)
+
+
+@pytest.fixture
+def kh_viewer(ccos):
+    return make_user(ccos, Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(unodc):
+    return make_user(unodc, Role.COORDINATOR)
+
+
+@pytest.fixture
+def case(knp_coordinator):
+    return make_case(knp_coordinator)
+
+
+@pytest.fixture
+def shared_case(case, knp_coordinator, ccos):
+    """`case`, shared with KH-CCOS at contribute."""
+    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.CONTRIBUTE)
+    case.refresh_from_db()
+    return case
+
+
+@pytest.fixture
+def task(shared_case, knp_coordinator, ccos):
+    return services.create_task(
+        actor=knp_coordinator, case=shared_case, title="Trace USDT wallets", assigned_agency=ccos
+    )
+
+
+@pytest.fixture
+def note(shared_case, knp_coordinator):
+    return services.add_note(
+        actor=knp_coordinator, case=shared_case, body="Victim statements collected in Seoul."
+    )

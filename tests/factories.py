@@ -1,0 +1,52 @@
+"""factory-boy factories; every write goes through the real services."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from agencies import services as agency_services
+from agencies.choices import AgencyKind, Role
+from cases import services
+
+User = get_user_model()
+PASSWORD = "correct-horse-battery-staple"
+
+
+class AgencyFactory(factory.Factory):
+    class Meta:
+        model = dict
+
+    code = factory.Sequence(lambda n: f"AG-{n:04d}")
+    name = factory.LazyAttribute(lambda o: f"Agency {o.code}")
+    country = "KH"
+    kind = AgencyKind.POLICE
+    timezone = "Asia/Phnom_Penh"
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return agency_services.create_agency(**kwargs)
+
+    _build = _create
+
+
+def make_agency(code: str | None = None, **kwargs):
+    if code:
+        kwargs["code"] = code
+    return AgencyFactory(**kwargs)
+
+
+_user_seq = iter(range(1, 10**9))
+
+
+def make_user(agency, role: str = Role.COORDINATOR, username: str | None = None):
+    username = username or f"{agency.code.lower()}.{role}.{next(_user_seq)}"
+    membership = agency_services.create_member(
+        username=username, agency=agency, role=role, password=PASSWORD
+    )
+    return membership.user
+
+
+def make_case(actor, **kwargs):
+    kwargs.setdefault("title", "Sihanoukville compound investment fraud")
+    kwargs.setdefault("summary", "Pig-butchering network run from a scam compound.")
+    kwargs.setdefault("crime_types", ["investment_fraud"])
+    return services.create_case(actor=actor, **kwargs)

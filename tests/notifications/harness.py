@@ -1,0 +1,188 @@
+"""A real broker, a real Celery worker and a local webhook receiver for tests.
+
+* `RedisBroker` runs a private `redis-server` on a free port: no other run
+  on this machine shares its queues, and a test can stop and restart it for
+  real (stopping the shared broker would disrupt everybody else).
+* `Worker` is `celery -A config worker` in a subprocess, with DATABASE_URL
+  pointing at pytest-django's test database; tests use `transactional_db`,
+  so what they write is committed and visible to it.
+* `Receiver` is an http.server on 127.0.0.1 answering a scripted list of
+  status codes and recording every request.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+class RedisBroker:
+    def __init__(self, tmp: Path):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError(
+                "redis-server is not installed: the notification integration tests run "
+                "a private Redis broker (apt-get install redis-server)."
+            )
+        self.binary, self.tmp, self.port = binary, tmp, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not wait_until(self._answers, timeout=10):
+            raise RuntimeError(f"private redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+class Worker:
+    def __init__(self, *, env: dict[str, str], queue: str, log: Path, concurrency: int = 4):
+        self.env, self.queue, self.log, self.concurrency = env, queue, log, concurrency
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Worker:
+        self.log.write_text("")
+        self.process = None
+        self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=threads",
+                f"--concurrency={self.concurrency}",
+                "-Q",
+                self.queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{self.queue}-{time.monotonic_ns()}@%h",
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        if not wait_until(lambda: "ready." in self.log.read_text() or self.exited, timeout=40):
+            raise RuntimeError(f"Celery worker did not start:\n{self.log.read_text()[-3000:]}")
+        if self.exited:
+            raise RuntimeError(f"Celery worker exited:\n{self.log.read_text()[-3000:]}")
+        return self
+
+    @property
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, nothing acknowledged, nothing cleaned up."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+class Receiver:
+    """Answers POSTs with `script` status codes in turn, then `default`."""
+
+    def __init__(self, script: list[int] | None = None, default: int = 200):
+        self.script, self.default = list(script or []), default
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    status = receiver.script.pop(0) if receiver.script else receiver.default
+                    receiver.requests.append(
+                        {"headers": dict(self.headers), "body": body, "status": status}
+                    )
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def bodies(self) -> list[dict]:
+        with self.lock:
+            return [json.loads(r["body"]) for r in self.requests]

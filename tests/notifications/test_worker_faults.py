@@ -1,0 +1,114 @@
+"""Fault tests on a real worker and broker: nothing lost, nothing doubled."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.db import transaction
+from django.db.models import Count
+
+from notifications.choices import Channel, DeliveryStatus, OutboxStatus
+from notifications.models import Delivery, Notification, OutboxMessage, WebhookDelivery
+from notifications.outbox import emit, publish, sweep
+from notifications.services import create_webhook_endpoint
+
+from .harness import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def emit_shares(n, case, actor, agency):
+    for _ in range(n):
+        with transaction.atomic():
+            emit("case.shared", obj=case, actor=actor, agency=agency.public_id)
+
+
+def delivered():
+    return OutboxMessage.objects.filter(status=OutboxStatus.DELIVERED).count()
+
+
+def sweep_until_delivered(total, timeout=150, older_than=10):
+    def swept_and_done():
+        if delivered() == total:
+            return True
+        sweep(older_than=dt.timedelta(seconds=older_than))
+        return delivered() == total
+
+    return wait_until(swept_and_done, timeout=timeout, interval=2)
+
+
+def assert_exactly_once(recipient, total):
+    assert Notification.objects.filter(recipient=recipient).count() == total
+    per_message = Notification.objects.values("message").annotate(n=Count("id"))
+    assert {row["n"] for row in per_message} == {1}
+    assert Delivery.objects.filter(channel=Channel.IN_APP).count() == total
+
+
+def test_thousand_events_survive_a_broker_stopped_and_restarted_part_way(
+    worker, broker, shared_case, knp_coordinator, ccos, kh_coordinator
+):
+    """The private broker is really stopped: messages published before the stop
+    and not yet consumed die with it, messages emitted during the outage are
+    never published; the sweeper publishes both once it is back."""
+    emit_shares(300, shared_case, knp_coordinator, ccos)
+    broker.stop()
+    emit_shares(400, shared_case, knp_coordinator, ccos)
+    never_published = OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count()
+    broker.start()
+    time.sleep(1.1)  # the producer's pause after a failed publish
+    emit_shares(300, shared_case, knp_coordinator, ccos)
+
+    assert never_published >= 399  # the outage really left messages behind
+    assert sweep_until_delivered(1000), f"{delivered()} of 1000 delivered"
+    assert_exactly_once(kh_coordinator, 1000)
+
+
+def test_worker_killed_mid_batch_still_delivers_every_message_exactly_once(
+    worker, shared_case, knp_coordinator, ccos, kh_coordinator
+):
+    emit_shares(200, shared_case, knp_coordinator, ccos)
+    assert wait_until(lambda: delivered() >= 20, timeout=60)
+    worker.kill()
+    assert delivered() < 200  # killed mid-batch, not after it
+
+    worker.start()
+    assert sweep_until_delivered(200), f"{delivered()} of 200 delivered"
+    assert_exactly_once(kh_coordinator, 200)
+
+
+def test_webhook_failing_three_times_is_delivered_once_with_four_attempts_logged(
+    worker, receiver, shared_case, knp_coordinator, ccos, kh_admin
+):
+    hook = receiver(script=[500, 503, 500])
+    # The fixtures' own share is delivered first, before the endpoint exists.
+    assert wait_until(lambda: delivered() == OutboxMessage.objects.count())
+    endpoint = create_webhook_endpoint(actor=kh_admin, url=hook.url)
+    emit_shares(1, shared_case, knp_coordinator, ccos)
+
+    sent = Delivery.objects.filter(channel=Channel.WEBHOOK, status=DeliveryStatus.SENT)
+    assert wait_until(sent.exists, timeout=30)
+    time.sleep(1.5)  # no further attempt after the success
+    assert [r["status"] for r in hook.requests] == [500, 503, 500, 200]
+    log = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("attempt")
+    assert [(e.attempt, e.status_code) for e in log] == [(1, 500), (2, 503), (3, 500), (4, 200)]
+    assert sent.get().attempts == 4
+    endpoint.refresh_from_db()
+    assert endpoint.consecutive_failures == 0 and endpoint.active
+
+
+def test_poison_message_becomes_a_dead_letter_after_the_bounded_attempts(worker, shared_case):
+    """A message no code can deliver (here: an event nobody registered an
+    audience for) is retried with backoff three times (the worker's
+    NOTIFICATIONS_MAX_ATTEMPTS), then parked as `dead` with its error."""
+    message = OutboxMessage.objects.create(
+        event_type="test.poison", object_type="case", object_id=shared_case.public_id
+    )
+    publish([message.pk])
+
+    assert wait_until(lambda: OutboxMessage.objects.get().status == OutboxStatus.DEAD, timeout=30)
+    time.sleep(2)  # and it stays there: no endless loop
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DEAD
+    assert message.attempts == 3
+    assert "no audience registered" in message.last_error
+    assert not Notification.objects.exists()
