@@ -426,7 +426,8 @@ def deconflict_identifier(*, actor, identifier: Identifier) -> SearchAnswer:
     return answer
 
 
-CONTACT_TOKEN_SALT = "cases.deconfliction.contact"  # noqa: S105 (a salt, not a secret)
+# A salt for signing, not a secret.
+CONTACT_TOKEN_SALT = "cases.deconfliction.contact"  # noqa: S105  # nosec B105
 CONTACT_TOKEN_MAX_AGE = dt.timedelta(days=30)
 
 
