@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as filters
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
@@ -70,6 +71,15 @@ class NewestFirst(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def decode_cursor(self, request: Request):
+        """A malformed cursor is the client's error (400 on the field), not a missing page."""
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [_("Invalid cursor.")]}
+            ) from None
 
 
 @extend_schema_view(

@@ -23,7 +23,12 @@ from django.db.models import Model
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -114,7 +119,7 @@ class RequestContactInputSerializer(serializers.Serializer):
 
 class ContactRequestSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    holder_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    holder_agency = serializers.CharField(source="holder_agency.code", read_only=True)
     kind = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
@@ -194,6 +199,8 @@ class DeconflictionViewSet(GatedViewSet):
         "search": SearchInputSerializer,
         "request_contact": RequestContactInputSerializer,
     }
+    # A contact token that is forged, expired or names a match gone since is unknown.
+    extra_error_codes = {"request_contact": ["404"]}
 
     @extend_schema(
         summary="Who holds these identifiers (up to 1,000 per call)",
@@ -230,6 +237,7 @@ class CaseStixViewSet(GatedViewSet):
 
     @extend_schema(
         summary="Export a case's identifiers as a STIX 2.1 bundle",
+        parameters=[OpenApiParameter("case_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         responses={(200, "application/stix+json"): OpenApiTypes.OBJECT},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -122,8 +122,11 @@ class CasebridgeAutoSchema(AutoSchema):
             codes.append("415")
         if method == "POST":
             codes.append("422")
+        codes += getattr(self.view, "extra_error_codes", {}).get(
+            getattr(self.view, "action", None), []
+        )
         codes += ["429", "500"]
-        return sorted(codes)
+        return sorted(set(codes))
 
     # --- headers ------------------------------------------------------------
 

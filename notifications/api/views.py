@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,7 +54,13 @@ class NotificationViewSet(ListMixin, RetrieveMixin, GatedViewSet):
         notification = services.mark_read(actor=request.user, notification=self.get_object())
         return self.object_response(notification)
 
-    @extend_schema(summary="Mark all your notifications read", request=None)
+    @extend_schema(
+        summary="Mark all your notifications read",
+        request=None,
+        responses=inline_serializer(
+            "MarkedRead", fields={"marked": drf_serializers.IntegerField()}
+        ),
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def mark_all_read(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response({"marked": services.mark_all_read(actor=request.user)})
