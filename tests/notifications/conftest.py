@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from agencies.choices import Role
 from config.celery import app as celery_app
@@ -87,10 +88,13 @@ def producer(broker, queue_name, settings):
 
 def _forget_connections():
     """Celery caches its broker pools: drop them so the new broker_url is used
-    (an earlier eager test may have created them for the default broker)."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    (an earlier eager test may have created them for the default broker).
+
+    Celery's pools come from kombu's process-wide registry, keyed by broker:
+    closing one without clearing the registry leaves a closed pool to be
+    handed out again ("Acquire on closed pool"), so reset the registry too."""
+    kombu_pools.reset()
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
