@@ -21,7 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -171,8 +181,14 @@ def visible_participations(user) -> QuerySet[CaseParticipation]:
     agency = agency_of(user)
     if agency is None:
         return CaseParticipation.objects.none()
+    # Who granted a visible participation is itself a participant: shown only
+    # when that agency may be learnt of (a confidential co-manager may share).
     return CaseParticipation.objects.filter(
         Q(case__in=visible_cases(user)), _disclosed(agency, "agency")
+    ).annotate(
+        granter_disclosed=ExpressionWrapper(
+            _disclosed(agency, "granted_by_agency"), output_field=BooleanField()
+        )
     )
 
 

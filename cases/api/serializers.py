@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from config.api.fields import AgencyCodeReference, PublicIdReference
 
+from .. import access
 from ..access import agency_of
 from ..choices import AccessLevel, CaseStatus, CrimeType
 from ..models import Case, CaseParticipation, Note, Task
@@ -26,11 +27,6 @@ PUBLIC_ID = {"source": "public_id", "read_only": True}
 class AgencyCodeField(serializers.SlugRelatedField):
     def __init__(self, **kwargs: Any):
         super().__init__(slug_field="code", read_only=True, **kwargs)
-
-
-@extend_schema_field({"type": "string", "nullable": True, "example": "KR-KNP"})
-class NullableAgencyCodeField(AgencyCodeField):
-    pass
 
 
 # --- cases ----------------------------------------------------------------------
@@ -100,7 +96,9 @@ class HandOverInputSerializer(serializers.Serializer):
 class ParticipantSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(**PUBLIC_ID)
     agency = AgencyCodeField()
-    granted_by_agency = NullableAgencyCodeField()
+    granted_by_agency = serializers.SerializerMethodField(
+        help_text=_("Who shared; null when unknown or not yours to know (confidential).")
+    )
     active = serializers.BooleanField(source="is_active", read_only=True)
     end_reason = serializers.ChoiceField(
         CaseParticipation.EndReason.choices,
@@ -126,6 +124,17 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True, "example": "KR-KNP"})
+    def get_granted_by_agency(self, participation: CaseParticipation) -> str | None:
+        granter = participation.granted_by_agency
+        if granter is None:
+            return None
+        disclosed = getattr(participation, "granter_disclosed", None)
+        if disclosed is None:  # a participation just written, not read through the selector
+            user = self.context["request"].user
+            disclosed = granter.pk in access.disclosed_agency_ids(user, participation.case)
+        return granter.code if disclosed else None
 
 
 class ShareInputSerializer(serializers.Serializer):

@@ -1,0 +1,61 @@
+"""A confidential co-manager may share the case on; whom it shared with must
+not learn of it through the participant row's `granted_by_agency`."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cases import services
+from cases.choices import AccessLevel
+from tests.factories import make_agency, make_user
+
+
+@pytest.fixture
+def thcc(db):
+    return make_agency("TH-CCIB", country="TH")
+
+
+@pytest.fixture
+def shared_by_confidential(case, knp_coordinator, thcc):
+    """TH-CCIB manages KR-KNP's case confidentially and shares it with PH-PNP."""
+    services.share_case(
+        actor=knp_coordinator, case=case, agency=thcc, level=AccessLevel.MANAGE, confidential=True
+    )
+    php = make_agency("PH-PNP", country="PH")
+    services.share_case(
+        actor=make_user(thcc, "coordinator"), case=case, agency=php, level=AccessLevel.VIEW
+    )
+    return php
+
+
+def _participants(api, user, case):
+    url = reverse("api:v1:participant-list", kwargs={"case_id": case.public_id})
+    response = api(user).get(url)
+    assert response.status_code == 200
+    return {row["agency"]: row for row in response.json()["results"]}
+
+
+def test_agency_shared_by_a_confidential_co_manager_does_not_learn_who_shared(
+    api, case, shared_by_confidential
+):
+    rows = _participants(api, make_user(shared_by_confidential, "viewer"), case)
+    assert "TH-CCIB" not in rows
+    assert rows["PH-PNP"]["granted_by_agency"] is None
+    assert "TH-CCIB" not in str(rows)
+
+
+def test_lead_sees_which_confidential_co_manager_shared(
+    api, case, knp_coordinator, shared_by_confidential
+):
+    rows = _participants(api, knp_coordinator, case)
+    assert rows["PH-PNP"]["granted_by_agency"] == "TH-CCIB"
+
+
+def test_sharer_sees_its_own_agency_as_granter_in_the_share_response(
+    api, case, knp_coordinator, ccos
+):
+    url = reverse("api:v1:participant-list", kwargs={"case_id": case.public_id})
+    response = api(knp_coordinator).post(url, {"agency": "KH-CCOS", "level": "view"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["granted_by_agency"] == "KR-KNP"
