@@ -38,8 +38,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import Role
 from agencies.models import Agency, Membership
 
-from .choices import ACCESS_LEVEL_ORDER, AccessLevel, HandlingCode
-from .errors import NotFound, PermissionDenied
+from .choices import ACCESS_LEVEL_ORDER, AccessLevel, CaseStatus, HandlingCode
+from .errors import Conflict, NotFound, PermissionDenied
 from .models import (
     Case,
     CaseGroupObjectPermission,
@@ -293,6 +293,11 @@ CASE_RULES: dict[str, Rule] = {
     "reopen": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
 }
 
+# A closed or archived case is a record: nothing is added to or changed in it
+# until the lead reopens it (sharing stays possible, e.g. with a prosecutor).
+WORK_ON_OPEN_CASES_ONLY = {"contribute", "update", "manage_tasks", "manage", "work"}
+ENDED_CASE_STATUSES = {CaseStatus.CLOSED, CaseStatus.ARCHIVED}
+
 _VISIBLE = {
     Case: visible_cases,
     Task: visible_tasks,
@@ -310,7 +315,7 @@ def can(user, action: str, obj) -> bool:
     """May `user` do `action` to `obj`? Never raises."""
     try:
         require(user, action, obj)
-    except (NotFound, PermissionDenied):
+    except (NotFound, PermissionDenied, Conflict):
         return False
     return True
 
@@ -342,8 +347,15 @@ def require(user, action: str, obj) -> None:
         _check_rule(membership, Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR), obj.case)
     elif isinstance(obj, MLARequest):
         _check_mla_rule(membership, action, obj)
+        return
     else:
         raise PermissionDenied()
+    if action in WORK_ON_OPEN_CASES_ONLY:
+        # Read from the database: the caller's case object may predate a closure.
+        case_id = obj.pk if isinstance(obj, Case) else obj.case_id
+        status = Case.objects.filter(pk=case_id).values_list("status", flat=True).first()
+        if status in ENDED_CASE_STATUSES:
+            raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": status})
 
 
 def require_role(user, role: str) -> Membership:
