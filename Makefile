@@ -20,6 +20,7 @@ run: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
 	@echo "Demo mode: two-factor authentication is OPTIONAL here (DEBUG=1); production requires it for coordinators and agency admins (REQUIRE_2FA_FOR_PRIVILEGED)."
+	@echo "Casebridge: http://127.0.0.1:$(PORT)/admin/ (web admin), http://127.0.0.1:$(PORT)/api/docs/ (API docs)"
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
