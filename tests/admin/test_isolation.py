@@ -9,14 +9,21 @@ without touching this file.
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.choices import Role
-from cases import services
+from agencies.choices import AgencyKind, Role
+from cases import mla, services
 from cases.choices import AccessLevel, HandlingCode
-from tests.factories import make_case, make_user
+from cases.documents import upload_document
+from notifications.services import create_webhook_endpoint
+from tests.factories import make_agency, make_case, make_user
+from tests.mla.helpers import draft
 
 from .conftest import login
 
@@ -24,9 +31,23 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(shared_case, task, note, knp_coordinator, unodc, ccos, kh_coordinator):
-    """The case the outsider must not see, with every kind of child, plus a
-    KH-CCOS case shared with UNODC so the outsider's pages are not empty."""
+def world(
+    shared_case,
+    task,
+    note,
+    knp_coordinator,
+    unodc,
+    ccos,
+    kh_coordinator,
+    settings,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    """The case the outsider must not see, with every kind of child (task,
+    note, identifier, evidence document, MLA request and its history, the
+    notifications and audit events they cause), plus a KH-CCOS case shared
+    with UNODC so the outsider's pages are not empty."""
+    settings.MEDIA_ROOT = str(tmp_path)
     strict = make_case(
         knp_coordinator,
         title="Strict wallet tracing Ochre-Falcon",
@@ -44,6 +65,35 @@ def world(shared_case, task, note, knp_coordinator, unodc, ccos, kh_coordinator)
         value="boss@hidden-compound.example",
         notes="Seen on the compound's payroll sheet",
     )
+    document = upload_document(
+        actor=knp_coordinator,
+        case=shared_case,
+        file=io.BytesIO(b"%PDF-1.7\n" + b"0" * 500),
+        name="seized-ledger.pdf",
+        title="Seized ledger Umber-Heron",
+        handling_code="GREEN",
+    )
+    kh_moj = make_agency("KH-MOJ", country="KH", kind=AgencyKind.CENTRAL_AUTHORITY)
+    # Delivered as after a commit: KR-KNP's coordinator is told of the acknowledgement.
+    with django_capture_on_commit_callbacks(execute=True):
+        mla_request = mla.submit_mla_request(
+            actor=knp_coordinator, request=draft(knp_coordinator, shared_case, kh_moj)
+        )
+        mla.acknowledge_mla_request(actor=make_user(kh_moj), request=mla_request)
+    # KR-KNP's own security records: a partner webhook, a TOTP device, a failed login.
+    create_webhook_endpoint(
+        actor=make_user(knp_coordinator.membership.agency, Role.AGENCY_ADMIN),
+        url="https://knp.example/hook",
+    )
+    TOTPDevice.objects.create(user=knp_coordinator, name="KNP phone")
+    AccessAttempt.objects.create(
+        username=knp_coordinator.username,
+        ip_address="10.1.2.3",
+        user_agent="test",
+        get_data="",
+        post_data="",
+        failures_since_start=1,
+    )
     hidden = [shared_case, strict]
     secrets = [
         shared_case.title,
@@ -59,6 +109,11 @@ def world(shared_case, task, note, knp_coordinator, unodc, ccos, kh_coordinator)
         identifier.raw_value,
         identifier.notes,
         str(identifier.public_id),
+        document.title,
+        document.sha256,
+        str(document.public_id),
+        mla_request.facts,
+        str(mla_request.public_id),
     ]
     return {"hidden": hidden, "secrets": secrets, "task": task, "note": note, "own": own}
 
@@ -92,6 +147,22 @@ def object_urls(model_admin, obj):
         if ours and ("object_id" in route or "<id>" in route):
             urls.append(reverse(f"admin:{name}", args=[obj.pk]))
     return urls
+
+
+# Models whose every row an outsider may see: the agency directory.
+NOTHING_HIDDEN = {"agencies.agency"}
+
+
+def test_every_registered_model_has_hidden_rows_in_the_world(world, unodc):
+    """Guards the matrix: a model with no hidden row would pass it vacuously."""
+    user = outsiders(unodc)[0]
+    empty = [
+        model_admin.opts.label_lower
+        for model_admin in admin.site._registry.values()
+        if model_admin.opts.label_lower not in NOTHING_HIDDEN
+        and not hidden_objects(user, model_admin, world)
+    ]
+    assert not empty, f"add a hidden row of {empty} to the `world` fixture"
 
 
 def test_the_secrets_are_visible_to_the_lead(world, knp_coordinator):
