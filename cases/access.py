@@ -217,11 +217,15 @@ def visible_identifiers(user) -> QuerySet[Identifier]:
 
     Deconfliction matches across all cases; this is only what is shown in full.
     """
-    agency = agency_of(user)
-    if agency is None:
+    return identifiers_of_agency(agency_of(user))
+
+
+def identifiers_of_agency(agency: Agency | None) -> QuerySet[Identifier]:
+    """`visible_identifiers` for an agency rather than a user (webhooks)."""
+    if agency is None or not agency.active:
         return Identifier.objects.none()
     return Identifier.objects.filter(
-        Q(case__in=visible_cases(user)),
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
         _disclosed(agency, "agency"),
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
     )
@@ -464,12 +468,16 @@ def visible_documents(user) -> QuerySet[Document]:
     """Documents follow their case (or their MLA request), and their handling
     code like notes do: RED and AMBER+STRICT evidence stays with the agency
     that uploaded it."""
-    agency = agency_of(user)
-    if agency is None:
+    return documents_of_agency(agency_of(user))
+
+
+def documents_of_agency(agency: Agency | None) -> QuerySet[Document]:
+    """`visible_documents` for an agency rather than a user (webhooks)."""
+    if agency is None or not agency.active:
         return Document.objects.none()
-    via_case = Q(case__in=visible_cases(user)) & _disclosed(agency, "agency")
+    via_case = Q(case__in=cases_with_level(agency, AccessLevel.VIEW)) & _disclosed(agency, "agency")
     # A request's documents reach both its parties, case or no case.
-    via_request = Q(mla_request__in=visible_mla_requests(user))
+    via_request = Q(mla_request__in=mla_requests_of_agency(agency))
     return Document.objects.filter(
         via_case | via_request,
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
@@ -574,6 +582,10 @@ def visible_to_agency(agency: Agency | None, model) -> QuerySet:
         )
     if model is CaseParticipation:
         return CaseParticipation.objects.filter(Q(case__in=cases), _disclosed(agency, "agency"))
+    if model is Identifier:
+        return identifiers_of_agency(agency)
+    if model is Document:
+        return documents_of_agency(agency)
     raise LookupError(f"no visibility rule for {model.__name__}")
 
 

@@ -35,7 +35,6 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
@@ -43,6 +42,7 @@ from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
 from config.ratelimit import enforce
+from notifications.outbox import emit, emit_many
 
 from . import access
 from .choices import HandlingCode, HandlingInstruction
@@ -57,32 +57,46 @@ from .identifiers import (
 from .models import Case, ContactRequest, Identifier
 from .services import _full_clean, _validate_handling
 
-# --- placeholder hooks ------------------------------------------------------
-# The notification outbox (issue 7) and the audit log (issue 6) are built in
-# parallel. Each event calls one hook with a payload that is already safe to
-# deliver: ids and codes only, never a case title, reference or note.
+# --- who is told -------------------------------------------------------------
+# Each goes through the notification outbox, in the transaction of the search
+# or the contact request: ids and codes only, never a case title or a value.
 
 
-def notify_identifier_matched(*, holder_agency_id: int, payload: dict[str, Any]) -> None:
-    """Tell the holding agency that another agency searched one of its identifiers.
+def notify_identifiers_matched(*, actor, told: list[tuple[dict, int]]) -> None:
+    """Tell each agency that another agency searched an identifier it holds
+    (the holder), or one in its non-discoverable case (the lead: the searcher
+    was told nothing). `told` pairs a matched identifier row with the agency
+    to tell."""
+    if not told:
+        return
+    public_ids = dict(
+        Agency.objects.filter(pk__in={agency_id for _row, agency_id in told}).values_list(
+            "pk", "public_id"
+        )
+    )
+    by = access.agency_of(actor).code
+    events = [
+        (
+            Identifier(pk=row["pk"], public_id=row["public_id"]),
+            {"agency": public_ids[agency_id], "by": by},
+        )
+        for row, agency_id in told
+    ]
+    emit_many("deconfliction.hit", events, actor=actor)
 
-    TODO(issue 7): write an outbox message to the agency's coordinators.
-    """
 
-
-def notify_undiscoverable_searched(*, owner_agency_id: int, payload: dict[str, Any]) -> None:
-    """Tell the lead agency of a non-discoverable case that someone searched
-    an identifier it holds (the searcher was told nothing).
-
-    TODO(issue 7): write an outbox message to the agency's coordinators.
-    """
-
-
-def notify_contact_requested(*, holder_agency_id: int, payload: dict[str, Any]) -> None:
-    """Ask the holding agency's coordinators to get in touch with the searcher.
-
-    TODO(issue 7): write an outbox message to the agency's coordinators.
-    """
+def notify_contact_requested(*, actor, contact: ContactRequest, identifier_ids: list) -> None:
+    """Ask the holding agency's coordinators to get in touch with the searcher,
+    once per identifier of theirs that matched."""
+    for identifier in Identifier.objects.filter(public_id__in=identifier_ids):
+        emit(
+            "deconfliction.contact_requested",
+            obj=identifier,
+            actor=actor,
+            agency=contact.holder_agency.public_id,
+            by=contact.requester_agency.code,
+            contact_request=contact.public_id,
+        )
 
 
 def audit_deconfliction_search(*, actor, agency: Agency, payload: dict[str, Any]) -> None:
@@ -337,7 +351,6 @@ def _answer(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]]
     for row in sorted(matches, key=lambda r: (r["created_at"], r["pk"])):
         by_hash[row["value_hash"]].append(row)
 
-    now = timezone.now()
     restricted = 0
     events: list[tuple[str, int]] = []
     rows = {row["pk"]: row for row in matches}
@@ -374,22 +387,11 @@ def _answer(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]]
                 )
             )
 
-    searcher = {"agency": me.code, "agency_country": me.country}
+    told = []
     for event, pk in dict.fromkeys(events):
         row = rows[pk]
-        payload = {
-            "event": f"deconfliction.{event}",
-            "searched_by": searcher,
-            "identifier": str(row["public_id"]),
-            "kind": row["kind"],
-            "searched_at": now.isoformat(),
-        }
-        if event == "matched":
-            notify_identifier_matched(holder_agency_id=row["agency_id"], payload=payload)
-        else:
-            notify_undiscoverable_searched(
-                owner_agency_id=row["case__lead_agency_id"], payload=payload
-            )
+        told.append((row, row["agency_id"] if event == "matched" else row["case__lead_agency_id"]))
+    notify_identifiers_matched(actor=actor, told=told)
     audit_deconfliction_search(
         actor=actor,
         agency=me,
@@ -474,21 +476,7 @@ def request_contact(*, actor, token: str) -> ContactRequest:
     theirs = Identifier.objects.filter(
         value_hash=value_hash, agency_id=holder_agency_id, case__discoverable=True
     ).values_list("public_id", flat=True)
-    notify_contact_requested(
-        holder_agency_id=holder_agency_id,
-        payload={
-            "event": "deconfliction.contact_requested",
-            "requested_by": {
-                "user": actor.get_username(),
-                "name": actor.get_full_name(),
-                "agency": me.code,
-                "agency_country": me.country,
-            },
-            "identifiers": [str(p) for p in theirs],
-            "kind": kind,
-            "requested_at": contact.created_at.isoformat(),
-        },
-    )
+    notify_contact_requested(actor=actor, contact=contact, identifier_ids=list(theirs))
     audit_contact_requested(actor=actor, contact_request=contact)
     return contact
 

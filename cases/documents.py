@@ -33,6 +33,7 @@ from agencies.models import Agency
 from audit import context as audit_context
 from audit import services as audit
 from audit.models import AuditAction, AuditOutcome
+from notifications.outbox import emit
 
 from . import access, filetypes
 from .choices import HandlingCode, HandlingInstruction
@@ -271,6 +272,7 @@ def upload_document(
                 agency=agency,
                 changes=audit.created(doc, AUDITED_FIELDS),
             )
+            emit("document.added", obj=doc, actor=actor)
     except BaseException:
         # Nothing half-stored: the row rolled back with the atomic block, the
         # file goes here (a truncated body, a refusal mid-stream, a DB error).

@@ -14,7 +14,7 @@ from agencies.choices import Role
 from agencies.models import Agency
 from cases import access
 from cases.choices import AccessLevel
-from cases.models import Case, MLARequest, Note, Task
+from cases.models import Case, Document, Identifier, MLARequest, Note, Task
 
 from .choices import EventType
 from .models import WebhookEndpoint
@@ -181,6 +181,57 @@ register_object(
 @register_audience(EventType.MLA_SUBMITTED, EventType.MLA_TRANSITIONED)
 def mla_other_side(message, request: MLARequest) -> Audience:
     """The other party's coordinators (named in the payload by `cases.mla`)."""
+    agency = _agency_from_payload(message)
+    if agency is None:
+        return Audience()
+    return Audience(users=members([agency]), agencies=[agency])
+
+
+# --- evidence documents (issue 6) and deconfliction (issue 8) -------------------
+
+register_object(
+    ObjectType(
+        name="document",
+        model=Document,
+        user_can_see=access.is_visible,
+        agency_can_see=access.agency_can_see,
+        api_path="documents/{id}/",
+        reference=lambda document: (
+            document.case.reference if document.case_id else str(document.public_id)
+        ),
+    )
+)
+
+
+@register_audience(EventType.DOCUMENT_ADDED)
+def document_added(message, document: Document) -> Audience:
+    """Coordinators of every agency that sees the case or the MLA request (the
+    gate then drops those the document's handling code keeps out)."""
+    if document.case_id:
+        agencies = list(access.agencies_that_can_see_case(document.case))
+    else:
+        request = document.mla_request
+        agencies = [request.requesting_agency, request.requested_agency]
+    return Audience(users=members(agencies), agencies=agencies)
+
+
+register_object(
+    ObjectType(
+        name="identifier",
+        model=Identifier,
+        user_can_see=access.is_visible,
+        agency_can_see=access.agency_can_see,
+        api_path="identifiers/{id}/",
+        # The holder's case reference and the kind: never the value itself.
+        reference=lambda identifier: f"{identifier.case.reference}, {identifier.kind}",
+    )
+)
+
+
+@register_audience(EventType.DECONFLICTION_HIT, EventType.DECONFLICTION_CONTACT_REQUESTED)
+def identifier_holder(message, identifier: Identifier) -> Audience:
+    """The coordinators of the agency to be told (the holder, or the lead of a
+    non-discoverable case), named in the payload by `cases.deconfliction`."""
     agency = _agency_from_payload(message)
     if agency is None:
         return Audience()

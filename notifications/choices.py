@@ -27,6 +27,10 @@ class EventType(models.TextChoices):
     MLA_OVERDUE = "mla.overdue", _("MLA response overdue")
     DOCUMENT_ADDED = "document.added", _("Document added")
     DECONFLICTION_HIT = "deconfliction.hit", _("Deconfliction match")
+    DECONFLICTION_CONTACT_REQUESTED = (
+        "deconfliction.contact_requested",
+        _("Contact requested about a deconfliction match"),
+    )
     WEBHOOK_DISABLED = "webhook.disabled", _("Webhook endpoint disabled")
 
 

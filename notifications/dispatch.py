@@ -154,7 +154,7 @@ def fan_out(message: OutboxMessage) -> list[int]:
             kind=message.event_type,
             object_type=message.object_type,
             object_id=message.object_id,
-            text=render(message.event_type, reference, user),
+            text=render(message.event_type, reference, user, message.payload.get("ids")),
         )
         if user.email:
             Delivery.objects.create(
@@ -312,7 +312,12 @@ def send_email_digests() -> int:
                 object_type, obj = load_object(delivery.message)
                 if obj is not None and object_type.user_can_see(user, obj):
                     lines.append(
-                        render(delivery.message.event_type, object_type.reference(obj), user)
+                        render(
+                            delivery.message.event_type,
+                            object_type.reference(obj),
+                            user,
+                            delivery.message.payload.get("ids"),
+                        )
                     )
                     delivery.status = DeliveryStatus.SENT
                 else:

@@ -27,7 +27,13 @@ TEXTS = {
     EventType.MLA_DUE_SOON: _("The response to MLA request %(ref)s is due soon."),
     EventType.MLA_OVERDUE: _("The response to MLA request %(ref)s is overdue."),
     EventType.DOCUMENT_ADDED: _("A document was added to case %(ref)s."),
-    EventType.DECONFLICTION_HIT: _("A deconfliction match was found (%(ref)s)."),
+    EventType.DECONFLICTION_HIT: _(
+        "%(by)s searched an identifier your agency holds (%(ref)s); it was told your "
+        "agency holds a match and whom to contact."
+    ),
+    EventType.DECONFLICTION_CONTACT_REQUESTED: _(
+        "%(by)s asks your coordinators to contact it about a deconfliction match (%(ref)s)."
+    ),
     EventType.WEBHOOK_DISABLED: _(
         "A webhook endpoint of %(ref)s was disabled after repeated failures."
     ),
@@ -40,6 +46,8 @@ def language_of(user) -> str:
     return (membership.language if membership else "") or settings.LANGUAGE_CODE
 
 
-def render(event_type: str, reference: str, user) -> str:
+def render(event_type: str, reference: str, user, ids: dict | None = None) -> str:
+    """`ids` are the message's payload ids; `by` is an agency code (deconfliction)."""
+    values = {"ref": reference, "by": (ids or {}).get("by", "?")}
     with translation.override(language_of(user)):
-        return str(TEXTS.get(event_type, FALLBACK) % {"ref": reference})
+        return str(TEXTS.get(event_type, FALLBACK) % values)

@@ -1,13 +1,11 @@
-"""Deconfliction fixtures: a key for the HMAC, and the hooks captured.
-
-The notification outbox (issue 7) and audit log (issue 6) are built in
-parallel; until then the hooks are no-ops, so the tests record what each
-hook was called with and assert on those payloads.
+"""Deconfliction fixtures: a key for the HMAC, the audit hooks captured, and
+the notification outbox read back.
 """
 
 import pytest
 
 from cases import deconfliction
+from notifications.models import OutboxMessage
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +24,6 @@ class HookCalls(list):
 def hooks(monkeypatch):
     calls = HookCalls()
     for name in (
-        "notify_identifier_matched",
-        "notify_undiscoverable_searched",
-        "notify_contact_requested",
         "audit_deconfliction_search",
         "audit_identifier_added",
         "audit_contact_requested",
@@ -37,3 +32,12 @@ def hooks(monkeypatch):
             deconfliction, name, lambda _name=name, **kwargs: calls.append((_name, kwargs))
         )
     return calls
+
+
+def told(event_type: str) -> list[dict]:
+    """The outbox messages of `event_type`: who is told (`agency`, a public id),
+    by whom (`by`, an agency code), about which object."""
+    return [
+        {**m.payload["ids"], "object": m.payload["object"], "payload": m.payload}
+        for m in OutboxMessage.objects.filter(event_type=event_type).order_by("created_at")
+    ]

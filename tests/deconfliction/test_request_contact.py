@@ -5,6 +5,9 @@ import pytest
 from cases import deconfliction
 from cases.errors import Conflict, NotFound
 from cases.models import ContactRequest
+from notifications.models import OutboxMessage
+
+from .conftest import told
 
 WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
@@ -25,12 +28,13 @@ def test_contact_request_tells_the_holder_who_asked_and_about_which_identifier(
     token, case, knp, outsider, hooks
 ):
     deconfliction.request_contact(actor=outsider, token=token)
-    (call,) = hooks.of("notify_contact_requested")
-    assert call["holder_agency_id"] == knp.pk
+    (call,) = told("deconfliction.contact_requested")
+    assert call["agency"] == str(knp.public_id)
+    assert call["by"] == "UNODC"
+    assert call["object"] == {"type": "identifier", "id": str(case.identifiers.get().public_id)}
+    message = OutboxMessage.objects.get(event_type="deconfliction.contact_requested")
+    assert message.actor == outsider  # who asked: the holder may call them back
     payload = call["payload"]
-    assert payload["requested_by"]["user"] == outsider.username
-    assert payload["requested_by"]["agency"] == "UNODC"
-    assert payload["identifiers"] == [str(case.identifiers.get().public_id)]
     serialized = json.dumps(payload, ensure_ascii=False)
     for secret in (case.title, case.reference, str(case.public_id)):
         assert secret not in serialized
@@ -45,13 +49,13 @@ def test_searching_writes_nothing_until_contact_is_requested(token):
 def test_tampered_token_is_not_found(token, outsider, hooks):
     with pytest.raises(NotFound):
         deconfliction.request_contact(actor=outsider, token=token[:-2] + "xx")
-    assert hooks.of("notify_contact_requested") == []
+    assert told("deconfliction.contact_requested") == []
 
 
 def test_another_agency_cannot_redeem_the_token(token, kh_investigator, hooks):
     with pytest.raises(NotFound):
         deconfliction.request_contact(actor=kh_investigator, token=token)
-    assert hooks.of("notify_contact_requested") == []
+    assert told("deconfliction.contact_requested") == []
 
 
 @pytest.mark.parametrize("bad", ["not-a-token", "", "eyJzIjoxfQ:1abc:def"])
@@ -64,5 +68,5 @@ def test_contact_is_requested_once(token, outsider, hooks):
     deconfliction.request_contact(actor=outsider, token=token)
     with pytest.raises(Conflict):
         deconfliction.request_contact(actor=outsider, token=token)
-    assert len(hooks.of("notify_contact_requested")) == 1
+    assert len(told("deconfliction.contact_requested")) == 1
     assert ContactRequest.objects.count() == 1
