@@ -187,6 +187,13 @@ def mla_other_side(message, request: MLARequest) -> Audience:
     return Audience(users=members([agency]), agencies=[agency])
 
 
+@register_audience(EventType.MLA_DUE_SOON, EventType.MLA_OVERDUE)
+def mla_both_sides(message, request: MLARequest) -> Audience:
+    """A deadline concerns both parties: the one that must answer, the one waiting."""
+    agencies = [request.requesting_agency, request.requested_agency]
+    return Audience(users=members(agencies), agencies=agencies)
+
+
 # --- evidence documents (issue 6) and deconfliction (issue 8) -------------------
 
 register_object(

@@ -5,9 +5,9 @@ job every hour tells each deadline once; moving a due date makes a new
 deadline and a new reminder. "Within 48 hours" and "overdue" are judged in
 the assigned agency's time zone: a due date is a local calendar day.
 
-Other deadline sources (MLA requests once that model exists) add a function
-to `SOURCES` with `register_source`; each returns the number of reminders
-it emitted.
+Each deadline source (tasks, expiring participations, MLA responses) is a
+function in `SOURCES`, added with `register_source`; each returns the number
+of reminders it emitted.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import CaseParticipation, Task
+from cases.models import CaseParticipation, MLARequest, Task
+from cases.models.mla import FINAL_STATUSES as FINAL_MLA_STATUSES
 from cases.services import FINAL_TASK_STATUSES
 
 from .choices import EventType
@@ -30,8 +31,8 @@ SOON = dt.timedelta(hours=48)
 
 
 def register_source(fn: Callable[[dt.datetime], int]) -> Callable[[dt.datetime], int]:
-    """Hook for other deadline kinds. MLA requests: register a function that
-    emits `mla.due_soon` / `mla.overdue` with a dedup key, like `task_deadlines`."""
+    """Add a deadline source: it emits its reminders with a dedup key, like
+    `task_deadlines`, so an hourly run tells each deadline once."""
     SOURCES.append(fn)
     return fn
 
@@ -86,5 +87,31 @@ def expiring_participations(now: dt.datetime) -> int:
                 agency=participation.agency.public_id,
                 participation=participation.public_id,
             ):
+                emitted += 1
+    return emitted
+
+
+@register_source
+def mla_response_deadlines(now: dt.datetime) -> int:
+    """The response date asked of a request: judged in the requested agency's
+    time zone (it is the one that must answer)."""
+    horizon = (now + SOON).date() + dt.timedelta(days=1)
+    emitted = 0
+    requests = (
+        MLARequest.objects.select_related("requested_agency")
+        .exclude(status__in=["draft", *FINAL_MLA_STATUSES])
+        .filter(response_due_date__isnull=False, response_due_date__lte=horizon)
+    )
+    for request in requests.iterator():
+        tz_name = request.requested_agency.timezone
+        if request.response_due_date < _local_today(tz_name, now):
+            event = EventType.MLA_OVERDUE
+        elif request.response_due_date <= _local_today(tz_name, now + SOON):
+            event = EventType.MLA_DUE_SOON
+        else:
+            continue
+        with transaction.atomic():
+            key = f"{event}:{request.public_id}:{request.response_due_date.isoformat()}"
+            if emit(event, obj=request, dedup_key=key):
                 emitted += 1
     return emitted

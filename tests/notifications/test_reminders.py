@@ -97,3 +97,57 @@ def test_audit_checkpoint_job_signs_the_chain_head(case, settings):
 
     assert tasks.audit_checkpoint.delay().get() == "ok"
     assert AuditCheckpoint.objects.exists()
+
+
+@pytest.fixture
+def submitted_mla(case, knp_coordinator):
+    from agencies.choices import AgencyKind
+    from cases import mla
+    from tests.factories import make_agency
+    from tests.mla.helpers import draft
+
+    kh_moj = make_agency("KH-MOJ", country="KH", kind=AgencyKind.CENTRAL_AUTHORITY)
+    return mla.submit_mla_request(
+        actor=knp_coordinator, request=draft(knp_coordinator, case, kh_moj)
+    )
+
+
+def mla_reminders():
+    return OutboxMessage.objects.filter(event_type__in=["mla.due_soon", "mla.overdue"])
+
+
+def set_mla_due(request, days):
+    type(request).objects.filter(pk=request.pk).update(
+        response_due_date=timezone.now().date() + dt.timedelta(days=days)
+    )
+
+
+def test_mla_response_due_tomorrow_is_reminded_once(submitted_mla):
+    set_mla_due(submitted_mla, 1)
+    reminders.run()
+    reminders.run()
+    assert list(mla_reminders().values_list("event_type", flat=True)) == ["mla.due_soon"]
+
+
+def test_overdue_mla_response_is_reminded_to_both_sides(
+    submitted_mla, knp_coordinator, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+    from tests.factories import make_user
+
+    moj_coordinator = make_user(submitted_mla.requested_agency, "coordinator")
+    set_mla_due(submitted_mla, -3)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.run()
+    assert mla_reminders().get().event_type == "mla.overdue"
+    for user in (knp_coordinator, moj_coordinator):
+        assert Notification.objects.filter(recipient=user, kind="mla.overdue").count() == 1
+
+
+def test_withdrawn_mla_request_is_not_reminded(submitted_mla, knp_coordinator):
+    from cases import mla
+
+    mla.withdraw_mla_request(actor=knp_coordinator, request=submitted_mla, comment="Settled")
+    set_mla_due(submitted_mla, -1)
+    reminders.run()
+    assert not mla_reminders().exists()
