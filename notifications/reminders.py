@@ -46,6 +46,15 @@ def _local_today(tz_name: str, now: dt.datetime) -> dt.date:
     return now.astimezone(zoneinfo.ZoneInfo(tz_name)).date()
 
 
+def _deadline_event(due: dt.date, tz_name: str, now: dt.datetime, soon: str, overdue: str):
+    """`overdue` past the local day, `soon` within 48 hours, else None."""
+    if due < _local_today(tz_name, now):
+        return overdue
+    if due <= _local_today(tz_name, now + SOON):
+        return soon
+    return None
+
+
 @register_source
 def task_deadlines(now: dt.datetime) -> int:
     horizon = (now + SOON).date() + dt.timedelta(days=1)  # widest time-zone spread
@@ -57,11 +66,10 @@ def task_deadlines(now: dt.datetime) -> int:
     )
     for task in tasks.iterator():
         tz_name = task.assigned_agency.timezone
-        if task.due_date < _local_today(tz_name, now):
-            event = EventType.TASK_OVERDUE
-        elif task.due_date <= _local_today(tz_name, now + SOON):
-            event = EventType.TASK_DUE_SOON
-        else:
+        event = _deadline_event(
+            task.due_date, tz_name, now, EventType.TASK_DUE_SOON, EventType.TASK_OVERDUE
+        )
+        if event is None:
             continue
         with transaction.atomic():
             key = f"{event}:{task.public_id}:{task.due_date.isoformat()}"
@@ -104,11 +112,10 @@ def mla_response_deadlines(now: dt.datetime) -> int:
     )
     for request in requests.iterator():
         tz_name = request.requested_agency.timezone
-        if request.response_due_date < _local_today(tz_name, now):
-            event = EventType.MLA_OVERDUE
-        elif request.response_due_date <= _local_today(tz_name, now + SOON):
-            event = EventType.MLA_DUE_SOON
-        else:
+        event = _deadline_event(
+            request.response_due_date, tz_name, now, EventType.MLA_DUE_SOON, EventType.MLA_OVERDUE
+        )
+        if event is None:
             continue
         with transaction.atomic():
             key = f"{event}:{request.public_id}:{request.response_due_date.isoformat()}"

@@ -1,5 +1,7 @@
 """factory-boy factories; every write goes through the real services."""
 
+import io
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -50,3 +52,18 @@ def make_case(actor, **kwargs):
     kwargs.setdefault("summary", "Pig-butchering network run from a scam compound.")
     kwargs.setdefault("crime_types", ["investment_fraud"])
     return services.create_case(actor=actor, **kwargs)
+
+
+def make_document(actor, case, title="Seized ledger Umber-Heron", handling_code="GREEN", **kw):
+    """A small PDF uploaded through the evidence service (MEDIA_ROOT: the caller's)."""
+    from cases.documents import upload_document
+
+    return upload_document(
+        actor=actor,
+        case=case,
+        file=io.BytesIO(b"%PDF-1.7\n" + b"0" * 500),
+        name="seized-ledger.pdf",
+        title=title,
+        handling_code=handling_code,
+        **kw,
+    )

@@ -9,8 +9,6 @@ without touching this file.
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from axes.models import AccessAttempt
 from django.contrib import admin
@@ -20,9 +18,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from agencies.choices import AgencyKind, Role
 from cases import mla, services
 from cases.choices import AccessLevel, HandlingCode
-from cases.documents import upload_document
 from notifications.services import create_webhook_endpoint
-from tests.factories import make_agency, make_case, make_user
+from tests.factories import make_agency, make_case, make_document, make_user
 from tests.mla.helpers import draft
 
 from .conftest import login
@@ -65,14 +62,7 @@ def world(
         value="boss@hidden-compound.example",
         notes="Seen on the compound's payroll sheet",
     )
-    document = upload_document(
-        actor=knp_coordinator,
-        case=shared_case,
-        file=io.BytesIO(b"%PDF-1.7\n" + b"0" * 500),
-        name="seized-ledger.pdf",
-        title="Seized ledger Umber-Heron",
-        handling_code="GREEN",
-    )
+    document = make_document(knp_coordinator, shared_case)
     kh_moj = make_agency("KH-MOJ", country="KH", kind=AgencyKind.CENTRAL_AUTHORITY)
     # Delivered as after a commit: KR-KNP's coordinator is told of the acknowledgement.
     with django_capture_on_commit_callbacks(execute=True):

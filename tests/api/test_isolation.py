@@ -17,7 +17,7 @@ from agencies.choices import AgencyKind
 from cases import mla
 from cases.models import Case, CaseParticipation, MLARequest, MLAStatusChange, Note, Task
 from notifications.models import Notification
-from tests.factories import make_agency, make_user
+from tests.factories import make_agency, make_document, make_user
 from tests.mla.helpers import draft
 
 from .discovery import ALL_METHODS, api_routes, hidden_kwargs, random_kwargs
@@ -59,10 +59,8 @@ def world(
 ) -> World:
     """KR-KNP's case, shared with KH-CCOS, with a task, a note, an identifier and
     an evidence document; UNODC sees none of it."""
-    import io
 
     from cases.deconfliction import add_identifier
-    from cases.documents import upload_document
 
     identifier = add_identifier(
         actor=knp_coordinator,
@@ -72,14 +70,7 @@ def world(
         notes="Seen on the compound's payroll sheet",
     )
     settings.MEDIA_ROOT = str(tmp_path)
-    document = upload_document(
-        actor=knp_coordinator,
-        case=shared_case,
-        file=io.BytesIO(b"%PDF-1.7\n" + b"0" * 500),
-        name="seized-ledger.pdf",
-        title="Seized ledger Umber-Heron",
-        handling_code="GREEN",
-    )
+    document = make_document(knp_coordinator, shared_case)
     shared_case.refresh_from_db()
     participation = CaseParticipation.objects.get(case=shared_case, agency__code="KH-CCOS")
     # An MLA request KR-KNP sent to Cambodia's central authority (issue 5).

@@ -3,15 +3,12 @@ coordinators through the outbox, and nobody else."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from agencies.choices import Role
 from cases import deconfliction
-from cases.documents import upload_document
 from notifications.models import Notification
-from tests.factories import make_user
+from tests.factories import make_document, make_user
 
 pytestmark = pytest.mark.usefixtures("eager")
 
@@ -65,14 +62,7 @@ def test_new_evidence_is_announced_to_participants_but_not_outsiders(
 ):
     outsider = make_user(unodc, Role.COORDINATOR)
     with django_capture_on_commit_callbacks(execute=True):
-        upload_document(
-            actor=knp_coordinator,
-            case=shared_case,
-            file=io.BytesIO(b"%PDF-1.7\n" + b"0" * 500),
-            name="ledger.pdf",
-            title="Ledger",
-            handling_code="GREEN",
-        )
+        make_document(knp_coordinator, shared_case)
     assert texts_of(kh_coordinator) == [f"A document was added to case {shared_case.reference}."]
     assert texts_of(outsider) == []
 
@@ -81,12 +71,5 @@ def test_red_evidence_is_announced_to_nobody_outside_its_agency(
     shared_case, knp_coordinator, kh_coordinator, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        upload_document(
-            actor=knp_coordinator,
-            case=shared_case,
-            file=io.BytesIO(b"%PDF-1.7\n" + b"0" * 500),
-            name="source.pdf",
-            title="Source identity",
-            handling_code="RED",
-        )
+        make_document(knp_coordinator, shared_case, handling_code="RED")
     assert texts_of(kh_coordinator) == []
