@@ -57,7 +57,13 @@ class Case(HandlingMixin):
             ("contribute_case", "Can contribute to case"),
             ("manage_case", "Can manage case"),
         ]
-        indexes = [models.Index(fields=["lead_agency", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["lead_agency", "-updated_at"]),
+            # The API's keyset order (updated_at, public_id), either direction:
+            # an agency that sees many cases walks it newest first and stops
+            # after one page instead of sorting everything it sees.
+            models.Index(fields=["updated_at", "public_id"], name="case_updated_public"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -153,7 +159,17 @@ class CaseParticipation(models.Model):
                 name="one_open_participation_per_agency",
             )
         ]
-        indexes = [models.Index(fields=["agency", "case"], name="participation_agency_case")]
+        indexes = [
+            models.Index(fields=["agency", "case"], name="participation_agency_case"),
+            # The gate's participation check (`access.cases_with_level`) as an
+            # index-only scan: open participations only, expiry included.
+            models.Index(
+                fields=["agency", "case"],
+                include=["expires_at"],
+                condition=Q(revoked_at__isnull=True),
+                name="participation_open_agency_case",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency.code}: {self.level}"
