@@ -393,6 +393,8 @@ def write_cases(
                 "revoked_by_id",
                 "end_reason",
                 "updated_at",
+                "case_updated_at",
+                "case_public_id",
             ],
         ),
         "task": Table(
@@ -636,6 +638,8 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
             None,
             "",
             created,
+            updated,
+            public_id,
         )
     )
     ids.participation += 1
@@ -692,6 +696,10 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
                 revoked_by,
                 reason,
                 revoked or at,
+                # The triggers that keep these in production are off during
+                # the load (session_replication_role): written here instead.
+                updated,
+                public_id,
             )
         )
         ids.participation += 1

@@ -145,6 +145,13 @@ class CaseParticipation(models.Model):
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Copies of the case's `updated_at` and `public_id`, kept in step by
+    # database triggers (migration 0007) in the transaction that changes the
+    # case: with them an agency's case list is read newest first from one
+    # index on (agency, case_updated_at, case_public_id) instead of sorting
+    # every case it sees. Never written by the application; not a grant.
+    case_updated_at = models.DateTimeField(null=True, editable=False)
+    case_public_id = models.UUIDField(null=True, editable=False)
 
     objects = ParticipationQuerySet.as_manager()
 
@@ -168,6 +175,11 @@ class CaseParticipation(models.Model):
                 include=["expires_at"],
                 condition=Q(revoked_at__isnull=True),
                 name="participation_open_agency_case",
+            ),
+            models.Index(
+                fields=["agency", "case_updated_at", "case_public_id"],
+                condition=Q(revoked_at__isnull=True),
+                name="participation_agency_order",
             ),
         ]
 
