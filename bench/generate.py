@@ -330,8 +330,6 @@ class Ids:
     note: int
     identifier: int
     mla: int
-    seq: int
-    prev_hash: str
     identifier_value: int = 0
 
 
@@ -345,7 +343,7 @@ def write_cases(
             codename__in=["view_case", "contribute_case", "manage_case", "view_mlarequest"],
         )
     }
-    head = AuditChainHead.objects.get_or_create(pk=1)[0]
+    AuditChainHead.objects.get_or_create(pk=1)
     ids = Ids(
         case=next_id(cursor, Case),
         participation=next_id(cursor, CaseParticipation),
@@ -353,8 +351,6 @@ def write_cases(
         note=next_id(cursor, Note),
         identifier=next_id(cursor, Identifier),
         mla=next_id(cursor, MLARequest),
-        seq=head.last_seq + 1,
-        prev_hash=head.last_hash,
     )
     tables = {
         "case": Table(
@@ -487,11 +483,13 @@ def write_cases(
     while done < total:
         size = min(batch, total - done)
         rows = {name: [] for name in tables}
+        rows["audit_pending"] = []
         mla_grants: list[tuple[int, int]] = []  # (group id, request id)
         first_participation = ids.participation
         for _ in range(size):
             _one_case(world, rng, ids, rows, mla_grants, sequences, key)
         with transaction.atomic():
+            rows["audit"] = _chain(rows["audit_pending"])
             for name, table in tables.items():
                 world.counts[name] = world.counts.get(name, 0) + table.write(cursor, rows[name])
             # The grants the sharing services would have written, from the
@@ -525,9 +523,7 @@ def write_cases(
             ) as copy:
                 for group_id, request_id in mla_grants:
                     copy.write_row((group_id, perms["view_mlarequest"], request_id))
-            AuditChainHead.objects.filter(pk=1).update(
-                last_seq=ids.seq - 1, last_hash=ids.prev_hash
-            )
+
         done += size
         progress.update(done, f"({world.counts.get('grants', 0):,} grants)")
     progress.done()
@@ -554,41 +550,57 @@ def _when(rng: random.Random) -> dt.datetime:
 
 
 def _audit(world: World, ids: Ids, rows, *, at, actor_id, agency, action, object_id, changes):
-    row = {
-        "seq": ids.seq,
-        "occurred_at": at,
-        "actor_id": actor_id,
-        "actor_label": f"{agency['code'].lower()}.u00000",
-        "agency_id": agency["id"],
-        "agency_code": agency["code"],
-        "action": action,
-        "object_type": "cases.case",
-        "object_id": object_id,
-        "changes": changes,
-        "ip": "",
-        "request_id": "",
-        "outcome": "success",
-        "reason": "",
-    }
-    digest = compute_hash(ids.prev_hash, row_of(row))
-    rows["audit"].append(
-        (
-            ids.seq,
-            at,
-            actor_id,
-            row["actor_label"],
-            agency["id"],
-            agency["code"],
-            action,
-            "cases.case",
-            object_id,
-            json.dumps(changes),
-            ids.prev_hash,
-            digest,
-        )
+    """An audit event to append; chained when its batch is written (`_chain`)."""
+    rows["audit_pending"].append(
+        {
+            "occurred_at": at,
+            "actor_id": actor_id,
+            "actor_label": f"{agency['code'].lower()}.u00000",
+            "agency_id": agency["id"],
+            "agency_code": agency["code"],
+            "action": action,
+            "object_type": "cases.case",
+            "object_id": object_id,
+            "changes": changes,
+            "ip": "",
+            "request_id": "",
+            "outcome": "success",
+            "reason": "",
+        }
     )
-    ids.seq += 1
-    ids.prev_hash = digest
+
+
+def _chain(pending: list[dict]) -> list[tuple]:
+    """Append `pending` after the chain head, locked until the batch commits,
+    so that events the application writes meanwhile (a login…) interleave
+    instead of colliding."""
+    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    seq, prev = head.last_seq, head.last_hash
+    out = []
+    for row in pending:
+        seq += 1
+        row["seq"] = seq
+        digest = compute_hash(prev, row_of(row))
+        out.append(
+            (
+                seq,
+                row["occurred_at"],
+                row["actor_id"],
+                row["actor_label"],
+                row["agency_id"],
+                row["agency_code"],
+                row["action"],
+                row["object_type"],
+                row["object_id"],
+                json.dumps(row["changes"]),
+                prev,
+                digest,
+            )
+        )
+        prev = digest
+    head.last_seq, head.last_hash = seq, prev
+    head.save(update_fields=["last_seq", "last_hash"])
+    return out
 
 
 def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
