@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Permission
 from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -33,6 +35,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
@@ -107,14 +110,25 @@ def level_codenames(level: str) -> list[str]:
     return [f"{lvl}_case" for lvl in ACCESS_LEVEL_ORDER[: index + 1]]
 
 
-def cases_with_level(agency: Agency, level: str = AccessLevel.VIEW) -> QuerySet[Case]:
-    """Cases on which `agency` holds at least `level`."""
-    grant = CaseGroupObjectPermission.objects.filter(
+def _grant(agency: Agency, level: str) -> QuerySet[CaseGroupObjectPermission]:
+    """The agency's guardian grant of `level` on the outer case."""
+    # The permission as a scalar subquery, not a join through auth_permission
+    # and django_content_type: PostgreSQL then plans with the grant table's
+    # statistics for this group, and walks the newest cases of an agency that
+    # sees many instead of sorting all of them (bench/cases_page.py).
+    permission = Permission.objects.filter(
+        codename=f"{level}_case", content_type__app_label="cases"
+    ).values("pk")[:1]
+    return CaseGroupObjectPermission.objects.filter(
         content_object=OuterRef("pk"),
         group_id=agency.group_id,
-        permission__codename=f"{level}_case",
-        permission__content_type__app_label="cases",
+        permission_id=Subquery(permission),
     )
+
+
+def cases_with_level(agency: Agency, level: str = AccessLevel.VIEW) -> QuerySet[Case]:
+    """Cases on which `agency` holds at least `level`."""
+    grant = _grant(agency, level)
     participation = CaseParticipation.objects.active().filter(
         case=OuterRef("pk"), agency_id=agency.pk
     )
@@ -144,6 +158,48 @@ def visible_cases(user) -> QuerySet[Case]:
     if agency is None:
         return Case.objects.none()
     return cases_with_level(agency, AccessLevel.VIEW)
+
+
+#: Columns of `visible_cases_in_list_order` holding the case's (updated_at,
+#: public_id), kept equal to them by triggers (migration 0007) and indexed per
+#: agency: order and keyset-filter on these, not on the case's own.
+LIST_ORDER_COLUMNS = ("listed__case_updated_at", "listed__case_public_id")
+
+
+def visible_cases_in_list_order(user) -> QuerySet[Case]:
+    """Exactly `visible_cases(user)`, shaped for a page of the list.
+
+    The same two layers, written so that PostgreSQL reads an agency's page
+    from the index on (agency, case_updated_at, case_public_id) and stops
+    after it, whatever the agency's size (bench/cases_page.py):
+
+    * the active participation is an inner join (`listed`: at most one open
+      participation per agency and case, so no row is doubled), whose copies
+      of the case's `updated_at` and `public_id` the list orders by;
+    * the guardian grant is checked row by row. `OR false` keeps the EXISTS
+      a per-row subplan: pulled up into a semi-join, the planner would take
+      grants and participations for independent filters, expect a handful of
+      rows and sort every case the agency sees.
+
+    tests/foundation/test_list_order.py holds it equal to `visible_cases`.
+    """
+    agency = agency_of(user)
+    if agency is None:
+        return Case.objects.none()
+    now = timezone.now()
+    listed = FilteredRelation(
+        "participations",
+        condition=Q(participations__agency_id=agency.pk, participations__revoked_at__isnull=True)
+        & (Q(participations__expires_at__isnull=True) | Q(participations__expires_at__gt=now)),
+    )
+    per_row_grant = Q(Exists(_grant(agency, AccessLevel.VIEW))) | Q(
+        Value(False, output_field=BooleanField())
+    )
+    return (
+        Case.objects.annotate(listed=listed)
+        .filter(listed__agency_id=agency.pk)
+        .filter(per_row_grant)
+    )
 
 
 def _disclosed(agency: Agency, field: str) -> Q:

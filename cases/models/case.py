@@ -57,7 +57,13 @@ class Case(HandlingMixin):
             ("contribute_case", "Can contribute to case"),
             ("manage_case", "Can manage case"),
         ]
-        indexes = [models.Index(fields=["lead_agency", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["lead_agency", "-updated_at"]),
+            # The API's keyset order (updated_at, public_id), either direction:
+            # an agency that sees many cases walks it newest first and stops
+            # after one page instead of sorting everything it sees.
+            models.Index(fields=["updated_at", "public_id"], name="case_updated_public"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -139,6 +145,13 @@ class CaseParticipation(models.Model):
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Copies of the case's `updated_at` and `public_id`, kept in step by
+    # database triggers (migration 0007) in the transaction that changes the
+    # case: with them an agency's case list is read newest first from one
+    # index on (agency, case_updated_at, case_public_id) instead of sorting
+    # every case it sees. Never written by the application; not a grant.
+    case_updated_at = models.DateTimeField(null=True, editable=False)
+    case_public_id = models.UUIDField(null=True, editable=False)
 
     objects = ParticipationQuerySet.as_manager()
 
@@ -153,7 +166,22 @@ class CaseParticipation(models.Model):
                 name="one_open_participation_per_agency",
             )
         ]
-        indexes = [models.Index(fields=["agency", "case"], name="participation_agency_case")]
+        indexes = [
+            models.Index(fields=["agency", "case"], name="participation_agency_case"),
+            # The gate's participation check (`access.cases_with_level`) as an
+            # index-only scan: open participations only, expiry included.
+            models.Index(
+                fields=["agency", "case"],
+                include=["expires_at"],
+                condition=Q(revoked_at__isnull=True),
+                name="participation_open_agency_case",
+            ),
+            models.Index(
+                fields=["agency", "case_updated_at", "case_public_id"],
+                condition=Q(revoked_at__isnull=True),
+                name="participation_agency_order",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency.code}: {self.level}"

@@ -174,17 +174,22 @@ class SyncCursorPagination(BasePagination):
         field = ordering.lstrip("-")
         descending = ordering.startswith("-")
         position = self.decode_cursor(request, ordering)
+        # A view may name other columns holding the same values, better
+        # indexed for its queryset (the case list: `access.in_list_order`).
+        key_columns = getattr(view, "keyset_columns", None)
+        column, id_column = key_columns(field) if key_columns else (field, "public_id")
 
         if position is not None:
             value, public_id = position
             op = "lt" if descending else "gt"
             queryset = queryset.filter(
-                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"public_id__{op}": public_id})
+                Q(**{f"{column}__{op}": value})
+                | Q(**{column: value, f"{id_column}__{op}": public_id})
             )
         if not descending and field == view.sync_field:
-            queryset = queryset.filter(**{f"{field}__lt": sync_horizon(queryset.db)})
+            queryset = queryset.filter(**{f"{column}__lt": sync_horizon(queryset.db)})
         prefix = "-" if descending else ""
-        rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}public_id")[: page_size + 1])
+        rows = list(queryset.order_by(f"{prefix}{column}", f"{prefix}{id_column}")[: page_size + 1])
 
         has_next = len(rows) > page_size
         rows = rows[:page_size]

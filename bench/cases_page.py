@@ -1,0 +1,640 @@
+"""Benchmark: the visible-case page, case detail, serialization and sharing (issue 10).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cb_bench SECRET_KEY=x \\
+        DECONFLICTION_HMAC_KEY=bench .venv/bin/python -m bench.cases_page
+    (after `python -m bench.generate …`; `--generate-cases N` generates first
+    if the database holds no generated data set)
+
+Measures, side by side in one run, for random users of random generated
+agencies (warm: every statement is run once before timing):
+
+1. `GET /api/v1/cases/?page_size=50&ordering=-updated_at` end to end
+   through the Django test client (session login): p50/p95 and query count;
+   the SQL time of the production list query (its exact text, captured from
+   the request) against the best hand-written SQL returning the same ids
+   (asserted identical), and against the stock recipe — guardian's
+   `get_objects_for_user` + page-number pagination (`COUNT(*)` + `OFFSET`)
+   + a nested `ModelSerializer` — served by a view registered here, through
+   the same client. `EXPLAIN` of every production query run must show no
+   sequential scan on the grant or participation tables: the benchmark
+   exits non-zero if one does.
+2. Case detail with its children (the case, its participants, its tasks,
+   its last 10 notes: four requests), p50/p95 and query counts.
+3. Serialization of 200 cases: µs per object, the API serializer against
+   `.values()` + `json.dumps` of the same fields.
+4. Sharing one case with 50 agencies then revoking 49 through
+   `cases.services` (rolled back): queries and time; and one agency on many
+   cases, extrapolated to 10,000 (there is no bulk sharing service).
+
+Prints a table with the targets of issue 10 and whether each is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The test client speaks plain HTTP to `testserver`, logs in without a phone,
+# and must not be throttled while it hammers one endpoint.
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("REQUIRE_2FA_FOR_PRIVILEGED", "0")
+os.environ.setdefault("API_THROTTLE_RATE", "")
+os.environ.setdefault("LOG_LEVEL", "ERROR")  # no log line per login
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Permission  # noqa: E402
+from django.core.paginator import Paginator  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import include, path  # noqa: E402
+from guardian.shortcuts import get_objects_for_user  # noqa: E402
+from rest_framework import serializers as drf_serializers  # noqa: E402
+from rest_framework.renderers import JSONRenderer  # noqa: E402
+from rest_framework.response import Response  # noqa: E402
+from rest_framework.views import APIView  # noqa: E402
+
+from agencies.models import Agency, Membership  # noqa: E402
+from cases import access, services  # noqa: E402
+from cases.api.serializers import CaseSerializer  # noqa: E402
+from cases.models import Case, CaseParticipation  # noqa: E402
+
+GRANT_TABLES = ("cases_casegroupobjectpermission", "cases_caseparticipation")
+LIST_URL = "/api/v1/cases/?page_size={size}&ordering=-updated_at"
+
+# --- the stock recipe, as the reference ----------------------------------------------
+
+
+class StockAgencySerializer(drf_serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "country", "kind"]
+
+
+class StockCaseSerializer(drf_serializers.ModelSerializer):
+    lead_agency = StockAgencySerializer()
+
+    class Meta:
+        model = Case
+        fields = [
+            "public_id",
+            "reference",
+            "title",
+            "summary",
+            "crime_types",
+            "status",
+            "handling_code",
+            "handling_instruction",
+            "handling_restriction",
+            "lead_agency",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+
+
+def stock_queryset(user):
+    return (
+        get_objects_for_user(user, "cases.view_case", klass=Case, accept_global_perms=False)
+        .select_related("lead_agency")
+        .order_by("-updated_at", "-id")
+    )
+
+
+class StockCaseList(APIView):
+    """What the usual Django + guardian tutorial builds: page-number pagination
+    (COUNT(*) + OFFSET) over `get_objects_for_user`, nested ModelSerializer."""
+
+    def get(self, request):
+        size = int(request.query_params.get("page_size", 50))
+        page = Paginator(stock_queryset(request.user), size).page(
+            int(request.query_params.get("page", 1))
+        )
+        return Response(
+            {
+                "count": page.paginator.count,
+                "results": StockCaseSerializer(page.object_list, many=True).data,
+            }
+        )
+
+
+urlpatterns = [
+    path("bench/stock-cases/", StockCaseList.as_view()),
+    path("", include("config.urls")),
+]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def sql_ms(sql: str, params=None, runs: int = 5) -> tuple[float, list]:
+    """Median time of a statement (after one warm-up run) and its rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), rows
+
+
+def explain(sql: str, params=None) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+# Below this many rows PostgreSQL rightly reads a table sequentially (a few
+# pages cost less than an index descent), so a plan is judged only at scale.
+SEQ_SCAN_MIN_ROWS = 50_000
+
+
+def large_grant_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reltuples >= %s",
+            [list(GRANT_TABLES), SEQ_SCAN_MIN_ROWS],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def seq_scans(plan: str, tables) -> list[str]:
+    return [
+        line.strip()
+        for line in plan.splitlines()
+        if "Seq Scan" in line and any(f" {t} " in f"{line} " for t in tables)
+    ]
+
+
+BEST_SQL = {
+    # Participation first (the agency's active participations through the
+    # partial index), grant checked per candidate, top-N by the case index.
+    "semi-join": """
+        SELECT c.public_id FROM cases_case c
+        WHERE c.id IN (
+            SELECT p.case_id FROM cases_caseparticipation p
+            WHERE p.agency_id = %(agency)s AND p.revoked_at IS NULL
+              AND (p.expires_at IS NULL OR p.expires_at > now()))
+          AND EXISTS (
+            SELECT 1 FROM cases_casegroupobjectpermission g
+            WHERE g.content_object_id = c.id AND g.group_id = %(group)s
+              AND g.permission_id = %(perm)s)
+        ORDER BY c.updated_at DESC, c.public_id DESC
+        LIMIT %(limit)s""",
+    # Walk the cases newest first and probe both tables per row: wins for
+    # agencies that see a large share of all cases.
+    "walk-newest": """
+        SELECT c.public_id FROM cases_case c
+        WHERE EXISTS (
+            SELECT 1 FROM cases_caseparticipation p
+            WHERE p.case_id = c.id AND p.agency_id = %(agency)s AND p.revoked_at IS NULL
+              AND (p.expires_at IS NULL OR p.expires_at > now()))
+          AND EXISTS (
+            SELECT 1 FROM cases_casegroupobjectpermission g
+            WHERE g.content_object_id = c.id AND g.group_id = %(group)s
+              AND g.permission_id = %(perm)s)
+        ORDER BY c.updated_at DESC, c.public_id DESC
+        LIMIT %(limit)s""",
+}
+
+
+def pick_users(count: int, rng: random.Random) -> list:
+    """Random users (viewers and investigators) of random generated agencies."""
+    agencies = list(Agency.objects.filter(code__startswith="BG").values_list("id", flat=True))
+    if not agencies:
+        sys.exit("No generated data set: run `python -m bench.generate` first.")
+    users = []
+    User = get_user_model()
+    largest = (
+        CaseParticipation.objects.filter(revoked_at__isnull=True)
+        .values("agency_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("agency_id", flat=True)
+        .first()
+    )
+    sample = rng.sample(agencies, min(count, len(agencies)))
+    # The agency that sees most is the hardest case: always measured.
+    sample = [largest, *[a for a in sample if a != largest][: count - 1]]
+    for agency_id in sample:
+        member = rng.choice(
+            list(
+                Membership.objects.filter(
+                    agency_id=agency_id, role__in=["viewer", "investigator"]
+                ).values_list("user_id", flat=True)
+            )
+        )
+        users.append(User.objects.get(pk=member))
+    return users
+
+
+class Row:
+    def __init__(self):
+        self.lines: list[tuple[str, str, str, str]] = []
+
+    def add(self, label: str, value: str, target: str = "", met: bool | None = None):
+        verdict = "" if met is None else ("met" if met else "NOT MET")
+        self.lines.append((label, value, target, verdict))
+
+    def print(self):
+        print(f"\n{'measure':58} {'value':>20}  {'target':>12}  result")
+        for label, value, target, verdict in self.lines:
+            print(f"{label:58} {value:>20}  {target:>12}  {verdict}")
+
+
+# --- 1. the visible-case page -------------------------------------------------------
+
+
+def list_page(users, runs: int, size: int, table: Row) -> bool:
+    """Returns False if a production plan scans a grant table sequentially."""
+    clients = []
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        clients.append((user, client))
+
+    view = access.level_codenames("view")[0]
+    view_perm = Permission.objects.get(content_type__app_label="cases", codename=view)
+    e2e, stock_e2e, queries, prod_sql, best_sql, stock_sql, stock_count_sql = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
+    plans_ok, visible_sizes = True, []
+    judged = large_grant_tables()
+    for user, client in clients:
+        url = LIST_URL.format(size=size)
+        client.get(url)  # warm: the session, the plan cache, the rows
+        client.get(f"/bench/stock-cases/?page_size={size}")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        api_ids = [row["id"] for row in response.json()["results"]]
+        queries.append(len(captured))
+        main_sql = next(
+            q["sql"] for q in captured.captured_queries if 'FROM "cases_case"' in q["sql"]
+        )
+        for _ in range(runs):
+            e2e.append(timed(lambda c=client, u=url: c.get(u))[0])
+            stock_e2e.append(
+                timed(lambda c=client: c.get(f"/bench/stock-cases/?page_size={size}"))[0]
+            )
+
+        ms, _rows = sql_ms(main_sql)
+        prod_sql.append(ms)
+        plan = explain(main_sql)
+        bad = seq_scans(plan, judged)
+        if bad:
+            plans_ok = False
+            print(f"Sequential scan in the production plan for {user.username}:\n{plan}")
+        agency = access.agency_of(user)
+        params = {
+            "agency": agency.pk,
+            "group": agency.group_id,
+            "perm": view_perm.pk,
+            "limit": size,
+        }
+        best = None
+        for sql, force_walk in ((BEST_SQL["semi-join"], False), (BEST_SQL["walk-newest"], True)):
+            if force_walk:  # the plan PostgreSQL may not pick: walk the index, no sort
+                with connection.cursor() as cursor:
+                    cursor.execute("SET enable_sort = off")
+            try:
+                ms, rows = sql_ms(sql, params)
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET enable_sort")
+            if best is None or ms < best[0]:
+                best = (ms, rows)
+        best_sql.append(best[0])
+        assert [str(r[0]) for r in best[1]] == api_ids, f"raw SQL ids differ for {user}"
+
+        stock_qs = stock_queryset(user)
+        count_sql, count_params = stock_qs.order_by().values("pk").query.sql_with_params()
+        ms, rows = sql_ms(f"SELECT COUNT(*) FROM ({count_sql}) AS sub", count_params, runs=3)
+        stock_count_sql.append(ms)
+        visible_sizes.append(rows[0][0])
+        page_sql, page_params = stock_qs[:size].query.sql_with_params()
+        stock_sql.append(sql_ms(page_sql, page_params, runs=3)[0])
+
+    p50, p95 = pct(e2e, 50), pct(e2e, 95)
+    s50 = pct(stock_e2e, 50)
+    sql_ratio = statistics.median(prod_sql) / statistics.median(best_sql)
+    stock_sql_total = [a + b for a, b in zip(stock_sql, stock_count_sql, strict=True)]
+    table.add(
+        f"users sampled (visible cases: {min(visible_sizes):,}..{max(visible_sizes):,})",
+        f"{len(users)} x {runs} runs",
+    )
+    table.add(f"1. case page ({size}) end-to-end p50", f"{p50:.1f} ms", "<= 10 ms", p50 <= 10)
+    table.add(f"1. case page ({size}) end-to-end p95", f"{p95:.1f} ms")
+    first = e2e[:runs]  # the largest agency's requests
+    table.add(
+        f"1.   largest agency alone ({visible_sizes[0]:,} visible) p50 / SQL",
+        f"{pct(first, 50):.1f} / {prod_sql[0]:.1f} ms",
+    )
+    table.add("1.   stock recipe, largest agency, p50", f"{pct(stock_e2e[:runs], 50):.1f} ms")
+    table.add(
+        "1. queries per list request (max over users)", f"{max(queries)}", "<= 5", max(queries) <= 5
+    )
+    table.add("1. production list SQL, median", f"{statistics.median(prod_sql):.2f} ms")
+    table.add(
+        "1. best hand-written SQL (same ids), median", f"{statistics.median(best_sql):.2f} ms"
+    )
+    table.add(
+        "1. ratio production SQL / best SQL", f"{sql_ratio:.2f}x", "<= 1.3x", sql_ratio <= 1.3
+    )
+    table.add("1. stock recipe end-to-end p50 (same client)", f"{s50:.1f} ms")
+    table.add(
+        "1. stock recipe SQL: page + COUNT(*), median",
+        f"{statistics.median(stock_sql):.1f} + {statistics.median(stock_count_sql):.1f} ms",
+    )
+    e2e_ratio = s50 / p50
+    table.add(
+        "1. stock / production, end-to-end p50", f"{e2e_ratio:.1f}x", ">= 10x", e2e_ratio >= 10
+    )
+    sql_x = statistics.median(stock_sql_total) / statistics.median(prod_sql)
+    table.add("1. stock / production, SQL (page + count vs page)", f"{sql_x:.1f}x")
+    if judged:
+        table.add(
+            "1. EXPLAIN: no Seq Scan on grant/participation tables",
+            "none" if plans_ok else "FOUND",
+            "none",
+            plans_ok,
+        )
+    else:
+        table.add(
+            "1. EXPLAIN: no Seq Scan on grant/participation tables",
+            f"not judged (< {SEQ_SCAN_MIN_ROWS:,} rows)",
+        )
+    for pages in (10, 200):
+        user, client = clients[0]
+        client.get(LIST_URL.format(size=pages))  # the session's activity stamp is written
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(LIST_URL.format(size=pages)).status_code == 200
+        table.add(
+            f"1. queries at page_size={pages}", f"{len(captured)}", "<= 5", len(captured) <= 5
+        )
+    return plans_ok
+
+
+# --- 2. case detail with children ------------------------------------------------
+
+
+def detail(users, runs: int, table: Row) -> None:
+    totals, counts = [], []
+    per = {"case": [], "participants": [], "tasks": [], "notes": []}
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        case = access.visible_cases(user).order_by("-updated_at").first()
+        if case is None:
+            continue
+        pid = case.public_id
+        urls = {
+            "case": f"/api/v1/cases/{pid}/",
+            "participants": f"/api/v1/cases/{pid}/participants/",
+            "tasks": f"/api/v1/tasks/?case={pid}",
+            "notes": f"/api/v1/notes/?case={pid}&ordering=-created_at&page_size=10",
+        }
+        for url in urls.values():
+            assert client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as captured:
+            for url in urls.values():
+                client.get(url)
+        counts.append(len(captured))
+        for _ in range(runs):
+            total = 0.0
+            for name, url in urls.items():
+                ms = timed(lambda c=client, u=url: c.get(u))[0]
+                per[name].append(ms)
+                total += ms
+            totals.append(total)
+    table.add("2. case detail + children (4 requests) p50", f"{pct(totals, 50):.1f} ms")
+    table.add("2. case detail + children (4 requests) p95", f"{pct(totals, 95):.1f} ms")
+    table.add(
+        "2.   of which case / participants / tasks / notes p50",
+        " / ".join(f"{pct(v, 50):.1f}" for v in per.values()) + " ms",
+    )
+    table.add("2. queries for the four requests (max)", f"{max(counts)}")
+
+
+# --- 3. serialization -------------------------------------------------------------
+
+
+def serialization(user, table: Row, runs: int = 20) -> None:
+    cases = list(
+        access.visible_cases(user).select_related("lead_agency").order_by("-updated_at")[:200]
+    )
+    if len(cases) < 200:
+        # A smaller agency: any 200 cases will do for serialization.
+        cases = list(Case.objects.select_related("lead_agency").order_by("-updated_at")[:200])
+    n = len(cases)
+    fields = [
+        "public_id",
+        "reference",
+        "title",
+        "summary",
+        "crime_types",
+        "status",
+        "handling_code",
+        "handling_instruction",
+        "handling_restriction",
+        "lead_agency__code",
+        "created_at",
+        "updated_at",
+        "version",
+    ]
+    ids = [c.pk for c in cases]
+    values = list(Case.objects.filter(pk__in=ids).values(*fields))
+    renderer = JSONRenderer()
+
+    def api():
+        return renderer.render(CaseSerializer(cases, many=True).data)
+
+    def plain():
+        return json.dumps(values, default=str).encode()
+
+    api(), plain()
+    api_ms = statistics.median(timed(api)[0] for _ in range(runs))
+    plain_ms = statistics.median(timed(plain)[0] for _ in range(runs))
+    per_obj = api_ms * 1000 / n
+    ratio = api_ms / plain_ms
+    table.add(
+        f"3. API serializer + render, {n} cases, per object",
+        f"{per_obj:.1f} us",
+        "<= 40 us",
+        per_obj <= 40,
+    )
+    table.add("3. .values() + json.dumps, per object", f"{plain_ms * 1000 / n:.1f} us")
+    table.add("3. ratio serializer / values+json", f"{ratio:.1f}x", "<= 3x", ratio <= 3)
+
+
+# --- 4. sharing ---------------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+def sharing(table: Row, rng: random.Random, many: int) -> None:
+    agencies = list(Agency.objects.filter(code__startswith="BG").order_by("id"))
+    lead = agencies[0]
+    coordinator = (
+        get_user_model().objects.filter(membership__agency=lead, membership__role="coordinator")
+    ).first()
+    case = (
+        Case.objects.filter(lead_agency=lead)
+        .exclude(handling_code="AMBER+STRICT")
+        .annotate(shared=Count("participations"))
+        .order_by("shared", "id")
+        .first()
+    )
+    already = set(
+        CaseParticipation.objects.filter(case=case, revoked_at__isnull=True).values_list(
+            "agency_id", flat=True
+        )
+    )
+    targets = [a for a in agencies if a.pk not in already][:50]
+    try:
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as shares_q:
+                started = time.perf_counter()
+                participations = [
+                    services.share_case(actor=coordinator, case=case, agency=a, level="view")
+                    for a in targets
+                ]
+                share_ms = (time.perf_counter() - started) * 1000
+            with CaptureQueriesContext(connection) as revokes_q:
+                started = time.perf_counter()
+                for p in participations[1:]:
+                    services.revoke_case(actor=coordinator, participation=p)
+                revoke_ms = (time.perf_counter() - started) * 1000
+            raise _Rollback
+    except _Rollback:
+        pass
+    total_q = len(shares_q) + len(revokes_q)
+    table.add(
+        f"5. share one case with {len(targets)} agencies", f"{share_ms:.0f} ms, {len(shares_q)} q"
+    )
+    table.add(f"5. revoke {len(targets) - 1} of them", f"{revoke_ms:.0f} ms, {len(revokes_q)} q")
+    table.add("5. queries, share 50 + revoke 49", f"{total_q}", "<= 10", total_q <= 10)
+
+    # One agency on many cases: no bulk service, so the per-case services in
+    # a loop, extrapolated to 10,000 cases.
+    target = agencies[-1]
+    many_cases = list(
+        Case.objects.filter(lead_agency=lead)
+        .exclude(handling_code="AMBER+STRICT")
+        .exclude(participations__agency=target)
+        .order_by("-id")[:many]
+    )
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            parts = [
+                services.share_case(actor=coordinator, case=c, agency=target, level="view")
+                for c in many_cases
+            ]
+            for p in parts:
+                services.revoke_case(actor=coordinator, participation=p)
+            loop_ms = (time.perf_counter() - started) * 1000
+            raise _Rollback
+    except _Rollback:
+        pass
+    projected = loop_ms / max(len(many_cases), 1) * 10_000 / 1000
+    table.add(
+        f"5. grant+revoke one agency on 10,000 cases (from {len(many_cases)}, no bulk service)",
+        f"~{projected:.0f} s",
+        "<= 2 s",
+        projected <= 2,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=20, help="random users sampled")
+    parser.add_argument("--runs", type=int, default=10, help="timed requests per user")
+    parser.add_argument("--page-size", type=int, default=50)
+    parser.add_argument(
+        "--share-many",
+        type=int,
+        default=200,
+        help="cases for the one-agency-on-many-cases sharing run",
+    )
+    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument(
+        "--generate-cases",
+        type=int,
+        default=0,
+        help="generate this many cases first if no data set is there",
+    )
+    args = parser.parse_args(argv)
+    from django.conf import settings
+
+    if __name__ != settings.ROOT_URLCONF:
+        settings.ROOT_URLCONF = __name__  # the API plus the stock-recipe view
+    if args.generate_cases:
+        from bench import generate
+
+        generate.generate(
+            agencies=max(5, args.generate_cases // 5000),
+            cases=args.generate_cases,
+            users=max(40, args.generate_cases // 50),
+            quiet=True,
+        )
+    rng = random.Random(args.seed)
+    users = pick_users(args.users, rng)
+    table = Row()
+    cases = Case.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM cases_casegroupobjectpermission")
+        grants = cursor.fetchone()[0]
+    print(
+        f"{cases:,} cases, {grants:,} case grants, PostgreSQL "
+        f"{connection.pg_version // 10000}; {os.cpu_count()} CPUs"
+    )
+    ok = list_page(users, args.runs, args.page_size, table)
+    detail(users, max(2, args.runs // 2), table)
+    serialization(users[0], table)
+    sharing(table, rng, args.share_many)
+    table.print()
+    if not ok:
+        print("\nFAILED: a production plan scans a grant or participation table sequentially.")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

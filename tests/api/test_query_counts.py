@@ -1,0 +1,40 @@
+"""A case list request costs the same few queries whatever the page size.
+
+The gate's grant and participation checks are subqueries and the lead
+agency is joined, so 200 rows cost what 10 do: the membership lookup, the
+page, and (in the ascending sync order) the sync horizon. The 250 cases come
+from the benchmark generator, whose rows tests/test_bench.py checks against
+the selectors; building them through the services would take minutes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def generated(settings):
+    from bench import generate
+
+    return generate.generate(agencies=3, cases=250, users=12, keep_expected=True, quiet=True)
+
+
+def _viewer_of(agency_id):
+    return get_user_model().objects.get(membership__agency_id=agency_id, membership__role="viewer")
+
+
+@pytest.mark.parametrize("ordering", ["-updated_at", "updated_at"])
+@pytest.mark.parametrize("page_size", [10, 200])
+def test_case_list_queries_do_not_grow_with_the_page(
+    generated, api, ordering, page_size, django_assert_max_num_queries
+):
+    agency = max(generated.agencies, key=lambda a: len(generated.expected.get(a["id"], ())))
+    assert len(generated.expected[agency["id"]]) >= page_size
+    client = api(_viewer_of(agency["id"]))
+    with django_assert_max_num_queries(3):
+        response = client.get(f"/api/v1/cases/?page_size={page_size}&ordering={ordering}")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == page_size

@@ -1,0 +1,72 @@
+"""The case list's gate is the gate: `visible_cases_in_list_order` selects
+exactly `visible_cases`, in the same order, and its ordering copies follow
+the case through every service that changes it.
+
+The generated world (bench/generate.py) has revoked shares, shares expired
+but not yet swept (grants still present), confidential and future-expiring
+ones, across agencies of very different sizes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from cases import access, services
+from cases.choices import AccessLevel
+from cases.models import CaseGroupObjectPermission, CaseParticipation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def generated():
+    from bench import generate
+
+    return generate.generate(agencies=6, cases=400, users=24, quiet=True)
+
+
+def _ordered(queryset, *columns):
+    return list(queryset.order_by(*columns).values_list("id", flat=True))
+
+
+def test_list_gate_selects_the_visible_cases_in_the_same_order(generated):
+    viewers = get_user_model().objects.filter(membership__role="viewer")
+    assert viewers.values("membership__agency").distinct().count() == 6
+    for user in viewers:
+        expected = _ordered(access.visible_cases(user), "-updated_at", "-public_id")
+        listed = _ordered(
+            access.visible_cases_in_list_order(user),
+            *(f"-{c}" for c in access.LIST_ORDER_COLUMNS),
+        )
+        assert listed == expected, user.username
+
+
+def test_a_grant_missing_behind_an_open_participation_hides_the_case(shared_case, kh_viewer):
+    """Guardian stays the source of truth: the participation alone shows nothing."""
+    CaseGroupObjectPermission.objects.filter(
+        content_object=shared_case, group_id=kh_viewer.membership.agency.group_id
+    ).delete()
+    assert not access.visible_cases_in_list_order(kh_viewer).exists()
+
+
+def test_an_expired_participation_hides_the_case_before_the_job_runs(shared_case, kh_viewer):
+    CaseParticipation.objects.filter(case=shared_case, agency=kh_viewer.membership.agency).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert not access.visible_cases_in_list_order(kh_viewer).exists()
+
+
+def test_ordering_copies_follow_the_case_through_the_services(case, knp_coordinator, ccos, unodc):
+    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.VIEW)
+    services.update_case(actor=knp_coordinator, case=case, title="Renamed")
+    services.share_case(actor=knp_coordinator, case=case, agency=unodc, level=AccessLevel.VIEW)
+    case.refresh_from_db()
+    rows = CaseParticipation.objects.filter(case=case)
+    assert rows.count() == 3
+    for participation in rows:
+        assert participation.case_updated_at == case.updated_at
+        assert participation.case_public_id == case.public_id
