@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procs import (  # noqa: E402
+from bench.procs import (
     CeleryWorker,
     PrivateRedis,
     bench_environment,
@@ -66,6 +66,8 @@ def parse_args(argv=None):
     parser.add_argument("--pool", default="prefork")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--kill", action="store_true", help="kill -9 the worker in phase 3")
+    parser.add_argument("--sweep-every", type=float, default=60, help="with --kill: seconds")
+    parser.add_argument("--sweep-after", type=float, default=60, help="with --kill: seconds")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per phase")
     parser.add_argument("--skip-scenario", action="store_true")
     return parser.parse_args(argv)
@@ -80,7 +82,8 @@ def drain_span(log: Path, task_name: str, expected: int) -> tuple[int, float]:
         match = LOG_LINE.match(line)
         if not match or match.group(2) != task_name:
             continue
-        at = dt.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")
+        # The worker's local clock, like every other line: only differences matter.
+        at = dt.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")  # noqa: DTZ007
         if match.group(4) == "received":
             first = at if first is None else min(first, at)
         else:
@@ -128,7 +131,6 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
     from django.db.models import Count
 
     from bench.noop import noop
-    from cases import services
     from config.celery import app
     from notifications.choices import Channel, OutboxStatus
     from notifications.models import Delivery, Notification, OutboxMessage
@@ -141,18 +143,14 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
         """(lost, duplicated) among messages `ids`; counts by the unique
         (message, channel, recipient) key and by notifications per recipient."""
         undelivered = (
-            OutboxMessage.objects.filter(pk__in=ids)
-            .exclude(status=OutboxStatus.DELIVERED)
-            .count()
+            OutboxMessage.objects.filter(pk__in=ids).exclude(status=OutboxStatus.DELIVERED).count()
         )
         per_message = dict(
             Notification.objects.filter(message_id__in=ids)
             .values_list("message_id")
             .annotate(n=Count("id"))
         )
-        lost = undelivered + sum(
-            max(0, expected_per_message - per_message.get(i, 0)) for i in ids
-        )
+        lost = undelivered + sum(max(0, expected_per_message - per_message.get(i, 0)) for i in ids)
         duplicated = (
             Notification.objects.filter(message_id__in=ids)
             .values("message_id", "recipient_id")
@@ -207,7 +205,7 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
         ids.append(message.pk)
     worker.start()
     ok = wait_until(lambda: delivered(ids) >= len(ids), timeout=args.timeout, interval=0.5)
-    task_done, events_seconds = drain_span(worker.log, "notifications.deliver_message", len(ids))
+    _task_done, events_seconds = drain_span(worker.log, "notifications.deliver_message", len(ids))
     if not ok:
         failures.append(f"events: {delivered(ids)} of {len(ids)} delivered")
     notes_written = Notification.objects.filter(message_id__in=ids).count()
@@ -228,7 +226,8 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
         f"{'outbox events -> deliveries (1 recipient)':44} {notes_written:9,} "
         f"{events_seconds:9.2f} {delivery_rate:9.1f}"
     )
-    print(f"{'ratio deliveries/s / no-op tasks/s':44} {'':9} {'':9} {delivery_rate / noop_rate:8.2f}x")
+    ratio = delivery_rate / noop_rate
+    print(f"{'ratio deliveries/s / no-op tasks/s':44} {'':9} {'':9} {ratio:8.2f}x")
     print(f"{'events: lost / duplicated':44} {events_lost:>9} {events_dup:>9}")
     if scenario:
         label = f"scenario: {args.users:,} users x {args.updates} notes"
@@ -285,7 +284,8 @@ def build_world(args) -> dict:
     case = Case.objects.filter(lead_agency=lead_agency, title=title).first()
     if case is None:
         case = services.create_case(actor=lead, title=title)
-    shared = set(case.participations.filter(revoked_at__isnull=True).values_list("agency_id", flat=True))
+    live = case.participations.filter(revoked_at__isnull=True)
+    shared = set(live.values_list("agency_id", flat=True))
     if solo_agency.pk not in shared:
         services.share_case(actor=lead, case=case, agency=solo_agency, level="view")
     per_agency, extra = divmod(args.users, args.agencies)
@@ -331,19 +331,24 @@ def run_scenario(args, world, worker, check_exactly_once, failures, sweep) -> di
             killed = True
             worker.start()
     ids = list(
-        OutboxMessage.objects.filter(event_type="note.added", object_id__in=[
-            n.public_id for n in case.notes.filter(pk__in=list(committed))
-        ]).values_list("pk", "object_id")
+        OutboxMessage.objects.filter(
+            event_type="note.added",
+            object_id__in=[n.public_id for n in case.notes.filter(pk__in=list(committed))],
+        ).values_list("pk", "object_id")
     )
     note_by_public = dict(case.notes.filter(pk__in=list(committed)).values_list("public_id", "pk"))
     commit_at = {pk: committed[note_by_public[obj]] for pk, obj in ids}
     ids = list(commit_at)
 
+    last_sweep = [time.monotonic()]
+
     def all_delivered() -> bool:
         done = OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.DELIVERED).count()
-        if done < len(ids) and killed:
-            # What beat's sweeper does every minute: republish the stranded.
-            sweep(older_than=dt.timedelta(seconds=10))
+        if done < len(ids) and killed and time.monotonic() - last_sweep[0] >= args.sweep_every:
+            # What beat's sweeper does (every 60 s in production): republish
+            # what has waited NOTIFICATIONS_SWEEP_AFTER_SECONDS undelivered.
+            sweep(older_than=dt.timedelta(seconds=args.sweep_after))
+            last_sweep[0] = time.monotonic()
         return done >= len(ids)
 
     if not wait_until(all_delivered, timeout=args.timeout, interval=1.0):

@@ -7,6 +7,7 @@ run never touches the shared broker's queues or another run's processes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -79,8 +80,19 @@ class PrivateRedis:
 
     def start(self) -> PrivateRedis:
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--dir", str(self.tmp)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -115,11 +127,27 @@ class CeleryWorker:
     def start(self) -> CeleryWorker:
         self.log.write_text("")
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-            [sys.executable, "-m", "celery", "-A", "config", "worker"]
-            + [f"--pool={self.pool}", f"--concurrency={self.concurrency}", "-Q", self.queue]
-            + ["--include", self.include, "--without-gossip", "--without-mingle"]
-            + ["--without-heartbeat", "-n", f"{self.queue}-{time.monotonic_ns()}@%h"]
-            + ["-l", "INFO"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                f"--pool={self.pool}",
+                f"--concurrency={self.concurrency}",
+                "-Q",
+                self.queue,
+                "--include",
+                self.include,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{self.queue}-{time.monotonic_ns()}@%h",
+                "-l",
+                "INFO",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("a"),
@@ -139,10 +167,8 @@ class CeleryWorker:
         """SIGKILL of the main process and its pool children: nothing acknowledged."""
         assert self.process is not None
         for pid in _children(self.process.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
