@@ -33,6 +33,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -96,6 +97,8 @@ def drain_span(log: Path, task_name: str, expected: int) -> tuple[int, float]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the worker, gunicorn and redis we started stop too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench_environment()
     ensure_database(os.environ["DATABASE_URL"])
     tmp = Path(tempfile.mkdtemp(prefix="cb-fanout-"))

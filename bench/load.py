@@ -32,6 +32,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -348,6 +349,8 @@ def print_table(rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the worker, gunicorn and redis we started stop too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench_environment()
     ensure_database(os.environ["DATABASE_URL"])
     if args.client == "wrk" and shutil.which("wrk") is None:
