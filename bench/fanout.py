@@ -20,6 +20,11 @@ Three measurements, each on the same broker with the same worker command
    `delivered_at`). With `--kill`, the worker is killed with SIGKILL part way
    and restarted; the outbox sweeper (run here, as beat would) republishes.
 
+Messages still undelivered in the database when a run starts (left by an
+earlier, interrupted run, or the world's own share events) are marked dead
+first, so the sweeper does not mix them into the measurement: run it on a
+benchmark database only.
+
 Every phase checks 0 lost (each message delivered, one notification per
 expected recipient) and 0 duplicated (no (message, recipient) twice).
 
@@ -178,6 +183,11 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
 
     world = build_world(args)
     purge()  # the world's own share events are not measured
+    # Nor are messages an earlier, interrupted run left undelivered: the
+    # sweeper (--kill) would republish them into this run's queue.
+    OutboxMessage.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.PUBLISHED]).update(
+        status=OutboxStatus.DEAD, last_error="bench.fanout: left over from an earlier run"
+    )
 
     # 1. No-op tasks, queued before the worker starts.
     for i in range(args.events):
