@@ -303,6 +303,8 @@ def wrk_phase(port, world, mix, clients, duration, seed, tmp: Path) -> dict:
             "-d",
             f"{int(duration)}s",
             "--latency",
+            "--timeout",
+            "30s",
             "-s",
             str(script),
             f"http://127.0.0.1:{port}",
