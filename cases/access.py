@@ -82,11 +82,17 @@ def membership_of(user) -> Membership | None:
         return None
     cached = getattr(user, "_cb_membership", _MISSING)
     if cached is _MISSING:
-        cached = (
-            Membership.objects.select_related("agency")
-            .filter(user_id=user.pk, agency__active=True)
-            .first()
-        )
+        if Membership._meta.get_field("user").remote_field.is_cached(user):
+            # Loaded with the user (bearer token, `agencies.backends`): the
+            # same answer without a second query on every request.
+            loaded = getattr(user, "membership", None)
+            cached = loaded if loaded is not None and loaded.agency.active else None
+        else:
+            cached = (
+                Membership.objects.select_related("agency")
+                .filter(user_id=user.pk, agency__active=True)
+                .first()
+            )
         user._cb_membership = cached
     return cached
 
@@ -110,19 +116,40 @@ def level_codenames(level: str) -> list[str]:
     return [f"{lvl}_case" for lvl in ACCESS_LEVEL_ORDER[: index + 1]]
 
 
+#: Guardian permission ids of the case levels, read once per process: the
+#: gate names its permission on every request. Cleared whenever permissions
+#: may have been recreated (`cases.apps`: post_migrate, Permission saved or
+#: deleted), so a flushed and re-migrated database is read again.
+_PERMISSION_IDS: dict[str, int] = {}
+
+
+def case_permission_id(codename: str) -> int | None:
+    pk = _PERMISSION_IDS.get(codename)
+    if pk is None:
+        pk = (
+            Permission.objects.filter(codename=codename, content_type__app_label="cases")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is not None:
+            _PERMISSION_IDS[codename] = pk
+    return pk
+
+
+def forget_permission_ids(**kwargs: object) -> None:
+    _PERMISSION_IDS.clear()
+
+
 def _grant(agency: Agency, level: str) -> QuerySet[CaseGroupObjectPermission]:
     """The agency's guardian grant of `level` on the outer case."""
-    # The permission as a scalar subquery, not a join through auth_permission
-    # and django_content_type: PostgreSQL then plans with the grant table's
+    # The permission by id, not by a join through auth_permission and
+    # django_content_type: PostgreSQL then plans with the grant table's
     # statistics for this group, and walks the newest cases of an agency that
     # sees many instead of sorting all of them (bench/cases_page.py).
-    permission = Permission.objects.filter(
-        codename=f"{level}_case", content_type__app_label="cases"
-    ).values("pk")[:1]
     return CaseGroupObjectPermission.objects.filter(
         content_object=OuterRef("pk"),
         group_id=agency.group_id,
-        permission_id=Subquery(permission),
+        permission_id=case_permission_id(f"{level}_case"),
     )
 
 

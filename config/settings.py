@@ -108,7 +108,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # Axes first: a locked-out user+IP is refused before any password check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the member's agency with the user.
+    "agencies.backends.MemberBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user would be a second identity with its own grants;
@@ -174,10 +175,10 @@ REST_FRAMEWORK = {
         "config.api.throttling.AnonymousRateThrottle",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.SyncCursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api.filters.FilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "config.api.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "config.api.problems.exception_handler",

@@ -11,8 +11,9 @@ from cases.api.serializers import CaseSerializer
 pytestmark = pytest.mark.django_db
 
 
-def test_unrolled_case_representation_equals_the_generic_one(knp_coordinator, settings):
-    settings.TIME_ZONE = "Asia/Seoul"  # rendered in the active time zone, as DRF does
+@pytest.mark.parametrize("zone", ["Asia/Seoul", "UTC"])
+def test_unrolled_case_representation_equals_the_generic_one(knp_coordinator, settings, zone):
+    settings.TIME_ZONE = zone  # rendered in the active time zone, as DRF does (UTC as Z)
     case = services.create_case(
         actor=knp_coordinator,
         title="Compound payroll",

@@ -38,3 +38,33 @@ def test_case_list_queries_do_not_grow_with_the_page(
         response = client.get(f"/api/v1/cases/?page_size={page_size}&ordering={ordering}")
     assert response.status_code == 200
     assert len(response.json()["results"]) == page_size
+
+
+def _list(client, **headers):
+    response = client.get("/api/v1/cases/?page_size=50&ordering=-updated_at", **headers)
+    assert response.status_code == 200
+    return response
+
+
+def test_bearer_token_request_reads_the_membership_with_the_token(
+    generated, client, django_assert_num_queries
+):
+    from agencies.models import Agency
+    from agencies.tokens import issue_api_token
+
+    agency = Agency.objects.get(pk=generated.agencies[0]["id"])
+    _, token = issue_api_token(agency=agency, role="viewer", name="partner system")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    _list(client, **headers)  # first use stamps the token's last use
+    with django_assert_num_queries(2):  # the token with its member and agency, the page
+        _list(client, **headers)
+
+
+def test_session_request_reads_the_membership_with_the_user(
+    generated, client, django_assert_num_queries
+):
+    agency = max(generated.agencies, key=lambda a: len(generated.expected.get(a["id"], ())))
+    client.force_login(_viewer_of(agency["id"]))
+    _list(client)  # first request stamps the session's activity
+    with django_assert_num_queries(3):  # the session, the user with member and agency, the page
+        _list(client)
