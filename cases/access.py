@@ -651,3 +651,64 @@ def agency_can_see(agency: Agency | None, obj) -> bool:
 
 def mla_agency_can_see(agency: Agency | None, request: MLARequest) -> bool:
     return request.pk is not None and mla_requests_of_agency(agency).filter(pk=request.pk).exists()
+
+
+# --- the same gate for a whole audience (notification fan-out) ----------------
+#
+# `agency_can_see` and `is_visible` ask about one agency or one user. A note
+# on a case seen by 1,250 users would cost thousands of queries that way, so
+# these ask the same question for a set: the per-agency querysets above are
+# combined with UNION ALL into one statement, and users inherit their
+# agency's answer (every user rule above depends on the user's agency only:
+# roles decide what a user may *do*, not what they see).
+
+#: Agencies per UNION ALL statement (SQLite allows 500 compound terms).
+_AGENCIES_PER_QUERY = 100
+
+
+def agencies_that_see(agencies, obj) -> set[int]:
+    """Ids of those of `agencies` that see `obj` right now: `agency_can_see`
+    (or `mla_agency_can_see`) for each, in one query per hundred agencies."""
+    unique = [a for a in {a.pk: a for a in agencies}.values() if a.active]
+    if obj.pk is None or not unique:
+        return set()
+    if isinstance(obj, Case):
+        ids = [a.pk for a in unique]
+        return set(agencies_that_can_see_case(obj).filter(pk__in=ids).values_list("pk", flat=True))
+    if isinstance(obj, MLARequest):
+        scope = mla_requests_of_agency
+    else:
+        model = type(obj)
+
+        def scope(agency):
+            return visible_to_agency(agency, model)
+
+    seen: set[int] = set()
+    for start in range(0, len(unique), _AGENCIES_PER_QUERY):
+        parts = [
+            scope(agency).filter(pk=obj.pk).order_by().values(seer=Value(agency.pk))
+            for agency in unique[start : start + _AGENCIES_PER_QUERY]
+        ]
+        query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        seen.update(row["seer"] for row in query)
+    return seen
+
+
+def users_who_see(users, obj) -> set[int]:
+    """Ids of those of `users` for whom `is_visible(user, obj)` holds right
+    now, in two or three queries whatever their number.
+
+    The membership is read again here (not taken from the caller's objects):
+    a user deactivated or an agency switched off since the audience was
+    computed sees nothing.
+    """
+    user_ids = {u.pk for u in users if u.pk is not None}
+    if obj.pk is None or not user_ids:
+        return set()
+    memberships = list(
+        Membership.objects.select_related("agency").filter(
+            user_id__in=user_ids, user__is_active=True, agency__active=True
+        )
+    )
+    seeing = agencies_that_see([m.agency for m in memberships], obj)
+    return {m.user_id for m in memberships if m.agency_id in seeing}
