@@ -35,7 +35,11 @@ def members(agencies, roles=COORDINATORS):
             membership__agency__active=True,
             membership__role__in=roles,
             membership__is_service_account=False,
-        ).select_related("membership")
+        )
+        .select_related("membership")
+        # What the fan-out reads (id, address, language): a 1,250-user
+        # audience is built in a fraction of the time of whole rows.
+        .only("id", "email", "is_active", "membership__language", "membership__agency_id")
     )
 
 

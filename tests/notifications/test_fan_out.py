@@ -15,9 +15,10 @@ from tests.factories import make_agency, make_user
 
 pytestmark = pytest.mark.usefixtures("eager")
 
-#: Queries to deliver one note, whatever its audience: 18 for 5 recipients and
-#: for 200 (four are the savepoints of the test transaction).
-QUERIES_PER_MESSAGE = 18
+#: Queries to deliver one note to two agencies, one with a webhook, whatever
+#: the audience's size: 20 for 5 recipients and for 200 (four of them are the
+#: savepoints of the test transaction).
+QUERIES_PER_MESSAGE = 20
 
 
 def coordinators(agency, n):
@@ -130,13 +131,15 @@ def test_mixed_language_audience_gets_each_their_language(
 def test_the_audience_gate_agrees_with_the_per_user_gate(
     shared_case, knp_coordinator, knp, ccos, unodc
 ):
-    """`users_who_see` is `is_visible` for a set: same answer, user by user,
-    across a confidential participant and agency-only handling codes."""
+    """`users_who_see` and `agencies_that_see` are `is_visible` and
+    `agency_can_see` for a set: the same answer, one by one, across a
+    confidential participant (as author and as assignee) and agency-only
+    handling codes."""
     services.share_case(
         actor=knp_coordinator,
         case=shared_case,
         agency=unodc,
-        level=AccessLevel.VIEW,
+        level=AccessLevel.CONTRIBUTE,
         confidential=True,
     )
     users = [
@@ -146,15 +149,25 @@ def test_the_audience_gate_agrees_with_the_per_user_gate(
         make_user(make_agency(), Role.COORDINATOR),
     ]
     kh_author = users[2]
+    agencies = [knp, ccos, unodc, users[-1].membership.agency]
     objects = [
         shared_case,
         services.add_note(actor=knp_coordinator, case=shared_case, body="A", handling_code="RED"),
         services.add_note(actor=kh_author, case=shared_case, body="B"),
         services.add_note(actor=kh_author, case=shared_case, body="C", handling_code="RED"),
+        services.add_note(actor=users[4], case=shared_case, body="D"),
+        services.create_task(
+            actor=knp_coordinator, case=shared_case, title="T", assigned_agency=unodc
+        ),
+        services.create_task(
+            actor=knp_coordinator, case=shared_case, title="U", assigned_agency=ccos
+        ),
     ]
     for obj in objects:
         expected = {u.pk for u in users if access.is_visible(u, obj)}
         assert access.users_who_see(users, obj) == expected, obj
+        seeing = {a.pk for a in agencies if access.agency_can_see(a, obj)}
+        assert access.agencies_that_see(agencies, obj) == seeing, obj
 
 
 def test_a_message_about_a_vanished_object_is_delivered_to_nobody(
