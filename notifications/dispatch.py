@@ -176,8 +176,15 @@ def fan_out(message: OutboxMessage) -> list[int]:
         (channel, key): pk
         for pk, channel, key in _insert(
             Delivery,
-            _DELIVERY_COLUMNS,
-            [(message.pk, *row, 0, "", None, now) for row in rows],
+            ("channel", "recipient_key", "user_id", "endpoint_id", "status", "delivered_at"),
+            rows,
+            same={
+                "message_id": message.pk,
+                "attempts": 0,
+                "last_error": "",
+                "next_attempt_at": None,
+                "created_at": now,
+            },
             unique=("message_id", "channel", "recipient_key"),
             returning=("id", "channel", "recipient_key"),
         )
@@ -191,21 +198,21 @@ def fan_out(message: OutboxMessage) -> list[int]:
         language = language_of(user)
         if language not in texts:
             texts[language] = render_in(language, message.event_type, reference, ids)
-        notifications.append(
-            (
-                uuid.uuid4(),
-                user.pk,
-                message.pk,
-                message.event_type,
-                message.object_type,
-                message.object_id,
-                texts[language],
-                None,
-                now,
-                now,
-            )
-        )
-    _insert(Notification, _NOTIFICATION_COLUMNS, notifications)
+        notifications.append((uuid.uuid4(), user.pk, texts[language]))
+    _insert(
+        Notification,
+        ("public_id", "recipient_id", "text"),
+        notifications,
+        same={
+            "message_id": message.pk,
+            "kind": message.event_type,
+            "object_type": message.object_type,
+            "object_id": message.object_id,
+            "read_at": None,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
     return [
         inserted[key]
         for endpoint in endpoints
@@ -213,57 +220,36 @@ def fan_out(message: OutboxMessage) -> list[int]:
     ]
 
 
-_DELIVERY_COLUMNS = (
-    "message_id",
-    "channel",
-    "recipient_key",
-    "user_id",
-    "endpoint_id",
-    "status",
-    "delivered_at",
-    "attempts",
-    "last_error",
-    "next_attempt_at",
-    "created_at",
-)
-_NOTIFICATION_COLUMNS = (
-    "public_id",
-    "recipient_id",
-    "message_id",
-    "kind",
-    "object_type",
-    "object_id",
-    "text",
-    "read_at",
-    "created_at",
-    "updated_at",
-)
 #: Rows per INSERT on SQLite: 11 columns x 1,000 rows stays under its bind
 #: parameter limit (32,766). PostgreSQL takes one array per column instead.
 _ROWS_PER_INSERT = 1000
 
 
 def _insert(
-    model, columns: tuple[str, ...], rows: list[tuple], *, unique=(), returning=()
+    model, columns: tuple[str, ...], rows: list[tuple], *, same: dict, unique=(), returning=()
 ) -> list[tuple]:
-    """INSERT `rows` (values of `columns`, in order) into `model`'s table in
-    one statement (SQLite: one per thousand rows); with `unique`, rows whose
-    unique key exists are skipped; return the `returning` columns of the rows
-    this call inserted, and of no others.
+    """INSERT `rows` (values of `columns`, in order; `same` holds the columns
+    equal in every row) into `model`'s table in one statement (SQLite: one per
+    thousand rows); with `unique`, rows whose unique key exists are skipped;
+    return the `returning` columns of the rows this call inserted, and of no
+    others.
 
     `bulk_create` cannot do this: with `ignore_conflicts` it returns no keys,
     so it cannot tell which deliveries are new, and a notification must be
     written for those only. It also builds a model instance per row, which
     costs more than the INSERT for a 1,250-user audience. ON CONFLICT DO
     NOTHING RETURNING is PostgreSQL's and SQLite's (3.35+). On PostgreSQL
-    each column travels as one array (`INSERT ... SELECT * FROM UNNEST`), as
-    Django's own `bulk_create` does, so the statement stays short.
+    each varying column travels as one array (`INSERT ... SELECT ... FROM
+    UNNEST`, as Django's `bulk_create` does) and each constant once, so the
+    statement and its parameters stay small.
     """
     if not rows:
         return []
     qn = connection.ops.quote_name
-    fields = [model._meta.get_field(column) for column in columns]
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+    fields = [model._meta.get_field(c) for c in columns]
+    constants = [(model._meta.get_field(c), v) for c, v in same.items()]
+    names = ", ".join(qn(f.column) for f in [*(f for f, _ in constants), *fields])
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({names}) "
     tail = ""
     if unique:
         tail += f" ON CONFLICT ({', '.join(qn(c) for c in unique)}) DO NOTHING"
@@ -271,22 +257,27 @@ def _insert(
         tail += f" RETURNING {', '.join(qn(c) for c in returning)}"
     # Only quoted table and column names are spliced in; every value is bound.
     if connection.vendor == "postgresql":
+        scalars = ", ".join(f"%s::{f.db_type(connection)}" for f, _ in constants)
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-        statements = [
-            (
-                f"{head}SELECT * FROM UNNEST({arrays}){tail}",  # noqa: S608
-                [[_plain(v) for v in column] for column in zip(*rows, strict=True)],
-            )
-        ]
+        params = [_plain(v) for _, v in constants]
+        params += [[_plain(v) for v in column] for column in zip(*rows, strict=True)]
+        statements = [(f"{head}SELECT {scalars}, * FROM UNNEST({arrays}){tail}", params)]  # noqa: S608
     else:
-        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        fixed = [f.get_db_prep_save(_plain(v), connection) for f, v in constants]
+        row_sql = "(" + ", ".join(["%s"] * (len(constants) + len(fields))) + ")"
         statements = [
             (
                 f"{head}VALUES {', '.join([row_sql] * len(chunk))}{tail}",
                 [
-                    f.get_db_prep_save(_plain(v), connection)
+                    value
                     for row in chunk
-                    for f, v in zip(fields, row, strict=True)
+                    for value in (
+                        *fixed,
+                        *(
+                            f.get_db_prep_save(_plain(v), connection)
+                            for f, v in zip(fields, row, strict=True)
+                        ),
+                    )
                 ],
             )
             for chunk in (
