@@ -35,7 +35,7 @@ from django.utils.translation import ngettext
 from .choices import Channel, DeliveryStatus, EventType, OutboxStatus
 from .models import Delivery, Notification, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from .registry import audience_for, object_type_named
-from .rendering import language_of, render, render_in
+from .rendering import language_of, render_in
 
 logger = logging.getLogger(__name__)
 
@@ -407,6 +407,11 @@ def send_email_digests() -> int:
     dropped.
     """
     sent = 0
+    # A digest run tells many users of the same few objects: each object is
+    # loaded once per run, each user's access checked once per object (in the
+    # user's transaction, at send time) and each line rendered once per language.
+    objects: dict[tuple[str, str], tuple] = {}
+    lines_in: dict[tuple, str] = {}
     user_ids = (
         Delivery.objects.filter(channel=Channel.EMAIL, status=DeliveryStatus.PENDING)
         .values_list("user_id", flat=True)
@@ -423,18 +428,25 @@ def send_email_digests() -> int:
             if not rows:
                 continue
             user = rows[0].user
+            language = language_of(user)
+            sees: dict[tuple[str, str], bool] = {}
             lines = []
             for delivery in rows:
-                object_type, obj = load_object(delivery.message)
-                if obj is not None and object_type.user_can_see(user, obj):
-                    lines.append(
-                        render(
-                            delivery.message.event_type,
-                            object_type.reference(obj),
-                            user,
-                            delivery.message.payload.get("ids"),
-                        )
-                    )
+                message = delivery.message
+                key = (message.object_type, str(message.object_id))
+                if key not in objects:
+                    object_type, obj = load_object(message)
+                    reference = object_type.reference(obj) if obj is not None else ""
+                    objects[key] = (object_type, obj, reference)
+                object_type, obj, reference = objects[key]
+                if key not in sees:
+                    sees[key] = obj is not None and object_type.user_can_see(user, obj)
+                if sees[key]:
+                    ids = message.payload.get("ids")
+                    text_key = (language, message.event_type, reference, (ids or {}).get("by"))
+                    if text_key not in lines_in:
+                        lines_in[text_key] = render_in(language, message.event_type, reference, ids)
+                    lines.append(lines_in[text_key])
                     delivery.status = DeliveryStatus.SENT
                 else:
                     delivery.status = DeliveryStatus.SKIPPED
