@@ -2,6 +2,7 @@
 batching keeps every guarantee of the one-at-a-time delivery."""
 
 import pytest
+from django.core import mail
 from django.utils import translation
 
 from agencies.choices import Role
@@ -10,6 +11,7 @@ from cases.choices import AccessLevel, HandlingCode
 from notifications import dispatch, rendering
 from notifications.choices import Channel, OutboxStatus
 from notifications.models import Delivery, Notification, OutboxMessage
+from notifications.outbox import emit
 from notifications.services import create_webhook_endpoint
 from tests.factories import make_agency, make_user
 
@@ -182,3 +184,25 @@ def test_a_message_about_a_vanished_object_is_delivered_to_nobody(
     message.refresh_from_db()
     assert message.status == OutboxStatus.DELIVERED
     assert not Notification.objects.filter(message=message).exists()
+
+
+#: Queries of a digest run for one reader, whatever the number of lines about
+#: one object: 8 for 1 line and for 8 (two of them savepoints).
+QUERIES_PER_DIGEST = 8
+
+
+@pytest.mark.parametrize("lines", [1, 8])
+def test_a_digest_checks_access_once_per_object_not_once_per_line(
+    lines, shared_case, knp_coordinator, ccos, django_assert_max_num_queries
+):
+    [reader] = coordinators(ccos, 1)  # with an e-mail address
+    for _ in range(lines):
+        message = emit("case.shared", obj=shared_case, actor=knp_coordinator, agency=ccos.public_id)
+        dispatch.deliver_message(str(message.pk))
+
+    with django_assert_max_num_queries(QUERIES_PER_DIGEST):
+        assert dispatch.send_email_digests() == 1
+
+    [mail_sent] = mail.outbox
+    assert mail_sent.to == [reader.email]
+    assert mail_sent.body.count(shared_case.reference) == lines
