@@ -257,11 +257,11 @@ def _insert(
         tail += f" RETURNING {', '.join(qn(c) for c in returning)}"
     # Only quoted table and column names are spliced in; every value is bound.
     if connection.vendor == "postgresql":
-        scalars = ", ".join(f"%s::{f.db_type(connection)}" for f, _ in constants)
+        scalars = "".join(f"%s::{f.db_type(connection)}, " for f, _ in constants)
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
         params = [_plain(v) for _, v in constants]
         params += [[_plain(v) for v in column] for column in zip(*rows, strict=True)]
-        statements = [(f"{head}SELECT {scalars}, * FROM UNNEST({arrays}){tail}", params)]  # noqa: S608
+        statements = [(f"{head}SELECT {scalars}* FROM UNNEST({arrays}){tail}", params)]  # noqa: S608
     else:
         fixed = [f.get_db_prep_save(_plain(v), connection) for f, v in constants]
         row_sql = "(" + ", ".join(["%s"] * (len(constants) + len(fields))) + ")"
