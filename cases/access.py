@@ -678,3 +678,133 @@ def agency_can_see(agency: Agency | None, obj) -> bool:
 
 def mla_agency_can_see(agency: Agency | None, request: MLARequest) -> bool:
     return request.pk is not None and mla_requests_of_agency(agency).filter(pk=request.pk).exists()
+
+
+# --- the same gate for a whole audience (notification fan-out) ----------------
+#
+# `agency_can_see` and `is_visible` ask about one agency or one user. A note
+# on a case seen by 1,250 users would cost thousands of queries that way, so
+# these ask the same question for a set. Users inherit their agency's answer:
+# every user rule above depends on the user's agency only (roles decide what
+# a user may *do*, not what they see).
+#
+# For one object of the case domain, the agency rules above reduce to three
+# facts read in three queries: which agencies see the case, which of them take
+# part confidentially, and whether the agency named on the object (a note's
+# author agency, a task's assignee) was last a confidential participant.
+# `_agencies_that_see_case_child` applies `_disclosed` and the handling codes
+# to them; tests/notifications/test_fan_out.py holds it equal to
+# `agency_can_see` / `is_visible`. Anything else is asked agency by agency,
+# in one UNION ALL statement.
+
+#: The field naming the agency that `_disclosed` looks at, per case child.
+_DISCLOSED_FIELD = {Task: "assigned_agency", Note: "agency", Identifier: "agency"}
+#: Agencies per UNION ALL statement (SQLite allows 500 compound terms).
+_AGENCIES_PER_QUERY = 100
+
+
+def agencies_that_see(agencies, obj) -> set[int]:
+    """Ids of those of `agencies` that see `obj` right now: `agency_can_see`
+    (`mla_agency_can_see` for a request) for each, in one to three queries."""
+    unique = {a.pk: a for a in agencies if a.active}
+    return _seers(list(unique), obj, lambda: list(unique.values()))
+
+
+def _seers(agency_ids: list[int], obj, load_agencies) -> set[int]:
+    """`agencies_that_see` on ids; `load_agencies()` gives the Agency rows
+    when the rules must be asked agency by agency."""
+    if obj.pk is None or not agency_ids:
+        return set()
+    if isinstance(obj, Case):
+        return set(
+            agencies_that_can_see_case(obj).filter(pk__in=agency_ids).values_list("pk", flat=True)
+        )
+    if type(obj) in _DISCLOSED_FIELD:
+        return _agencies_that_see_case_child(agency_ids, obj, _DISCLOSED_FIELD[type(obj)])
+    if isinstance(obj, Document) and obj.case_id and not obj.mla_request_id:
+        return _agencies_that_see_case_child(agency_ids, obj, "agency")
+    return _agencies_that_see_one_by_one(load_agencies(), obj)
+
+
+def _agencies_that_see_case_child(agency_ids: list[int], obj, field: str) -> set[int]:
+    """`visible_to_agency(agency, type(obj))` for a case child and many
+    agencies, in two queries (`obj` as loaded by the caller, with its case)."""
+    named = getattr(obj, f"{field}_id")
+    seeing = set(
+        agencies_that_can_see_case(obj.case).filter(pk__in=agency_ids).values_list("pk", flat=True)
+    )
+    if getattr(obj, "handling_code", None) in AGENCY_ONLY_CODES:
+        seeing &= {named}
+    if not seeing:
+        return set()
+    lead = obj.case.lead_agency_id
+    # The seeing agencies' confidential participations, and the named
+    # agency's participations (its latest decides), in one query.
+    live = CaseParticipation.objects.active().filter(pk=OuterRef("pk"))
+    rows = (
+        CaseParticipation.objects.filter(case_id=obj.case_id)
+        .filter(Q(agency_id=named) | Q(agency_id__in=seeing, confidential=True))
+        .annotate(live=Exists(live))
+        .order_by("-granted_at", "-id")
+        .values_list("agency_id", "confidential", "live")
+    )
+    confidential_now: set[int] = set()
+    named_confidential = None
+    for agency_id, confidential, is_live in rows:
+        if confidential and is_live and agency_id in seeing:
+            confidential_now.add(agency_id)
+        if agency_id == named and named_confidential is None:
+            named_confidential = confidential
+    # `_disclosed`: the lead sees everything, an agency sees itself, everyone
+    # sees the lead; otherwise neither side may be confidential.
+    return {
+        agency_id
+        for agency_id in seeing
+        if agency_id in (lead, named)
+        or (named is not None and named == lead)
+        or (agency_id not in confidential_now and not named_confidential)
+    }
+
+
+def _agencies_that_see_one_by_one(agencies: list[Agency], obj) -> set[int]:
+    """The per-agency gate, each agency's query a part of one UNION ALL."""
+    if isinstance(obj, MLARequest):
+        scope = mla_requests_of_agency
+    else:
+        model = type(obj)
+
+        def scope(agency):
+            return visible_to_agency(agency, model)
+
+    seen: set[int] = set()
+    for start in range(0, len(agencies), _AGENCIES_PER_QUERY):
+        parts = [
+            scope(agency).filter(pk=obj.pk).order_by().values(seer=Value(agency.pk))
+            for agency in agencies[start : start + _AGENCIES_PER_QUERY]
+        ]
+        query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        seen.update(row["seer"] for row in query)
+    return seen
+
+
+def users_who_see(users, obj) -> set[int]:
+    """Ids of those of `users` for whom `is_visible(user, obj)` holds right
+    now, in two to four queries whatever their number.
+
+    The membership is read again here (not taken from the caller's objects):
+    a user deactivated or an agency switched off since the audience was
+    computed sees nothing.
+    """
+    user_ids = {u.pk for u in users if u.pk is not None}
+    if obj.pk is None or not user_ids:
+        return set()
+    memberships = list(
+        Membership.objects.filter(
+            user_id__in=user_ids, user__is_active=True, agency__active=True
+        ).values_list("user_id", "agency_id")
+    )
+    agency_ids = list({agency_id for _, agency_id in memberships})
+    seeing = _seers(
+        agency_ids, obj, lambda: list(Agency.objects.filter(pk__in=agency_ids, active=True))
+    )
+    return {user_id for user_id, agency_id in memberships if agency_id in seeing}

@@ -35,7 +35,11 @@ def members(agencies, roles=COORDINATORS):
             membership__agency__active=True,
             membership__role__in=roles,
             membership__is_service_account=False,
-        ).select_related("membership")
+        )
+        .select_related("membership")
+        # What the fan-out reads (id, address, language): a 1,250-user
+        # audience is built in a fraction of the time of whole rows.
+        .only("id", "email", "is_active", "membership__language", "membership__agency_id")
     )
 
 
@@ -59,6 +63,8 @@ register_object(
         name="case",
         model=Case,
         user_can_see=access.is_visible,
+        users_that_see=access.users_who_see,
+        agencies_that_see=access.agencies_that_see,
         agency_can_see=access.agency_can_see,
         api_path="cases/{id}/",
         reference=lambda case: case.reference,
@@ -69,6 +75,8 @@ register_object(
         name="task",
         model=Task,
         user_can_see=access.is_visible,
+        users_that_see=access.users_who_see,
+        agencies_that_see=access.agencies_that_see,
         agency_can_see=access.agency_can_see,
         api_path="tasks/{id}/",
         reference=lambda task: task.case.reference,
@@ -79,6 +87,8 @@ register_object(
         name="note",
         model=Note,
         user_can_see=access.is_visible,
+        users_that_see=access.users_who_see,
+        agencies_that_see=access.agencies_that_see,
         agency_can_see=access.agency_can_see,
         api_path="notes/{id}/",
         reference=lambda note: note.case.reference,
@@ -95,6 +105,19 @@ def _admin_of_endpoint_agency(user, endpoint: WebhookEndpoint) -> bool:
     )
 
 
+def _admins_of_endpoint_agency(users, endpoint: WebhookEndpoint) -> set[int]:
+    """`_admin_of_endpoint_agency` for many users, in one query."""
+    return set(
+        User.objects.filter(
+            pk__in=[u.pk for u in users],
+            is_active=True,
+            membership__role=Role.AGENCY_ADMIN,
+            membership__agency_id=endpoint.agency_id,
+            membership__agency__active=True,
+        ).values_list("pk", flat=True)
+    )
+
+
 register_object(
     ObjectType(
         name="webhook_endpoint",
@@ -102,6 +125,8 @@ register_object(
         user_can_see=_admin_of_endpoint_agency,
         # A webhook is never told about webhooks.
         agency_can_see=lambda agency, endpoint: False,
+        users_that_see=_admins_of_endpoint_agency,
+        agencies_that_see=lambda agencies, endpoint: set(),
         api_path="webhook-endpoints/{id}/",
         reference=lambda endpoint: endpoint.agency.code,
     )
@@ -170,6 +195,8 @@ register_object(
         name="mla_request",
         model=MLARequest,
         user_can_see=access.is_visible,
+        users_that_see=access.users_who_see,
+        agencies_that_see=access.agencies_that_see,
         agency_can_see=access.mla_agency_can_see,
         api_path="mla-requests/{id}/",
         # The requesting side's own reference, else the public id: no content.
@@ -201,6 +228,8 @@ register_object(
         name="document",
         model=Document,
         user_can_see=access.is_visible,
+        users_that_see=access.users_who_see,
+        agencies_that_see=access.agencies_that_see,
         agency_can_see=access.agency_can_see,
         api_path="documents/{id}/",
         reference=lambda document: (
@@ -227,6 +256,8 @@ register_object(
         name="identifier",
         model=Identifier,
         user_can_see=access.is_visible,
+        users_that_see=access.users_who_see,
+        agencies_that_see=access.agencies_that_see,
         agency_can_see=access.agency_can_see,
         api_path="identifiers/{id}/",
         # The holder's case reference and the kind: never the value itself.

@@ -48,6 +48,12 @@ def language_of(user) -> str:
 
 def render(event_type: str, reference: str, user, ids: dict | None = None) -> str:
     """`ids` are the message's payload ids; `by` is an agency code (deconfliction)."""
+    return render_in(language_of(user), event_type, reference, ids)
+
+
+def render_in(language: str, event_type: str, reference: str, ids: dict | None = None) -> str:
+    """The text for every recipient reading `language`: texts name the object
+    and the event, never the recipient, so a fan-out renders once per language."""
     values = {"ref": reference, "by": (ids or {}).get("by", "?")}
-    with translation.override(language_of(user)):
+    with translation.override(language):
         return str(TEXTS.get(event_type, FALLBACK) % values)

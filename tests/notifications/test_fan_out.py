@@ -1,0 +1,208 @@
+"""Set-based fan-out: a message's cost does not grow with its audience, and
+batching keeps every guarantee of the one-at-a-time delivery."""
+
+import pytest
+from django.core import mail
+from django.utils import translation
+
+from agencies.choices import Role
+from cases import access, services
+from cases.choices import AccessLevel, HandlingCode
+from notifications import dispatch, rendering
+from notifications.choices import Channel, OutboxStatus
+from notifications.models import Delivery, Notification, OutboxMessage
+from notifications.outbox import emit
+from notifications.services import create_webhook_endpoint
+from tests.factories import make_agency, make_user
+
+pytestmark = pytest.mark.usefixtures("eager")
+
+#: Queries to deliver one note to two agencies, one with a webhook, whatever
+#: the audience's size: 20 for 5 recipients and for 200 (four of them are the
+#: savepoints of the test transaction).
+QUERIES_PER_MESSAGE = 20
+
+
+def coordinators(agency, n):
+    users = [make_user(agency, Role.COORDINATOR) for _ in range(n)]
+    for i, user in enumerate(users[::2]):  # half of them read e-mail
+        user.email = f"c{i}@{agency.code.lower()}.example"
+        user.save(update_fields=["email"])
+    return users
+
+
+def note_message(case, actor, **note):
+    note = services.add_note(actor=actor, case=case, body="Wallets traced.", **note)
+    return OutboxMessage.objects.get(event_type="note.added", object_id=note.public_id)
+
+
+@pytest.mark.parametrize("n", [5, 200])
+def test_one_message_to_n_recipients_costs_a_constant_number_of_queries(
+    n, shared_case, knp_coordinator, ccos, unodc, kh_admin, receiver, django_assert_max_num_queries
+):
+    services.share_case(actor=knp_coordinator, case=shared_case, agency=unodc, level="view")
+    users = coordinators(ccos, n // 2) + coordinators(unodc, n - n // 2)
+    create_webhook_endpoint(actor=kh_admin, url=receiver().url)
+    message = note_message(shared_case, knp_coordinator)
+
+    with django_assert_max_num_queries(QUERIES_PER_MESSAGE):
+        result = dispatch.deliver_message(str(message.pk))
+
+    assert len(result.webhook_ids) == 1
+    told = set(Notification.objects.filter(message=message).values_list("recipient", flat=True))
+    assert told == {u.pk for u in users}
+    in_app = Delivery.objects.filter(message=message, channel=Channel.IN_APP)
+    assert in_app.count() == n
+    assert Delivery.objects.filter(message=message, channel=Channel.EMAIL).count() == (
+        (n // 2 + 1) // 2 + (n - n // 2 + 1) // 2
+    )
+
+
+def test_fanning_out_a_delivered_message_again_creates_nothing(
+    shared_case, knp_coordinator, ccos, kh_admin, receiver
+):
+    coordinators(ccos, 4)
+    create_webhook_endpoint(actor=kh_admin, url=receiver().url)
+    message = note_message(shared_case, knp_coordinator)
+    dispatch.deliver_message(str(message.pk))
+    deliveries, notifications = Delivery.objects.count(), Notification.objects.count()
+
+    message.refresh_from_db()
+    assert dispatch.fan_out(message) == []  # no webhook to send again either
+
+    assert Delivery.objects.count() == deliveries
+    assert Notification.objects.count() == notifications
+
+
+def test_users_who_lost_access_before_delivery_get_nothing_within_a_batch(
+    shared_case, knp_coordinator, ccos, unodc
+):
+    services.share_case(actor=knp_coordinator, case=shared_case, agency=unodc, level="view")
+    staying = coordinators(ccos, 3)
+    leaving = coordinators(unodc, 3)
+    deactivated = staying.pop()
+    message = note_message(shared_case, knp_coordinator)
+    services.revoke_case(
+        actor=knp_coordinator,
+        participation=shared_case.participations.get(agency=unodc, revoked_at__isnull=True),
+    )
+    deactivated.is_active = False
+    deactivated.save(update_fields=["is_active"])
+
+    dispatch.deliver_message(str(message.pk))
+
+    told = set(Notification.objects.filter(message=message).values_list("recipient", flat=True))
+    assert {u.pk for u in staying} <= told
+    assert not told & {u.pk for u in [*leaving, deactivated]}
+    assert not Delivery.objects.filter(user__in=[*leaving, deactivated]).exists()
+
+
+def test_a_red_note_reaches_only_its_own_agency_in_a_batch(shared_case, knp_coordinator, knp, ccos):
+    colleagues = coordinators(knp, 3)
+    coordinators(ccos, 3)
+    message = note_message(shared_case, knp_coordinator, handling_code=HandlingCode.RED)
+
+    dispatch.deliver_message(str(message.pk))
+
+    told = set(Notification.objects.filter(message=message).values_list("recipient", flat=True))
+    assert told == {u.pk for u in colleagues}
+
+
+def test_mixed_language_audience_gets_each_their_language(
+    shared_case, knp_coordinator, ccos, monkeypatch
+):
+    class LanguageProbe:  # renders as the language active while rendering
+        def __mod__(self, params):
+            return translation.get_language()
+
+    monkeypatch.setitem(rendering.TEXTS, "note.added", LanguageProbe())
+    users = coordinators(ccos, 6)
+    languages = ["km", "ko", "en", "km", "", "ko"]
+    for user, language in zip(users, languages, strict=True):
+        user.membership.language = language
+        user.membership.save(update_fields=["language"])
+    message = note_message(shared_case, knp_coordinator)
+
+    with translation.override("ko"):
+        dispatch.deliver_message(str(message.pk))
+
+    texts = dict(Notification.objects.filter(message=message).values_list("recipient", "text"))
+    assert [texts[u.pk] for u in users] == ["km", "ko", "en", "km", "en", "ko"]
+
+
+def test_the_audience_gate_agrees_with_the_per_user_gate(
+    shared_case, knp_coordinator, knp, ccos, unodc
+):
+    """`users_who_see` and `agencies_that_see` are `is_visible` and
+    `agency_can_see` for a set: the same answer, one by one, across a
+    confidential participant (as author and as assignee) and agency-only
+    handling codes."""
+    services.share_case(
+        actor=knp_coordinator,
+        case=shared_case,
+        agency=unodc,
+        level=AccessLevel.CONTRIBUTE,
+        confidential=True,
+    )
+    users = [
+        *coordinators(knp, 2),
+        *coordinators(ccos, 2),
+        *coordinators(unodc, 2),
+        make_user(make_agency(), Role.COORDINATOR),
+    ]
+    kh_author = users[2]
+    agencies = [knp, ccos, unodc, users[-1].membership.agency]
+    objects = [
+        shared_case,
+        services.add_note(actor=knp_coordinator, case=shared_case, body="A", handling_code="RED"),
+        services.add_note(actor=kh_author, case=shared_case, body="B"),
+        services.add_note(actor=kh_author, case=shared_case, body="C", handling_code="RED"),
+        services.add_note(actor=users[4], case=shared_case, body="D"),
+        services.create_task(
+            actor=knp_coordinator, case=shared_case, title="T", assigned_agency=unodc
+        ),
+        services.create_task(
+            actor=knp_coordinator, case=shared_case, title="U", assigned_agency=ccos
+        ),
+    ]
+    for obj in objects:
+        expected = {u.pk for u in users if access.is_visible(u, obj)}
+        assert access.users_who_see(users, obj) == expected, obj
+        seeing = {a.pk for a in agencies if access.agency_can_see(a, obj)}
+        assert access.agencies_that_see(agencies, obj) == seeing, obj
+
+
+def test_a_message_about_a_vanished_object_is_delivered_to_nobody(
+    shared_case, knp_coordinator, ccos
+):
+    coordinators(ccos, 2)
+    message = note_message(shared_case, knp_coordinator)
+    OutboxMessage.objects.filter(pk=message.pk).update(object_id=ccos.public_id)
+
+    dispatch.deliver_message(str(message.pk))
+
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DELIVERED
+    assert not Notification.objects.filter(message=message).exists()
+
+
+#: Queries of a digest run for one reader, whatever the number of lines about
+#: one object: 8 for 1 line and for 8 (two of them savepoints).
+QUERIES_PER_DIGEST = 8
+
+
+@pytest.mark.parametrize("lines", [1, 8])
+def test_a_digest_checks_access_once_per_object_not_once_per_line(
+    lines, shared_case, knp_coordinator, ccos, django_assert_max_num_queries
+):
+    [reader] = coordinators(ccos, 1)  # with an e-mail address
+    for _ in range(lines):
+        message = emit("case.shared", obj=shared_case, actor=knp_coordinator, agency=ccos.public_id)
+        dispatch.deliver_message(str(message.pk))
+
+    with django_assert_max_num_queries(QUERIES_PER_DIGEST):
+        assert dispatch.send_email_digests() == 1
+
+    [mail_sent] = mail.outbox
+    assert mail_sent.to == [reader.email]
+    assert mail_sent.body.count(shared_case.reference) == lines
