@@ -167,6 +167,18 @@ class ShareInputSerializer(serializers.Serializer):
     confidential = serializers.BooleanField(required=False, default=False)
 
 
+class BulkShareInputSerializer(serializers.ListSerializer):
+    """Several agencies to share a case with, in one all-or-nothing request."""
+
+    child = ShareInputSerializer()
+    MAX_SHARES = 200  # one request, one transaction: larger lists go in batches
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("max_length", self.MAX_SHARES)
+        super().__init__(*args, **kwargs)
+
+
 class ChangeAccessInputSerializer(serializers.Serializer):
     level = serializers.ChoiceField(AccessLevel.choices, required=False)
     expires_at = serializers.DateTimeField(
