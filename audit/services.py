@@ -202,8 +202,9 @@ def record_many(
     audit queries, not 150. The chain is exactly what `record` would have
     written one by one.
     """
+    known = set(AuditAction.values)  # a property computing a list on each access
     for entry in entries:
-        if entry.action not in AuditAction.values:
+        if entry.action not in known:
             raise ValueError(f"Unknown audit action {entry.action!r}")
     if not entries:
         return []

@@ -631,15 +631,17 @@ def sharing(table: Row, rng: random.Random, many: int) -> None:
                     actor=actor, case=case, shares=[(a, "view") for a in targets]
                 )
                 share_ms = (time.perf_counter() - started) * 1000
+            # All but one (all of them on a tiny data set with one target).
+            to_revoke = participations[1:] or participations
             actor = fresh_coordinator()
             with CaptureQueriesContext(connection) as revokes_q:
                 started = time.perf_counter()
-                services.revoke_agencies(actor=actor, case=case, participations=participations[1:])
+                services.revoke_agencies(actor=actor, case=case, participations=to_revoke)
                 revoke_ms = (time.perf_counter() - started) * 1000
             raise _Rollback
     except _Rollback:
         pass
-    n = len(targets)
+    n, r = len(targets), len(to_revoke)
     table.add(
         f"5. share one case with {n} agencies: queries",
         f"{len(shares_q)}",
@@ -647,12 +649,10 @@ def sharing(table: Row, rng: random.Random, many: int) -> None:
         len(shares_q) <= 10,
     )
     table.add(f"5. share one case with {n} agencies: time", f"{share_ms:.0f} ms")
+    table.add(f"5. revoke {r} of them: queries", f"{len(revokes_q)}", "<= 10", len(revokes_q) <= 10)
+    table.add(f"5. revoke {r} of them: time", f"{revoke_ms:.0f} ms")
     table.add(
-        f"5. revoke {n - 1} of them: queries", f"{len(revokes_q)}", "<= 10", len(revokes_q) <= 10
-    )
-    table.add(f"5. revoke {n - 1} of them: time", f"{revoke_ms:.0f} ms")
-    table.add(
-        f"5. queries, share {n} + revoke {n - 1}",
+        "5. queries, share 50 + revoke 49 (as measured above)",
         f"{len(shares_q)} + {len(revokes_q)}",
         "<= 10 each",
         max(len(shares_q), len(revokes_q)) <= 10,
