@@ -21,7 +21,7 @@ import hmac
 import ipaddress
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +162,19 @@ def _clean_ip(ip: str | None) -> str:
         return ""
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event for `record_many`: what `record` takes, minus who did it."""
+
+    action: str
+    obj: models.Model | None = None
+    object_type: str = ""
+    object_id: str = ""
+    changes: Mapping[str, Any] | None = None
+    outcome: str = AuditOutcome.SUCCESS
+    reason: str = ""
+
+
 def record(
     *,
     action: str,
@@ -175,43 +188,72 @@ def record(
     reason: str = "",
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction."""
-    if action not in AuditAction.values:
-        raise ValueError(f"Unknown audit action {action!r}")
+    entry = Entry(action, obj, object_type, object_id, changes, outcome, reason)
+    return record_many([entry], actor=actor, agency=agency)[0]
+
+
+def record_many(
+    entries: Sequence[Entry], *, actor: Any = _FROM_CONTEXT, agency: Any = _FROM_CONTEXT
+) -> list[AuditEvent]:
+    """Append events done by one actor, in order, inside the caller's transaction.
+
+    The chain head is locked once and the events are chained in memory and
+    written with one INSERT, so sharing a case with 50 agencies costs three
+    audit queries, not 150. The chain is exactly what `record` would have
+    written one by one.
+    """
+    known = set(AuditAction.values)  # a property computing a list on each access
+    for entry in entries:
+        if entry.action not in known:
+            raise ValueError(f"Unknown audit action {entry.action!r}")
+    if not entries:
+        return []
     ctx = context.current()
     if actor is _FROM_CONTEXT:
         actor = ctx.user if ctx else None
     if agency is _FROM_CONTEXT:
         agency = _agency_of(actor)
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
-    with transaction.atomic():
+    common = {
+        "actor_id": getattr(actor, "pk", None),
+        "actor_label": (actor.get_username() if actor is not None else "")[:150],
+        "agency_id": getattr(agency, "pk", None),
+        "agency_code": (getattr(agency, "code", "") or "")[:20],
+        "ip": _clean_ip(ctx.ip if ctx else None),
+        "request_id": (ctx.request_id if ctx else "")[:64],
+    }
+    # No savepoint: the caller's transaction is the unit (an event commits or
+    # rolls back with its change), and two round trips fewer per append.
+    with transaction.atomic(savepoint=False):
         head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             AuditChainHead.objects.get_or_create(pk=1)
             head = AuditChainHead.objects.select_for_update().get(pk=1)
-        event = AuditEvent(
-            seq=head.last_seq + 1,
-            occurred_at=timezone.now(),
-            actor_id=getattr(actor, "pk", None),
-            actor_label=(actor.get_username() if actor is not None else "")[:150],
-            agency_id=getattr(agency, "pk", None),
-            agency_code=(getattr(agency, "code", "") or "")[:20],
-            action=action,
-            object_type=object_type[:100],
-            object_id=str(object_id)[:64],
-            changes=_jsonable(redact(changes or {})),
-            ip=_clean_ip(ctx.ip if ctx else None),
-            request_id=(ctx.request_id if ctx else "")[:64],
-            outcome=outcome,
-            reason=reason,
-            prev_hash=head.last_hash,
-        )
-        event.hash = compute_hash(event.prev_hash, row_of(event))
-        event.save(force_insert=True)
-        head.last_seq, head.last_hash = event.seq, event.hash
+        events = []
+        seq, prev_hash = head.last_seq, head.last_hash
+        for entry in entries:
+            object_type, object_id = entry.object_type, entry.object_id
+            if entry.obj is not None:
+                object_type = object_type or entry.obj._meta.label_lower
+                object_id = object_id or str(getattr(entry.obj, "public_id", None) or entry.obj.pk)
+            seq += 1
+            event = AuditEvent(
+                seq=seq,
+                occurred_at=timezone.now(),
+                action=entry.action,
+                object_type=object_type[:100],
+                object_id=str(object_id)[:64],
+                changes=_jsonable(redact(entry.changes or {})),
+                outcome=entry.outcome,
+                reason=entry.reason,
+                prev_hash=prev_hash,
+                **common,
+            )
+            event.hash = prev_hash = compute_hash(prev_hash, row_of(event))
+            events.append(event)
+        AuditEvent.objects.bulk_create(events)
+        head.last_seq, head.last_hash = seq, prev_hash
         head.save(update_fields=["last_seq", "last_hash"])
-    return event
+    return events
 
 
 def record_refusal(*, actor, obj: models.Model | None = None, reason: str = "", **kw) -> AuditEvent:

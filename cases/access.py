@@ -455,14 +455,75 @@ def require_role(user, role: str) -> Membership:
     return membership
 
 
-def _check_rule(membership: Membership, rule: Rule, case: Case) -> None:
+def _check_rule(membership: Membership, rule: Rule, case: Case, level=_MISSING) -> None:
     if ROLE_RANK[membership.role] < ROLE_RANK[rule.role]:
         raise PermissionDenied(_("Your role does not allow this action."))
     if rule.lead_only and case.lead_agency_id != membership.agency_id:
         raise PermissionDenied(_("Only the lead agency can do this."))
-    level = agency_level(membership.agency, case)
+    if level is _MISSING:
+        level = agency_level(membership.agency, case)
     if level is None or ACCESS_LEVEL_ORDER.index(level) < ACCESS_LEVEL_ORDER.index(rule.level):
         raise PermissionDenied(_("Your agency's access level does not allow this action."))
+
+
+# --- the same, for many cases in one query ------------------------------------
+#
+# Bulk services (sharing one agency on 10,000 cases) cannot afford `require`'s
+# three queries per case. `require_many` answers the same questions for a
+# whole queryset in one query: the grants and the participation are EXISTS
+# columns of the case rows, and the rules are then applied in memory, by
+# `_check_rule` as for one case. `require_loaded` re-applies a rule to a case
+# read that way (a lead-only action on some of the cases) without a query.
+
+_LEVEL_COLUMN = "cb_gate_{}"
+_PARTICIPATES_COLUMN = "cb_gate_participates"
+
+
+def require_many(user, action: str, cases: QuerySet[Case], *, count: int) -> list[Case]:
+    """`require(user, action, case)` for every case of `cases`, in one query.
+
+    `count` is how many cases the caller asked for: fewer visible rows mean
+    one of them is invisible or does not exist, and the whole call is
+    NotFound without saying which (existence is information). Returns the
+    cases in the queryset's order, with its own annotations and row locks.
+    Actions on cases only (see CASE_RULES).
+    """
+    membership = membership_of(user)
+    if membership is None:
+        raise NotFound()
+    agency = membership.agency
+    participation = CaseParticipation.objects.active().filter(
+        case=OuterRef("pk"), agency_id=agency.pk
+    )
+    columns = {_LEVEL_COLUMN.format(lvl): Exists(_grant(agency, lvl)) for lvl in ACCESS_LEVEL_ORDER}
+    rows = list(
+        cases.annotate(**columns, **{_PARTICIPATES_COLUMN: Exists(participation)}).filter(
+            **{_LEVEL_COLUMN.format(AccessLevel.VIEW): True, _PARTICIPATES_COLUMN: True}
+        )
+    )
+    if len(rows) != count:
+        raise NotFound()
+    for case in rows:
+        # `agency_level`'s answer, from the columns instead of two queries.
+        held = [lvl for lvl in ACCESS_LEVEL_ORDER if getattr(case, _LEVEL_COLUMN.format(lvl))]
+        case.cb_gate_level = held[-1] if held else None
+        require_loaded(user, action, case)
+    return rows
+
+
+def require_loaded(user, action: str, case: Case) -> None:
+    """`require` for a case read through `require_many` (visible, its level
+    known): the same rules, no query. The status of a case that only open
+    cases allow is the row's own, read with it (and locked, if the caller
+    locked it)."""
+    level = getattr(case, "cb_gate_level", _MISSING)
+    if level is _MISSING:
+        raise ValueError("require_loaded() needs a case read through require_many()")
+    if action == "view":
+        return
+    _check_rule(membership_of(user), CASE_RULES[action], case, level)
+    if action in WORK_ON_OPEN_CASES_ONLY and case.status in ENDED_CASE_STATUSES:
+        raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": case.status})
 
 
 # --- mutual legal assistance requests (issue 5) -------------------------------

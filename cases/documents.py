@@ -468,22 +468,38 @@ def _verified_stream(storage: Storage, document: Document, actor) -> Iterator[by
 def record_case_shared(*, actor, case: Case, agency: Agency) -> int:
     """Put "shared with `agency`" on the custody record of every document of
     `case` that agency can now see (RED and AMBER+STRICT ones stay home).
-    Called by `cases.services.share_case` in its transaction."""
+    Called by `cases.sharing` in the sharing transaction."""
+    return record_cases_shared(actor=actor, shares=[(case, agency)])
+
+
+def record_cases_shared(*, actor, shares: Iterable[tuple[Case, Agency]]) -> int:
+    """`record_case_shared` for many (case, agency) pairs: one query for the
+    documents of all the cases, one INSERT for all the custody events."""
+    recipients: dict[int, list[Agency]] = {}
+    for case, agency in shares:
+        recipients.setdefault(case.pk, []).append(agency)
+    if not recipients:
+        return 0
     me = access.agency_of(actor)
-    documents = Document.objects.filter(case=case).exclude(
-        handling_code__in=access.AGENCY_ONLY_CODES
+    ip = _request_ip()
+    documents = (
+        Document.objects.filter(case_id__in=recipients)
+        .exclude(handling_code__in=access.AGENCY_ONLY_CODES)
+        .order_by("pk")
+        .values_list("pk", "case_id", "sha256")
     )
     events = [
         CustodyEvent(
-            document=doc,
+            document_id=pk,
             action=CustodyEvent.Action.SHARE,
             user=actor,
             agency=me,
             recipient_agency=agency,
-            ip=_request_ip(),
-            sha256=doc.sha256,
+            ip=ip,
+            sha256=sha256,
         )
-        for doc in documents
+        for pk, case_id, sha256 in documents
+        for agency in recipients[case_id]
     ]
     CustodyEvent.objects.bulk_create(events)
     return len(events)

@@ -13,7 +13,6 @@ import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
@@ -26,7 +25,7 @@ from audit import services as audit
 from audit.models import AuditAction
 from notifications.outbox import emit
 
-from . import access, documents
+from . import access
 from .choices import (
     AccessLevel,
     CaseStatus,
@@ -36,7 +35,25 @@ from .choices import (
     TaskStatus,
 )
 from .errors import Conflict, PreconditionFailed, ValidationFailed
-from .models import Case, CaseGroupObjectPermission, CaseParticipation, CaseSequence, Note, Task
+from .models import Case, CaseParticipation, CaseSequence, Note, Task
+
+# Sharing and revoking live in `cases.sharing` (one code path for one agency
+# or many); their public names stay importable from here.
+from .sharing import (  # noqa: F401
+    Share,
+    _end_stale_participation,
+    _participation_changes,
+    _require_active_agency,
+    _set_grants,
+    _touch_cases,
+    _validate_expiry,
+    revoke_agencies,
+    revoke_agency_from_cases,
+    revoke_case,
+    share_case,
+    share_case_with_agencies,
+    share_cases_with_agency,
+)
 
 # Case status workflow (DESIGN: open → active → suspended/closed → archived).
 CASE_TRANSITIONS: dict[str, set[str]] = {
@@ -132,52 +149,8 @@ def _agency_today(agency: Agency) -> dt.date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(agency.timezone)).date()
 
 
-def _require_active_agency(agency: Agency | None, field: str = "agency") -> Agency:
-    """The agency as stored now.
-
-    Re-read so that an agency deleted or deactivated since the caller loaded
-    it is refused here with a field error, instead of slipping through on a
-    stale `active` flag or failing as an IntegrityError at commit (foreign
-    keys are checked at commit on PostgreSQL).
-    """
-    if agency is None or not isinstance(agency, Agency) or agency.pk is None:
-        raise ValidationFailed({field: [_("Unknown agency.")]})
-    stored = Agency.objects.filter(pk=agency.pk).first()
-    if stored is None:
-        raise ValidationFailed({field: [_("Unknown agency.")]})
-    if not stored.active:
-        raise ValidationFailed({field: [_("This agency is not active.")]})
-    return stored
-
-
-def _set_grants(case: Case, agency: Agency, level: str | None) -> None:
-    """Make the guardian grants of `agency` on `case` exactly those of `level`."""
-    wanted = set(access.level_codenames(level)) if level else set()
-    CaseGroupObjectPermission.objects.filter(content_object=case, group_id=agency.group_id).exclude(
-        permission__codename__in=wanted
-    ).delete()
-    held = set(
-        CaseGroupObjectPermission.objects.filter(
-            content_object=case, group_id=agency.group_id
-        ).values_list("permission__codename", flat=True)
-    )
-    missing = wanted - held
-    if missing:
-        perms = Permission.objects.filter(content_type__app_label="cases", codename__in=missing)
-        CaseGroupObjectPermission.objects.bulk_create(
-            [
-                CaseGroupObjectPermission(
-                    content_object=case, group_id=agency.group_id, permission=p
-                )
-                for p in perms
-            ]
-        )
-
-
 def _touch_case(case: Case, actor) -> None:
-    Case.objects.filter(pk=case.pk).update(
-        version=F("version") + 1, updated_at=timezone.now(), updated_by=actor
-    )
+    _touch_cases([case.pk], actor)
 
 
 def _audit_changes(before: dict, obj, fields, changed: Iterable[str]) -> dict:
@@ -185,16 +158,6 @@ def _audit_changes(before: dict, obj, fields, changed: Iterable[str]) -> dict:
     diff = audit.changes_between(before, audit.snapshot(obj, fields))
     diff.update({f: "[changed]" for f in AUDIT_TEXT_FIELDS & set(changed)})
     return diff
-
-
-def _participation_changes(participation: CaseParticipation) -> dict:
-    return {
-        "participation": str(participation.public_id),
-        "agency": participation.agency.code,
-        "level": participation.level,
-        "expires_at": participation.expires_at,
-        "confidential": participation.confidential,
-    }
 
 
 def _next_reference(agency: Agency) -> str:
@@ -336,88 +299,6 @@ def _shared_outside_lead(case: Case) -> bool:
     )
 
 
-def _end_stale_participation(case: Case, agency: Agency) -> None:
-    """An expired participation not yet swept by the job is ended before a new one."""
-    now = timezone.now()
-    stale = CaseParticipation.objects.filter(
-        case=case, agency=agency, revoked_at__isnull=True, expires_at__lte=now
-    )
-    stale.update(revoked_at=now, end_reason=CaseParticipation.EndReason.EXPIRED, updated_at=now)
-
-
-def _validate_expiry(expires_at: dt.datetime | None) -> None:
-    if expires_at is None:
-        return
-    if timezone.is_naive(expires_at):
-        raise ValidationFailed({"expires_at": [_("Give a time zone with the expiry time.")]})
-    if expires_at <= timezone.now():
-        raise ValidationFailed({"expires_at": [_("The expiry must be in the future.")]})
-
-
-@transaction.atomic
-def share_case(
-    *,
-    actor,
-    case: Case,
-    agency: Agency,
-    level: str,
-    expires_at: dt.datetime | None = None,
-    confidential: bool = False,
-) -> CaseParticipation:
-    """Give `agency` access to `case` at `level`."""
-    access.require(actor, "share", case)
-    agency = _require_active_agency(agency)
-    if level not in AccessLevel.values:
-        raise ValidationFailed({"level": [_("Unknown access level.")]})
-    if level == AccessLevel.MANAGE:
-        access.require(actor, "grant_manage", case)
-    if confidential:
-        access.require(actor, "share_confidential", case)
-    _validate_expiry(expires_at)
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.handling_code == HandlingCode.AMBER_STRICT:
-        raise ValidationFailed(
-            {"agency": [_("TLP:AMBER+STRICT: this case cannot leave its lead agency.")]}
-        )
-    if agency.pk == case.lead_agency_id:
-        raise ValidationFailed({"agency": [_("The lead agency already manages this case.")]})
-    me = access.agency_of(actor)
-    already = _("This agency already participates; change its access instead.")
-    # Disclosure follows an agency's latest participation (`access._disclosed`),
-    # so re-sharing a formerly confidential agency openly would show its old
-    # notes and tasks to everyone. That is the lead's call only: a co-manager
-    # gets the same answer as for a current participant, and nothing changes.
-    if me.pk != case.lead_agency_id and (
-        CaseParticipation.objects.filter(case=case, agency=agency)
-        .exclude(pk__in=access.visible_participations(actor).values("pk"))
-        .exists()
-    ):
-        raise Conflict(already, field="agency")
-    _end_stale_participation(case, agency)
-    if CaseParticipation.objects.filter(case=case, agency=agency, revoked_at__isnull=True).exists():
-        raise Conflict(already, field="agency")
-    participation = CaseParticipation.objects.create(
-        case=case,
-        agency=agency,
-        level=level,
-        confidential=confidential,
-        granted_by=actor,
-        granted_by_agency=me,
-        expires_at=expires_at,
-    )
-    _set_grants(case, agency, level)
-    _touch_case(case, actor)
-    documents.record_case_shared(actor=actor, case=case, agency=agency)
-    emit("case.shared", obj=case, actor=actor, agency=agency.public_id)
-    audit.record(
-        action=AuditAction.SHARE,
-        obj=case,
-        actor=actor,
-        changes=_participation_changes(participation),
-    )
-    return participation
-
-
 @transaction.atomic
 def change_access(
     *,
@@ -466,41 +347,6 @@ def change_access(
             "agency": before["agency"],
             **audit.changes_between(before, _participation_changes(participation)),
         },
-    )
-    return participation
-
-
-@transaction.atomic
-def revoke_case(
-    *, actor, participation: CaseParticipation, expected_version: int | None = None
-) -> CaseParticipation:
-    """End an agency's access. The lead cannot be revoked, only replaced by hand-over;
-    removing another managing agency is the lead's decision alone."""
-    access.require(actor, "view", participation)
-    case = participation.case
-    access.require(actor, "share", case)
-    participation = _lock(CaseParticipation, participation, expected_version)
-    if participation.revoked_at is not None:
-        raise Conflict(_("This participation has already ended."))
-    if participation.agency_id == case.lead_agency_id:
-        raise Conflict(_("The lead agency cannot be revoked; hand the case over first."))
-    if participation.level == AccessLevel.MANAGE:
-        access.require(actor, "revoke_manager", case)
-    now = timezone.now()
-    participation.revoked_at = now
-    participation.revoked_by = actor
-    participation.end_reason = CaseParticipation.EndReason.REVOKED
-    participation.version += 1
-    participation.updated_at = now
-    participation.save()
-    _set_grants(case, participation.agency, None)
-    _touch_case(case, actor)
-    emit("case.revoked", obj=case, actor=actor, participation=participation.public_id)
-    audit.record(
-        action=AuditAction.REVOKE,
-        obj=case,
-        actor=actor,
-        changes=_participation_changes(participation),
     )
     return participation
 

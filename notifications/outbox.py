@@ -72,8 +72,13 @@ def emit_many(event_type: str, events: list[tuple[Any, dict[str, Any]]], *, acto
     transaction.on_commit(lambda: publish(ids), robust=True)
 
 
+# `EventType.values` builds a new list on each access; `emit_many` checks
+# thousands of messages.
+_EVENT_TYPES = frozenset(EventType.values)
+
+
 def _message(event_type: str, obj, actor, ids: dict[str, Any], dedup_key=None) -> OutboxMessage:
-    if event_type not in EventType.values:
+    if event_type not in _EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}; add it to EventType")
     for name, value in ids.items():
         if not isinstance(value, _ID_TYPES) or (isinstance(value, str) and len(value) > 64):

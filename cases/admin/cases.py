@@ -414,27 +414,32 @@ class CaseAdmin(GatedModelAdmin):
         )
 
     def _share_all(self, request, cases, data) -> dict[str, list[str]]:
-        """All or nothing: one refused case leaves every case unshared."""
-        from django.db import transaction
-
+        """All or nothing, in one bulk share (`cases.sharing`): one refused case
+        leaves every case unshared. Errors come keyed by the case's index
+        (`"2.agency"`); the form shows them on the field, prefixed with the
+        case's reference when several cases were chosen."""
         try:
-            with transaction.atomic():
-                for case in cases:
-                    try:
-                        services.share_case(
-                            actor=request.user,
-                            case=case,
-                            agency=data["agency"],
-                            level=data["level"],
-                            expires_at=data.get("expires_at"),
-                            confidential=data.get("confidential", False),
-                        )
-                    except DomainError as exc:
-                        exc.case_reference = case.reference
-                        raise
+            services.share_cases_with_agency(
+                actor=request.user,
+                cases=cases,
+                agency=data["agency"],
+                level=data["level"],
+                expires_at=data.get("expires_at"),
+                confidential=data.get("confidential", False),
+            )
         except DomainError as exc:
-            prefix = f"{exc.case_reference}: " if len(cases) > 1 else ""
-            return {k: [prefix + m for m in v] for k, v in exc.errors.items()}
+            errors: dict[str, list[str]] = {}
+            for key, messages_ in exc.errors.items():
+                index, _dot, field = (key or "").partition(".")
+                prefix = ""
+                if index.isdigit() and int(index) < len(cases):
+                    prefix = f"{cases[int(index)].reference}: " if len(cases) > 1 else ""
+                else:
+                    field = key
+                errors.setdefault(field or "non_field_errors", []).extend(
+                    prefix + m for m in messages_
+                )
+            return errors
         return {}
 
     @admin.action(description=_("Change status…"))

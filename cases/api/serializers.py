@@ -181,6 +181,51 @@ class ShareInputSerializer(serializers.Serializer):
     confidential = serializers.BooleanField(required=False, default=False)
 
 
+class _ListedAgencyCode(AgencyCodeReference):
+    """An agency code of a bulk share, looked up among the agencies the list
+    serializer resolved for all items at once (the same selector and lookup:
+    one query for the list, not one per item)."""
+
+    def to_internal_value(self, data: Any):
+        listed = self.context.get("listed_agencies")
+        if listed is None:
+            return super().to_internal_value(data)
+        try:
+            code = self.parse(data)
+        except (TypeError, ValueError, AttributeError):
+            raise serializers.ValidationError(self.unknown_message, code="unknown") from None
+        if code not in listed:
+            raise serializers.ValidationError(self.unknown_message, code="unknown")
+        return listed[code]
+
+
+class BulkShareItemSerializer(ShareInputSerializer):
+    agency = _ListedAgencyCode(help_text=_("Code of the agency to share with."))
+
+
+class BulkShareInputSerializer(serializers.ListSerializer):
+    """Several agencies to share a case with, in one all-or-nothing request."""
+
+    child = BulkShareItemSerializer()
+    MAX_SHARES = 200  # one request, one transaction: larger lists go in batches
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("max_length", self.MAX_SHARES)
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data: Any):
+        if isinstance(data, list) and len(data) <= self.MAX_SHARES:
+            codes = {
+                item["agency"].strip()
+                for item in data
+                if isinstance(item, dict) and isinstance(item.get("agency"), str)
+            }
+            agencies = self.child.fields["agency"].get_queryset().filter(code__in=codes)
+            self.context["listed_agencies"] = {a.code: a for a in agencies}
+        return super().to_internal_value(data)
+
+
 class ChangeAccessInputSerializer(serializers.Serializer):
     level = serializers.ChoiceField(AccessLevel.choices, required=False)
     expires_at = serializers.DateTimeField(

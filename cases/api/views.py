@@ -10,6 +10,8 @@ Decisions documented for partners:
 * Tasks are not deleted either: set their status to `cancelled`.
 * `DELETE /cases/{case_id}/participants/{id}/` revokes that agency's access;
   the participation stays on record with `revoked_at`.
+* `POST /cases/{case_id}/participants/bulk/` shares with a list of agencies
+  in one transaction (`cases.sharing`): all or nothing, errors per index.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -193,11 +196,45 @@ class ParticipantViewSet(
     filterset_class = filters.ParticipantFilter
     input_serializers = {
         "create": serializers.ShareInputSerializer,
+        "share_many": serializers.BulkShareInputSerializer,
         "update": serializers.ChangeAccessInputSerializer,
     }
 
     def create_object(self, data: dict[str, Any]) -> Model:
         return services.share_case(actor=self.request.user, case=self.get_parent(), **data)
+
+    @extend_schema(
+        summary="Share the case with several agencies at once (all or nothing)",
+        description=(
+            "A list of shares, each as for a single share. Either every agency is "
+            "given access or none is: a refused item is named by its index in the "
+            "errors (`2.agency`). At most 200 agencies per request."
+        ),
+        responses={201: serializers.ParticipantSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Share with two agencies",
+                value=[
+                    {"agency": "KH-CCOS", "level": "contribute"},
+                    {"agency": "TH-CCIB", "level": "view", "expires_at": "2026-12-31T00:00:00Z"},
+                ],
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", pagination_class=None)
+    def share_many(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = self.get_parent()  # an invisible case is 404 before the body is read
+        shares = self.validate_input(request.data)
+        participations = services.share_case_with_agencies(
+            actor=request.user, case=case, shares=shares
+        )
+        for participation in participations:
+            # The granter is the requester's own agency: always theirs to know
+            # (and no query per row to find that out).
+            participation.granter_disclosed = True
+        data = self.get_serializer(participations, many=True).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
         return services.change_access(

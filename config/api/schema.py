@@ -167,13 +167,15 @@ class CasebridgeAutoSchema(AutoSchema):
     def _get_response_headers_for_code(self, status_code: str, direction: str = "response"):
         headers = dict(super()._get_response_headers_for_code(status_code, direction))
         string = {"type": "string"}
-        is_object = not (self._is_list_view() and self.method == "GET")
+        # A list read, or a write answering with a list (a bulk share): no
+        # single object's version or address to give.
+        is_object = not self._is_list_view()
         if status_code in ("200", "201") and is_object:
             headers["ETag"] = {
                 "schema": string,
                 "description": str(_("Version of the object; send it back in `If-Match`.")),
             }
-        if status_code == "201":
+        if status_code == "201" and is_object:
             headers["Location"] = {"schema": string, "description": str(_("The new object."))}
         if status_code == "429":
             headers["Retry-After"] = {"schema": {"type": "integer"}}

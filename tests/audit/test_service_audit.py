@@ -28,11 +28,11 @@ from agencies import services as agency_services
 from agencies import tokens
 from agencies.choices import Role
 from audit.models import AuditEvent
-from cases import documents, services
+from cases import documents, services, sharing
 from cases.choices import AccessLevel, HandlingCode
 from cases.errors import DomainError
 from cases.models import CaseParticipation
-from tests.factories import make_user
+from tests.factories import make_agency, make_case, make_user
 
 PDF = b"%PDF-1.7\n" + b"0" * 2000
 
@@ -47,6 +47,7 @@ NOT_SERVICES = {
     "too_large",
     "orphaned_files",
     "record_case_shared",  # custody rows inside share_case's event
+    "record_cases_shared",  # the same for the bulk sharing services
     "verify_document",  # custody only; an integrity failure is audited
     "verify_all_documents",
 }
@@ -171,6 +172,45 @@ CHANGES = {
             lambda: services.hand_over_case(actor=w.knp_coordinator, case=w.case, new_lead=w.ccos)
         ),
         [("update", "cases.case")],
+    ),
+    # The bulk forms: one event per share or revoke, chained in one append.
+    "share_case_with_agencies": (
+        lambda w: (
+            lambda other: (
+                lambda: services.share_case_with_agencies(
+                    actor=w.knp_coordinator,
+                    case=w.case,
+                    shares=[(w.unodc, AccessLevel.VIEW), (other, AccessLevel.VIEW)],
+                )
+            )
+        )(make_agency("TH-CCIB")),
+        [("share", "cases.case")] * 2,
+    ),
+    "share_cases_with_agency": (
+        lambda w: (
+            lambda other: (
+                lambda: services.share_cases_with_agency(
+                    actor=w.knp_coordinator, cases=[w.case, other], agency=w.unodc, level="view"
+                )
+            )
+        )(make_case(w.knp_coordinator)),
+        [("share", "cases.case")] * 2,
+    ),
+    "revoke_agencies": (
+        lambda w: (
+            lambda: services.revoke_agencies(
+                actor=w.knp_coordinator, case=w.case, participations=[w.participation]
+            )
+        ),
+        [("revoke", "cases.case")],
+    ),
+    "revoke_agency_from_cases": (
+        lambda w: (
+            lambda: services.revoke_agency_from_cases(
+                actor=w.knp_coordinator, agency=w.ccos, cases=[w.case]
+            )
+        ),
+        [("revoke", "cases.case")],
     ),
     "expire_participations": (_expire_one, [("revoke", "cases.case")]),
     "create_task": (
@@ -298,6 +338,26 @@ REFUSALS = {
     "hand_over_case": lambda w: (
         lambda: services.hand_over_case(actor=w.knp_coordinator, case=w.case, new_lead=w.knp)
     ),
+    "share_case_with_agencies": lambda w: (
+        lambda: services.share_case_with_agencies(
+            actor=w.knp_coordinator, case=w.case, shares=[(w.unodc, "view"), (w.ccos, "view")]
+        )
+    ),
+    "share_cases_with_agency": lambda w: (
+        lambda: services.share_cases_with_agency(
+            actor=w.kh_investigator, cases=[w.case], agency=w.unodc, level="view"
+        )
+    ),
+    "revoke_agencies": lambda w: (
+        lambda: services.revoke_agencies(
+            actor=w.kh_viewer, case=w.case, participations=[w.participation]
+        )
+    ),
+    "revoke_agency_from_cases": lambda w: (
+        lambda: services.revoke_agency_from_cases(
+            actor=w.knp_coordinator, agency=w.knp, cases=[w.case]
+        )
+    ),
     # A system job with no actor and nothing to refuse: nothing due, nothing written.
     "expire_participations": lambda w: lambda: services.expire_participations(),
     "create_task": lambda w: (
@@ -361,7 +421,7 @@ REFUSALS = {
 
 def _public_services() -> set[str]:
     names = set()
-    for module in (services, agency_services, tokens, documents):
+    for module in (services, sharing, agency_services, tokens, documents):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
                 names.add(name)

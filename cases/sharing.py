@@ -1,0 +1,680 @@
+"""Sharing cases with agencies and revoking them: one, or many at once.
+
+Every share or revoke goes through one of two code paths here, whatever its
+size: `share_case` is `share_case_with_agencies` with one item, `revoke_case`
+is `revoke_agencies` with one item, so the rules live in one place. The bulk
+forms exist because sharing is where Casebridge meets agency scale (issue
+10): sharing one case with 50 agencies took ~1,000 queries one by one, and
+one agency on 10,000 cases ~13 minutes. Here the cost is a constant number
+of queries whatever the number of items:
+
+* the actor is checked against all the cases in one query
+  (`access.require_many`), which also locks them (share) and carries what the
+  writes need (the permission ids, whether there are documents);
+* what already exists for each (case, agency) pair (an open, an expired but
+  unswept, a hidden participation; leftover grants) comes as EXISTS columns of
+  that same query or of the one re-reading the agencies;
+* the rules are then applied item by item in memory, in the order the single
+  services always applied them; any refused item refuses the whole call
+  (nothing is written) and the error names the item by its index
+  (`"3.agency"`), as the API's per-item field errors do;
+* the writes are one statement per table: participations, guardian grants
+  (still the source of truth of access), the touched cases, custody events,
+  outbox messages (one per case and agency, as before) and audit events (one
+  per share or revoke, chained by `audit.record_many`).
+
+Both bulk shapes are a full cross product of cases and agencies (one case by
+N agencies, or N cases by one agency), so statements filtered on "these cases
+and these groups" touch exactly the pairs being shared or revoked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+from audit import services as audit
+from audit.models import AuditAction
+from notifications.outbox import emit_many
+
+from . import access, documents
+from .choices import ACCESS_LEVEL_ORDER, AccessLevel, HandlingCode
+from .errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from .models import Case, CaseGroupObjectPermission, CaseParticipation, Document
+
+T = TypeVar("T")
+
+ALREADY = _("This agency already participates; change its access instead.")
+STRICT = _("TLP:AMBER+STRICT: this case cannot leave its lead agency.")
+
+
+@dataclass(frozen=True)
+class Share:
+    """One agency to share a case with, and on what terms."""
+
+    agency: Agency
+    level: str
+    expires_at: dt.datetime | None = None
+    confidential: bool = False
+
+
+ShareLike = Share | tuple | Mapping[str, Any]
+
+
+def _as_share(item: ShareLike) -> Share:
+    if isinstance(item, Share):
+        return item
+    if isinstance(item, Mapping):
+        return Share(**item)
+    return Share(*item)
+
+
+# --- small rules, shared with cases.services ---------------------------------
+
+
+def _participation_changes(participation: CaseParticipation) -> dict:
+    """What the audit log keeps of a participation."""
+    return {
+        "participation": str(participation.public_id),
+        "agency": participation.agency.code,
+        "level": participation.level,
+        "expires_at": participation.expires_at,
+        "confidential": participation.confidential,
+    }
+
+
+def _validate_expiry(expires_at: dt.datetime | None) -> None:
+    if expires_at is None:
+        return
+    if timezone.is_naive(expires_at):
+        raise ValidationFailed({"expires_at": [_("Give a time zone with the expiry time.")]})
+    if expires_at <= timezone.now():
+        raise ValidationFailed({"expires_at": [_("The expiry must be in the future.")]})
+
+
+def _agency_pk(agency: Any) -> int | None:
+    if agency is None or not isinstance(agency, Agency) or agency.pk is None:
+        return None
+    return agency.pk
+
+
+def _check_agency(stored: Agency | None, field: str = "agency") -> Agency:
+    """The agency as stored now (re-read by the caller): refused with a field
+    error if deleted or deactivated since the caller loaded it, instead of
+    slipping through on a stale `active` flag or failing as an IntegrityError
+    at commit (foreign keys are checked at commit on PostgreSQL)."""
+    if stored is None:
+        raise ValidationFailed({field: [_("Unknown agency.")]})
+    if not stored.active:
+        raise ValidationFailed({field: [_("This agency is not active.")]})
+    return stored
+
+
+def _require_active_agency(agency: Agency | None, field: str = "agency") -> Agency:
+    """One agency, re-read (see `_check_agency`)."""
+    pk = _agency_pk(agency)
+    return _check_agency(Agency.objects.filter(pk=pk).first() if pk else None, field)
+
+
+def _set_grants(case: Case, agency: Agency, level: str | None) -> None:
+    """Make the guardian grants of `agency` on `case` exactly those of `level`."""
+    wanted = set(access.level_codenames(level)) if level else set()
+    CaseGroupObjectPermission.objects.filter(content_object=case, group_id=agency.group_id).exclude(
+        permission__codename__in=wanted
+    ).delete()
+    held = set(
+        CaseGroupObjectPermission.objects.filter(
+            content_object=case, group_id=agency.group_id
+        ).values_list("permission__codename", flat=True)
+    )
+    missing = wanted - held
+    if missing:
+        perms = Permission.objects.filter(content_type__app_label="cases", codename__in=missing)
+        CaseGroupObjectPermission.objects.bulk_create(
+            [
+                CaseGroupObjectPermission(
+                    content_object=case, group_id=agency.group_id, permission=p
+                )
+                for p in perms
+            ]
+        )
+
+
+def _touch_cases(case_ids: Iterable[int], actor, now: dt.datetime | None = None) -> None:
+    """Bump the version and stamp the cases as changed by `actor` (one UPDATE)."""
+    Case.objects.filter(pk__in=list(case_ids)).update(
+        version=F("version") + 1, updated_at=now or timezone.now(), updated_by=actor
+    )
+
+
+def _end_stale_participation(case: Case, agency: Agency) -> None:
+    """An expired participation not yet swept by the job is ended before a new one."""
+    _end_stale([case.pk], [agency.pk])
+
+
+def _end_stale(case_ids: list[int], agency_ids: list[int]) -> None:
+    now = timezone.now()
+    CaseParticipation.objects.filter(
+        case_id__in=case_ids, agency_id__in=agency_ids, revoked_at__isnull=True, expires_at__lte=now
+    ).update(revoked_at=now, end_reason=CaseParticipation.EndReason.EXPIRED, updated_at=now)
+
+
+# --- one transaction, no savepoint ---------------------------------------------
+
+
+def _checked_then_written(check: Callable[[], Callable[[], T]]) -> T:
+    """Run `check` (reads, locks, every rule; returns the writes to do) and then
+    those writes, in one transaction.
+
+    No savepoint is made inside a caller's transaction (a savepoint is two
+    more round trips, a fifth of the budget of a 50-agency share): every rule
+    is checked before the first write, and a refusal is raised only after
+    the block has closed normally, so the caller's transaction is left as it
+    was and may carry on. A database error while writing marks the caller's
+    transaction for rollback, as it would abort it on PostgreSQL anyway.
+    """
+    with transaction.atomic(savepoint=False):
+        try:
+            write = check()
+        except DomainError as error:
+            refusal = error
+        else:
+            return write()
+    raise refusal
+
+
+# --- per-item errors ---------------------------------------------------------
+
+
+class _Refusals:
+    """The first refusal of each item, raised together once all are checked.
+
+    Single-item calls raise the item's error unchanged (the single services'
+    errors stay as they always were). Bulk calls name the item by its index:
+    a 403 (the actor may not do part of it) wins, then every item's 400 field
+    errors together, then the first 409.
+    """
+
+    def __init__(self, keyed: bool):
+        self.keyed = keyed
+        self.errors: list[tuple[int, DomainError]] = []
+
+    def add(self, index: int, error: DomainError) -> None:
+        self.errors.append((index, error))
+
+    def raise_any(self) -> None:
+        if not self.errors:
+            return
+        if not self.keyed:
+            raise self.errors[0][1]
+        for kind in (PermissionDenied, ValidationFailed, Conflict, DomainError):
+            found = [(i, e) for i, e in self.errors if isinstance(e, kind)]
+            if not found:
+                continue
+            if kind is ValidationFailed:
+                raise ValidationFailed(
+                    {
+                        self._key(i, field): messages
+                        for i, e in found
+                        for field, messages in e.errors.items()
+                    }
+                )
+            index, error = found[0]
+            keyed = type(error)(error.message, field=self._key(index, error.field))
+            raise keyed from error
+
+    @staticmethod
+    def _key(index: int, field: str | None) -> str:
+        if not field or field == "non_field_errors":
+            return str(index)
+        return f"{index}.{field}"
+
+
+# --- reading what a share depends on -----------------------------------------
+
+
+def _permission_columns() -> dict[str, Subquery]:
+    """The guardian permission ids of each level, as columns of the case query
+    (uncorrelated subqueries: computed once, not per row)."""
+    return {
+        f"cb_perm_{level}": Subquery(
+            Permission.objects.filter(
+                content_type__app_label="cases", codename=f"{level}_case"
+            ).values("pk")[:1]
+        )
+        for level in ACCESS_LEVEL_ORDER
+    }
+
+
+def _pair_columns(*, case: Any, agency: Any, group: Any) -> dict[str, Exists]:
+    """What exists for one (case, agency) pair, as EXISTS columns; each of
+    `case`, `agency`, `group` is an id or an OuterRef to the outer row."""
+    now = timezone.now()
+    pair = CaseParticipation.objects.filter(case_id=case, agency_id=agency)
+    open_ = pair.filter(revoked_at__isnull=True)
+    return {
+        "cb_open": Exists(open_.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))),
+        "cb_stale": Exists(open_.filter(expires_at__lte=now)),
+        "cb_granted": Exists(
+            CaseGroupObjectPermission.objects.filter(content_object_id=case, group_id=group)
+        ),
+    }
+
+
+def _hidden_from(actor, *, case: Any, agency: Any) -> Exists:
+    """Whether the pair has a participation (ended or not) the actor may not see."""
+    return Exists(
+        CaseParticipation.objects.filter(case_id=case, agency_id=agency).exclude(
+            pk__in=access.visible_participations(actor).values("pk")
+        )
+    )
+
+
+def _gated_cases(actor, action: str, case_ids: list[int], *, lock: bool, **columns) -> list[Case]:
+    """The cases, checked for `action` and read (locked when `lock`) in one query."""
+    queryset = Case.objects.filter(pk__in=case_ids)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    queryset = queryset.annotate(**columns).order_by("pk")
+    return access.require_many(actor, action, queryset, count=len(set(case_ids)))
+
+
+def _has_documents() -> Exists:
+    return Exists(
+        Document.objects.filter(case=OuterRef("pk")).exclude(
+            handling_code__in=access.AGENCY_ONLY_CODES
+        )
+    )
+
+
+def _check_share(actor, me: Agency, case: Case, facts: Any, share: Share, stored) -> None:
+    """The rules of one share, in the order they have always been applied."""
+    _check_agency(stored)
+    if share.level not in AccessLevel.values:
+        raise ValidationFailed({"level": [_("Unknown access level.")]})
+    if share.level == AccessLevel.MANAGE:
+        access.require_loaded(actor, "grant_manage", case)
+    if share.confidential:
+        access.require_loaded(actor, "share_confidential", case)
+    _validate_expiry(share.expires_at)
+    if case.handling_code == HandlingCode.AMBER_STRICT:
+        raise ValidationFailed({"agency": [STRICT]})
+    if stored.pk == case.lead_agency_id:
+        raise ValidationFailed({"agency": [_("The lead agency already manages this case.")]})
+    # Disclosure follows an agency's latest participation (`access._disclosed`),
+    # so re-sharing a formerly confidential agency openly would show its old
+    # notes and tasks to everyone. That is the lead's call only: a co-manager
+    # gets the same answer as for a current participant, and nothing changes.
+    if me.pk != case.lead_agency_id and getattr(facts, "cb_hidden", False):
+        raise Conflict(ALREADY, field="agency")
+    if facts.cb_open:
+        raise Conflict(ALREADY, field="agency")
+
+
+# --- sharing -------------------------------------------------------------------
+
+
+def share_case(
+    *,
+    actor,
+    case: Case,
+    agency: Agency,
+    level: str,
+    expires_at: dt.datetime | None = None,
+    confidential: bool = False,
+) -> CaseParticipation:
+    """Give `agency` access to `case` at `level`."""
+    share = Share(agency, level, expires_at, confidential)
+    return _checked_then_written(lambda: _check_one_case(actor, case, [share], keyed=False))[0]
+
+
+def share_case_with_agencies(
+    *, actor, case: Case, shares: Sequence[ShareLike]
+) -> list[CaseParticipation]:
+    """Share `case` with several agencies at once, all or nothing.
+
+    `shares` holds `Share`s (or tuples/dicts of agency, level, expires_at,
+    confidential). Each is checked as `share_case` checks it; an agency listed
+    twice is refused. Returns the new participations in the order given.
+    """
+    if not shares:
+        raise ValidationFailed({"non_field_errors": [_("Name at least one agency.")]})
+    shares = [_as_share(s) for s in shares]
+    return _checked_then_written(lambda: _check_one_case(actor, case, shares, keyed=True))
+
+
+def _check_one_case(actor, case: Case, shares: list[Share], *, keyed: bool):
+    (case,) = _gated_cases(
+        actor,
+        "share",
+        [case.pk],
+        lock=True,
+        cb_has_documents=_has_documents(),
+        **_permission_columns(),
+    )
+    me = access.agency_of(actor)
+    agency_ids = [pk for pk in (_agency_pk(s.agency) for s in shares) if pk is not None]
+    agencies = Agency.objects.filter(pk__in=agency_ids).annotate(
+        **_pair_columns(case=case.pk, agency=OuterRef("pk"), group=OuterRef("group_id"))
+    )
+    if me.pk != case.lead_agency_id:
+        agencies = agencies.annotate(
+            cb_hidden=_hidden_from(actor, case=case.pk, agency=OuterRef("pk"))
+        )
+    stored = {a.pk: a for a in agencies}
+
+    refusals, seen, pairs = _Refusals(keyed), set(), []
+    for index, share in enumerate(shares):
+        agency = stored.get(_agency_pk(share.agency))
+        try:
+            if agency is not None and agency.pk in seen:
+                raise ValidationFailed({"agency": [_("This agency is listed twice.")]})
+            _check_share(actor, me, case, agency, share, agency)
+        except DomainError as error:
+            refusals.add(index, error)
+            continue
+        seen.add(agency.pk)
+        pairs.append((case, agency, share, agency))
+    refusals.raise_any()
+    return partial(_write_shares, actor, me, pairs)
+
+
+def share_cases_with_agency(
+    *,
+    actor,
+    cases: Sequence[Case],
+    agency: Agency,
+    level: str,
+    expires_at: dt.datetime | None = None,
+    confidential: bool = False,
+) -> list[CaseParticipation]:
+    """Share several cases with one agency at once, all or nothing.
+
+    Each case is checked as `share_case` checks it; errors are keyed by the
+    case's index in `cases`. Returns the new participations in that order.
+    """
+    if not cases:
+        raise ValidationFailed({"non_field_errors": [_("Name at least one case.")]})
+    share = Share(agency, level, expires_at, confidential)
+    return _checked_then_written(lambda: _check_cases(actor, list(cases), share))
+
+
+def _check_cases(actor, cases: list[Case], share: Share):
+    agency = share.agency
+    agency_pk = _agency_pk(agency)
+    stored = Agency.objects.filter(pk=agency_pk).first() if agency_pk else None
+    columns = {"cb_has_documents": _has_documents(), **_permission_columns()}
+    if stored is not None:
+        columns.update(_pair_columns(case=OuterRef("pk"), agency=stored.pk, group=stored.group_id))
+    case_ids = [c.pk for c in cases]
+    gated = {c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=True, **columns)}
+    me = access.agency_of(actor)
+    hidden: set[int] = set()
+    co_managed = [pk for pk, c in gated.items() if c.lead_agency_id != me.pk]
+    if stored is not None and co_managed:
+        hidden = set(
+            Case.objects.filter(
+                _hidden_from(actor, case=OuterRef("pk"), agency=stored.pk), pk__in=co_managed
+            ).values_list("pk", flat=True)
+        )
+
+    refusals, seen, pairs = _Refusals(keyed=True), set(), []
+    for index, pk in enumerate(case_ids):
+        case = gated[pk]
+        case.cb_hidden = pk in hidden
+        try:
+            if pk in seen:
+                raise ValidationFailed({"case": [_("This case is listed twice.")]})
+            _check_share(actor, me, case, case, share, stored)
+        except DomainError as error:
+            refusals.add(index, error)
+            continue
+        seen.add(pk)
+        pairs.append((case, stored, share, case))
+    refusals.raise_any()
+    return partial(_write_shares, actor, me, pairs)
+
+
+def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]]):
+    """Write checked shares: (case, agency, terms, the row carrying the pair's
+    facts). The pairs are a cross product of their cases and agencies."""
+    case_ids = list(dict.fromkeys(case.pk for case, _a, _s, _f in pairs))
+    agency_ids = list(dict.fromkeys(agency.pk for _c, agency, _s, _f in pairs))
+    if any(facts.cb_stale for *_x, facts in pairs):
+        _end_stale(case_ids, agency_ids)
+    if any(facts.cb_granted for *_x, facts in pairs):
+        # Leftovers (an expired participation not yet swept keeps its grants):
+        # the new grants are then exactly those of the new level.
+        CaseGroupObjectPermission.objects.filter(
+            content_object_id__in=case_ids,
+            group_id__in=[agency.group_id for _c, agency, _s, _f in pairs],
+        ).delete()
+    now = timezone.now()
+    # Touched first: the new participations then copy the case's new
+    # `updated_at` on insert (migration 0007's trigger).
+    _touch_cases(case_ids, actor, now)
+    participations = CaseParticipation.objects.bulk_create(
+        [
+            CaseParticipation(
+                case=case,
+                agency=agency,
+                level=share.level,
+                confidential=share.confidential,
+                granted_by=actor,
+                granted_by_agency=me,
+                expires_at=share.expires_at,
+                granted_at=now,
+                updated_at=now,
+            )
+            for case, agency, share, _f in pairs
+        ]
+    )
+    CaseGroupObjectPermission.objects.bulk_create(
+        [
+            CaseGroupObjectPermission(
+                content_object_id=case.pk,
+                group_id=agency.group_id,
+                permission_id=getattr(case, f"cb_perm_{codename.removesuffix('_case')}"),
+            )
+            for case, agency, share, _f in pairs
+            for codename in access.level_codenames(share.level)
+        ]
+    )
+    with_documents = [(case, agency) for case, agency, _s, _f in pairs if case.cb_has_documents]
+    if with_documents:
+        documents.record_cases_shared(actor=actor, shares=with_documents)
+    emit_many(
+        "case.shared",
+        [(case, {"agency": agency.public_id}) for case, agency, _s, _f in pairs],
+        actor=actor,
+    )
+    audit.record_many(
+        [
+            audit.Entry(AuditAction.SHARE, obj=p.case, changes=_participation_changes(p))
+            for p in participations
+        ],
+        actor=actor,
+    )
+    return participations
+
+
+# --- revoking --------------------------------------------------------------------
+
+
+def revoke_case(
+    *, actor, participation: CaseParticipation, expected_version: int | None = None
+) -> CaseParticipation:
+    """End an agency's access. The lead cannot be revoked, only replaced by hand-over;
+    removing another managing agency is the lead's decision alone."""
+    return _checked_then_written(
+        lambda: _check_revoke_from_case(
+            actor, participation.case_id, [participation], [expected_version], keyed=False
+        )
+    )[0]
+
+
+def revoke_agencies(
+    *,
+    actor,
+    case: Case,
+    participations: Sequence[CaseParticipation],
+    expected_versions: Sequence[int | None] | None = None,
+) -> list[CaseParticipation]:
+    """End several agencies' access to `case` at once, all or nothing.
+
+    Each participation is checked as `revoke_case` checks it (one the actor
+    may not see, or of another case, makes the whole call NotFound); errors
+    are keyed by the participation's index. Returns them, ended, in order.
+    """
+    if not participations:
+        raise ValidationFailed({"non_field_errors": [_("Name at least one participation.")]})
+    if expected_versions is not None and len(expected_versions) != len(participations):
+        raise ValueError("one expected version per participation")
+    return _checked_then_written(
+        lambda: _check_revoke_from_case(
+            actor, case.pk, participations, expected_versions, keyed=True
+        )
+    )
+
+
+def _check_revoke_from_case(actor, case_id, participations, expected_versions, *, keyed: bool):
+    ids = [p.pk for p in participations]
+    locked = {
+        p.pk: p
+        for p in access.visible_participations(actor)
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids, case_id=case_id)
+        .select_related("agency")
+        .order_by("pk")
+    }
+    if len(locked) != len(set(ids)):
+        raise NotFound()
+    (case,) = _gated_cases(actor, "share", [case_id], lock=False)
+    refusals, seen, ended = _Refusals(keyed), set(), []
+    for index, pk in enumerate(ids):
+        participation = locked[pk]
+        expected = expected_versions[index] if expected_versions else None
+        try:
+            if pk in seen:
+                raise ValidationFailed({"non_field_errors": [_("Listed twice.")]})
+            if expected is not None and participation.version != expected:
+                raise PreconditionFailed()
+            _check_revoke(actor, case, participation)
+        except DomainError as error:
+            refusals.add(index, error)
+            continue
+        seen.add(pk)
+        participation.case = case
+        ended.append(participation)
+    refusals.raise_any()
+    return partial(_write_revokes, actor, ended)
+
+
+def revoke_agency_from_cases(
+    *, actor, agency: Agency, cases: Sequence[Case]
+) -> list[CaseParticipation]:
+    """End one agency's access to several cases at once, all or nothing.
+
+    Each case is checked as `revoke_case` checks its participation; a case on
+    which the agency has no open participation the actor may see is refused
+    (the same answer whether it has none or a hidden one). Errors are keyed
+    by the case's index. Returns the ended participations, in order.
+    """
+    if not cases:
+        raise ValidationFailed({"non_field_errors": [_("Name at least one case.")]})
+    agency_pk = _agency_pk(agency)
+    if agency_pk is None:
+        raise ValidationFailed({"agency": [_("Unknown agency.")]})
+    return _checked_then_written(lambda: _check_agency_from_cases(actor, agency_pk, list(cases)))
+
+
+def _check_agency_from_cases(actor, agency_pk: int, cases: list[Case]):
+    case_ids = [c.pk for c in cases]
+    gated = {c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=False)}
+    locked = {
+        p.case_id: p
+        for p in access.visible_participations(actor)
+        .select_for_update(of=("self",))
+        .filter(case_id__in=case_ids, agency_id=agency_pk, revoked_at__isnull=True)
+        .select_related("agency")
+        .order_by("pk")
+    }
+    refusals, seen, ended = _Refusals(keyed=True), set(), []
+    for index, pk in enumerate(case_ids):
+        participation = locked.get(pk)
+        try:
+            if pk in seen:
+                raise ValidationFailed({"case": [_("This case is listed twice.")]})
+            if participation is None:
+                raise Conflict(_("This agency does not take part in this case."), field="case")
+            _check_revoke(actor, gated[pk], participation)
+        except DomainError as error:
+            refusals.add(index, error)
+            continue
+        seen.add(pk)
+        participation.case = gated[pk]
+        ended.append(participation)
+    refusals.raise_any()
+    return partial(_write_revokes, actor, ended)
+
+
+def _check_revoke(actor, case: Case, participation: CaseParticipation) -> None:
+    if participation.revoked_at is not None:
+        raise Conflict(_("This participation has already ended."))
+    if participation.agency_id == case.lead_agency_id:
+        raise Conflict(_("The lead agency cannot be revoked; hand the case over first."))
+    if participation.level == AccessLevel.MANAGE:
+        access.require_loaded(actor, "revoke_manager", case)
+
+
+def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseParticipation]:
+    """End checked participations and drop their grants. They are a cross
+    product of their cases and agencies (see the module docstring)."""
+    now = timezone.now()
+    CaseParticipation.objects.filter(pk__in=[p.pk for p in participations]).update(
+        revoked_at=now,
+        revoked_by=actor,
+        end_reason=CaseParticipation.EndReason.REVOKED,
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    for p in participations:
+        p.revoked_at, p.revoked_by, p.updated_at = now, actor, now
+        p.end_reason = CaseParticipation.EndReason.REVOKED
+        p.version += 1
+    case_ids = list(dict.fromkeys(p.case_id for p in participations))
+    CaseGroupObjectPermission.objects.filter(
+        content_object_id__in=case_ids,
+        group_id__in=list({p.agency.group_id for p in participations}),
+    ).delete()
+    _touch_cases(case_ids, actor, now)
+    emit_many(
+        "case.revoked",
+        [(p.case, {"participation": p.public_id}) for p in participations],
+        actor=actor,
+    )
+    audit.record_many(
+        [
+            audit.Entry(AuditAction.REVOKE, obj=p.case, changes=_participation_changes(p))
+            for p in participations
+        ],
+        actor=actor,
+    )
+    return participations
