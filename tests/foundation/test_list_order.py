@@ -70,3 +70,26 @@ def test_ordering_copies_follow_the_case_through_the_services(case, knp_coordina
     for participation in rows:
         assert participation.case_updated_at == case.updated_at
         assert participation.case_public_id == case.public_id
+
+
+def test_one_update_of_many_cases_pushes_each_its_own_position(knp_coordinator, ccos):
+    cases = [services.create_case(actor=knp_coordinator, title=f"Case {n}") for n in range(3)]
+    for case in cases:
+        services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.VIEW)
+    base = timezone.now() + dt.timedelta(minutes=1)
+    for n, case in enumerate(cases):  # distinct values, written below by one statement
+        case.updated_at = base + dt.timedelta(seconds=n)
+    type(cases[0]).objects.bulk_update(cases, ["updated_at"])
+    for case in cases:
+        rows = CaseParticipation.objects.filter(case=case)
+        assert rows.count() == 2
+        assert {p.case_updated_at for p in rows} == {case.updated_at}
+
+
+def test_a_participation_written_with_stale_copies_takes_its_case_values(shared_case, ccos):
+    participation = CaseParticipation.objects.get(case=shared_case, agency=ccos)
+    participation.case_updated_at = timezone.now() - dt.timedelta(days=30)
+    participation.save()
+    participation.refresh_from_db()
+    shared_case.refresh_from_db()
+    assert participation.case_updated_at == shared_case.updated_at
