@@ -27,8 +27,14 @@ class Case(HandlingMixin):
     status = models.CharField(
         _("status"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.OPEN
     )
+    # Indexed by (lead_agency, -updated_at) below; a second index on the
+    # column alone would only slow every case write.
     lead_agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("lead agency")
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="led_cases",
+        verbose_name=_("lead agency"),
+        db_index=False,
     )
     discoverable = models.BooleanField(
         _("discoverable"),
@@ -45,7 +51,8 @@ class Case(HandlingMixin):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
+    # Indexed by (updated_at, public_id), the keyset order, below.
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # Bumped by every service write: the basis of ETags and optimistic locking.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -119,8 +126,14 @@ class CaseParticipation(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participations")
+    # Indexed by (agency, case) in Meta: a second index on the agency alone
+    # would only slow every participation write (each case touch rewrites them).
     agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="participations", verbose_name=_("agency")
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="participations",
+        verbose_name=_("agency"),
+        db_index=False,
     )
     level = models.CharField(_("access level"), max_length=10, choices=AccessLevel.choices)
     confidential = models.BooleanField(
