@@ -190,7 +190,7 @@ def visible_cases(user) -> QuerySet[Case]:
 #: Columns of `visible_cases_in_list_order` holding the case's (updated_at,
 #: public_id), kept equal to them by triggers (migration 0007) and indexed per
 #: agency: order and keyset-filter on these, not on the case's own.
-LIST_ORDER_COLUMNS = ("listed__case_updated_at", "listed__case_public_id")
+LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
 
 
 def visible_cases_in_list_order(user) -> QuerySet[Case]:
@@ -226,6 +226,13 @@ def visible_cases_in_list_order(user) -> QuerySet[Case]:
         Case.objects.annotate(listed=listed)
         .filter(listed__agency_id=agency.pk)
         .filter(per_row_grant)
+        # Named once, on the join just made: a later filter() on
+        # `listed__…` (a page's cursor, the sync horizon) would join the
+        # participations a second time.
+        .alias(
+            list_updated_at=F("listed__case_updated_at"),
+            list_public_id=F("listed__case_public_id"),
+        )
     )
 
 

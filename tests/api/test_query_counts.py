@@ -68,3 +68,19 @@ def test_session_request_reads_the_membership_with_the_user(
     _list(client)  # first request stamps the session's activity
     with django_assert_num_queries(3):  # the session, the user with member and agency, the page
         _list(client)
+
+
+@pytest.mark.parametrize("ordering", ["-updated_at", "updated_at"])
+def test_a_cursor_page_joins_the_participations_once(generated, api, ordering):
+    """The cursor and the sync horizon filter on the gate's own join, not on a second one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agency = max(generated.agencies, key=lambda a: len(generated.expected.get(a["id"], ())))
+    client = api(_viewer_of(agency["id"]))
+    first = client.get(f"/api/v1/cases/?page_size=10&ordering={ordering}").json()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(first["next"])
+    assert response.status_code == 200
+    [page] = [q["sql"] for q in queries.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    assert page.count('JOIN "cases_caseparticipation"') == 1
