@@ -107,18 +107,22 @@ def test_the_share_action_shares_with_an_agency(as_knp, case, ccos):
     assert participation.confidential and participation.level == AccessLevel.VIEW
 
 
-def test_the_share_action_shares_several_cases_at_once(as_knp, case, knp_coordinator, ccos):
-    other = make_case(knp_coordinator)
-    response = as_knp.post(
+def _share_action(client, cases, agency, level):
+    return client.post(
         reverse("admin:cases_case_changelist"),
         {
             "action": "share_with_agency",
-            "_selected_action": [case.pk, other.pk],
+            "_selected_action": [c.pk for c in cases],
             "apply": "1",
-            "agency": ccos.pk,
-            "level": AccessLevel.CONTRIBUTE,
+            "agency": agency.pk,
+            "level": level,
         },
     )
+
+
+def test_the_share_action_shares_several_cases_at_once(as_knp, case, knp_coordinator, ccos):
+    other = make_case(knp_coordinator)
+    response = _share_action(as_knp, [case, other], ccos, AccessLevel.CONTRIBUTE)
     assert response.status_code == 302
     shared = CaseParticipation.objects.filter(agency=ccos, level=AccessLevel.CONTRIBUTE)
     assert set(shared.values_list("case_id", flat=True)) == {case.pk, other.pk}
@@ -126,16 +130,7 @@ def test_the_share_action_shares_several_cases_at_once(as_knp, case, knp_coordin
 
 def test_the_share_action_names_a_refused_case_and_shares_none(as_knp, case, knp_coordinator, ccos):
     strict = make_case(knp_coordinator, handling_code=HandlingCode.AMBER_STRICT)
-    response = as_knp.post(
-        reverse("admin:cases_case_changelist"),
-        {
-            "action": "share_with_agency",
-            "_selected_action": [case.pk, strict.pk],
-            "apply": "1",
-            "agency": ccos.pk,
-            "level": AccessLevel.VIEW,
-        },
-    )
+    response = _share_action(as_knp, [case, strict], ccos, AccessLevel.VIEW)
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors["agency"])
     assert strict.reference in errors and "AMBER+STRICT" in errors
