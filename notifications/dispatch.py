@@ -261,7 +261,8 @@ def _insert(
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
         params = [_plain(v) for _, v in constants]
         params += [[_plain(v) for v in column] for column in zip(*rows, strict=True)]
-        statements = [(f"{head}SELECT {scalars}* FROM UNNEST({arrays}){tail}", params)]  # noqa: S608
+        sql = f"{head}SELECT {scalars}* FROM UNNEST({arrays}){tail}"  # noqa: S608  # nosec B608
+        statements = [(sql, params)]
     else:
         fixed = [f.get_db_prep_save(_plain(v), connection) for f, v in constants]
         row_sql = "(" + ", ".join(["%s"] * (len(constants) + len(fields))) + ")"
