@@ -116,40 +116,21 @@ def level_codenames(level: str) -> list[str]:
     return [f"{lvl}_case" for lvl in ACCESS_LEVEL_ORDER[: index + 1]]
 
 
-#: Guardian permission ids of the case levels, read once per process: the
-#: gate names its permission on every request. Cleared whenever permissions
-#: may have been recreated (`cases.apps`: post_migrate, Permission saved or
-#: deleted), so a flushed and re-migrated database is read again.
-_PERMISSION_IDS: dict[str, int] = {}
-
-
-def case_permission_id(codename: str) -> int | None:
-    pk = _PERMISSION_IDS.get(codename)
-    if pk is None:
-        pk = (
-            Permission.objects.filter(codename=codename, content_type__app_label="cases")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if pk is not None:
-            _PERMISSION_IDS[codename] = pk
-    return pk
-
-
-def forget_permission_ids(**kwargs: object) -> None:
-    _PERMISSION_IDS.clear()
-
-
 def _grant(agency: Agency, level: str) -> QuerySet[CaseGroupObjectPermission]:
     """The agency's guardian grant of `level` on the outer case."""
-    # The permission by id, not by a join through auth_permission and
-    # django_content_type: PostgreSQL then plans with the grant table's
+    # The permission as a scalar subquery, not a join through auth_permission
+    # and django_content_type: PostgreSQL then plans with the grant table's
     # statistics for this group, and walks the newest cases of an agency that
-    # sees many instead of sorting all of them (bench/cases_page.py).
+    # sees many instead of sorting all of them (bench/cases_page.py). Not a
+    # per-process cached id: a long-running worker would keep a stale one
+    # across a rebuilt permission table and silently see nothing.
+    permission = Permission.objects.filter(
+        codename=f"{level}_case", content_type__app_label="cases"
+    ).values("pk")[:1]
     return CaseGroupObjectPermission.objects.filter(
         content_object=OuterRef("pk"),
         group_id=agency.group_id,
-        permission_id=case_permission_id(f"{level}_case"),
+        permission_id=Subquery(permission),
     )
 
 
