@@ -71,6 +71,7 @@ from rest_framework.response import Response  # noqa: E402
 from rest_framework.settings import api_settings  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
 
+from agencies.backends import MemberBackend  # noqa: E402
 from agencies.models import Agency, Membership  # noqa: E402
 from cases import access, services  # noqa: E402
 from cases.api.serializers import CaseSerializer  # noqa: E402
@@ -627,8 +628,9 @@ def sharing(table: Row, rng: random.Random, many: int) -> None:
     )
 
     def fresh_coordinator():
-        # As a request loads it: its membership not yet read.
-        return get_user_model().objects.get(pk=coordinator_id)
+        # As a request loads it: with its membership and agency (the session
+        # backend and the token authentication join them to the user).
+        return MemberBackend().get_user(coordinator_id)
 
     case = (
         Case.objects.filter(lead_agency=lead)

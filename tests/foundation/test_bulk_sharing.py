@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from agencies.backends import MemberBackend
 from audit.models import AuditEvent
 from audit.services import verify_chain
 from cases import access, services
@@ -29,8 +29,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _fresh(user):
-    """A user as a request loads it: no membership cached yet."""
-    return get_user_model().objects.get(pk=user.pk)
+    """A user as a request loads it (with its membership and agency, as the
+    session backend and the token authentication read them)."""
+    return MemberBackend().get_user(user.pk)
 
 
 def _agencies(n: int, prefix: str = "BK"):
@@ -215,6 +216,32 @@ def test_bulk_share_puts_the_share_on_each_document_custody_record(
     assert sorted(recipients) == sorted(a.pk for a in agencies)
 
 
+def test_a_share_custody_event_names_who_shared_with_whom_and_the_hash(
+    settings, tmp_path, case, knp_coordinator, agencies
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    document = make_document(knp_coordinator, case)
+    services.share_case(actor=knp_coordinator, case=case, agency=agencies[0], level="view")
+    event = CustodyEvent.objects.get(document=document, action="share")
+    assert (event.user, event.agency, event.recipient_agency, event.sha256) == (
+        knp_coordinator,
+        knp_coordinator.membership.agency,
+        agencies[0],
+        document.sha256,
+    )
+
+
+def test_a_red_document_gets_no_share_custody_event(
+    settings, tmp_path, case, knp_coordinator, agencies
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    red = make_document(knp_coordinator, case, title="Informant list", handling_code="RED")
+    services.share_case_with_agencies(
+        actor=knp_coordinator, case=case, shares=[(a, "view") for a in agencies]
+    )
+    assert not CustodyEvent.objects.filter(document=red, action="share").exists()
+
+
 def test_bulk_share_ends_an_expired_unswept_participation_first(case, knp_coordinator, agencies):
     soon = timezone.now() + dt.timedelta(minutes=5)
     old = services.share_case(
@@ -352,6 +379,21 @@ def test_sharing_one_case_with_fifty_agencies_takes_at_most_ten_queries(
             actor=actor, case=case, shares=[(a, "contribute") for a in agencies]
         )
     assert CaseParticipation.objects.filter(case=case, revoked_at=None).count() == 51
+
+
+def test_sharing_a_case_with_evidence_with_fifty_agencies_takes_at_most_ten_queries(
+    settings, tmp_path, case, knp_coordinator, django_assert_max_num_queries
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    document = make_document(knp_coordinator, case)
+    agencies = _agencies(50)
+    actor = _fresh(knp_coordinator)
+    with django_assert_max_num_queries(10):
+        services.share_case_with_agencies(
+            actor=actor, case=case, shares=[(a, "view") for a in agencies]
+        )
+    shared = CustodyEvent.objects.filter(document=document, action="share")
+    assert shared.count() == 50
 
 
 def test_revoking_forty_nine_agencies_takes_at_most_ten_queries(
