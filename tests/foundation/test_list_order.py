@@ -13,6 +13,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from cases import access, services
@@ -93,3 +94,27 @@ def test_a_participation_written_with_stale_copies_takes_its_case_values(shared_
     participation.refresh_from_db()
     shared_case.refresh_from_db()
     assert participation.case_updated_at == shared_case.updated_at
+
+
+def _row_versions(case) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ctid::text FROM cases_caseparticipation WHERE case_id = %s ORDER BY id",
+            [case.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_an_update_that_keeps_the_position_does_not_rewrite_the_participations(shared_case):
+    before = _row_versions(shared_case)
+    type(shared_case).objects.filter(pk=shared_case.pk).update(title="Same position")
+    assert _row_versions(shared_case) == before
+    assert len(before) == 2
+
+
+def test_an_update_that_moves_the_position_rewrites_the_participations(shared_case):
+    """The other half: `_row_versions` does see a rewrite."""
+    before = _row_versions(shared_case)
+    later = timezone.now() + dt.timedelta(minutes=1)
+    type(shared_case).objects.filter(pk=shared_case.pk).update(updated_at=later)
+    assert not set(_row_versions(shared_case)) & set(before)
