@@ -517,15 +517,16 @@ def _insert_share_events(actor, me: Agency | None, pairs: list[tuple[int, int]])
     order, as the bulk_create form writes them."""
     qn = connection.ops.quote_name
     events, docs = CustodyEvent._meta.db_table, Document._meta.db_table
+    # Only quoted table names are spliced in; every value is bound.
     sql = (
-        f"INSERT INTO {qn(events)} (public_id, document_id, action, user_id, agency_id,"  # noqa: S608
+        f"INSERT INTO {qn(events)} (public_id, document_id, action, user_id, agency_id,"  # noqa: S608  # nosec B608
         " recipient_agency_id, occurred_at, ip, purpose, sha256)"
         " SELECT gen_random_uuid(), d.id, %s, %s, %s, r.agency_id, %s, %s, '', d.sha256"
         " FROM UNNEST(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS r(case_id, agency_id, n)"
         f" JOIN {qn(docs)} d ON d.case_id = r.case_id"
         " WHERE NOT (d.handling_code = ANY(%s))"
         " ORDER BY d.id, r.n"
-    )  # nosec B608: only quoted table names are spliced in; every value is bound
+    )
     params = [
         CustodyEvent.Action.SHARE,
         getattr(actor, "pk", None),
