@@ -148,7 +148,8 @@ def fan_out(message: OutboxMessage) -> list[int]:
             candidates.setdefault(user.pk, user)
     visible = object_type.visible_user_ids(list(candidates.values()), obj)
     users = [user for pk, user in candidates.items() if pk in visible]
-    prefetch_related_objects(users, "membership")  # their languages, in one query
+    # The languages of audiences listed as `User`s (`Member`s carry theirs), in one query.
+    prefetch_related_objects([u for u in users if hasattr(u, "_meta")], "membership")
 
     # One row per recipient: the notification is the in-app delivery and
     # carries the e-mail line (`email_status`); its unique (message, recipient)

@@ -271,3 +271,31 @@ def test_pending_email_deliveries_move_to_their_notifications(shared_case, knp_c
     assert notification.email_status == DeliveryStatus.PENDING
     assert old.status == DeliveryStatus.SKIPPED
     assert dispatch.send_email_digests() == 1
+
+
+def test_a_one_at_a_time_gate_is_asked_about_users_when_the_audience_lists_members(
+    shared_case, knp_coordinator, ccos, unodc
+):
+    """Audiences list light `Member`s; an object type without a set-based gate
+    still gets `User`s for its per-user gate, and the same answer."""
+    from notifications.audiences import Member, members
+    from notifications.registry import ObjectType
+
+    seeing = coordinators(ccos, 2)
+    coordinators(unodc, 2)  # not a participant
+    note = services.add_note(actor=knp_coordinator, case=shared_case, body="Wallets traced.")
+    asked = []
+
+    def one_at_a_time(user, obj):
+        asked.append(user)
+        return access.is_visible(user, obj)
+
+    per_user = ObjectType(
+        name="note", model=type(note), user_can_see=one_at_a_time, agency_can_see=None, api_path=""
+    )
+    candidates = members([ccos, unodc])
+    assert all(isinstance(m, Member) for m in candidates)
+
+    assert per_user.visible_user_ids(candidates, note) >= {u.pk for u in seeing}
+    assert per_user.visible_user_ids(candidates, note) == access.users_who_see(candidates, note)
+    assert asked and all(isinstance(u, type(knp_coordinator)) for u in asked)
