@@ -25,6 +25,11 @@ earlier, interrupted run, or the world's own share events) are marked dead
 first, so the sweeper does not mix them into the measurement: run it on a
 benchmark database only.
 
+The scenario also checks that nothing is seen before its commit: no
+notification is stamped earlier than its producer's COMMIT, and `--probes`
+notes whose task is published *before* their commit (the worst case) have
+nothing written while the worker runs that task, nor after their rollback.
+
 Every phase checks 0 lost (each message delivered, one notification per
 expected recipient) and 0 duplicated (no (message, recipient) twice).
 
@@ -76,6 +81,9 @@ def parse_args(argv=None):
     parser.add_argument("--sweep-after", type=float, default=60, help="with --kill: seconds")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per phase")
     parser.add_argument("--skip-scenario", action="store_true")
+    parser.add_argument(
+        "--probes", type=int, default=3, help="uncommitted messages published early (scenario)"
+    )
     return parser.parse_args(argv)
 
 
@@ -148,8 +156,10 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
     failures: list[str] = []
 
     def check_exactly_once(ids: list, expected_per_message: int, label: str) -> tuple[int, int]:
-        """(lost, duplicated) among messages `ids`; counts by the unique
-        (message, channel, recipient) key and by notifications per recipient."""
+        """(lost, duplicated) among messages `ids`: notifications per message
+        against the audience, (message, recipient) pairs told twice, and any
+        in-app or e-mail `Delivery` row (the notification is both since
+        notifications 0002: such a row would be a second write)."""
         undelivered = (
             OutboxMessage.objects.filter(pk__in=ids).exclude(status=OutboxStatus.DELIVERED).count()
         )
@@ -166,10 +176,11 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
             .filter(n__gt=1)
             .count()
         )
-        deliveries = Delivery.objects.filter(message_id__in=ids, channel=Channel.IN_APP).count()
-        notifications = sum(per_message.values())
-        if deliveries != notifications:
-            duplicated += abs(deliveries - notifications)
+        duplicated += (
+            Delivery.objects.filter(message_id__in=ids)
+            .filter(channel__in=[Channel.IN_APP, Channel.EMAIL])
+            .count()
+        )
         if lost or duplicated:
             failures.append(f"{label}: {lost} lost, {duplicated} duplicated")
         return lost, duplicated
@@ -261,10 +272,21 @@ def run(args, worker: CeleryWorker, broker_url: str, queue: str) -> int:
             f"{'scenario: lost / duplicated' + killed:44} {scenario['lost']:>9} "
             f"{scenario['duplicated']:>9}"
         )
+        print(
+            f"{'notifications written before their commit':44} "
+            f"{scenario['notifications']:9,} {scenario['early']:>9}"
+        )
+        print(
+            f"{'uncommitted probes run by the worker / seen':44} "
+            f"{scenario['probes_run']:>9} {scenario['probes_seen']:>9}"
+        )
     if failures:
         print("\nFAILED: " + "; ".join(failures))
         return 1
-    print("\nOK: 0 lost, 0 duplicated")
+    if scenario:
+        print("\nOK: 0 lost, 0 duplicated, 0 seen before commit")
+    else:
+        print("\nOK: 0 lost, 0 duplicated")
     return 0
 
 
@@ -314,6 +336,7 @@ def build_world(args) -> dict:
 
 def run_scenario(args, world, worker, check_exactly_once, failures, sweep) -> dict:
     from django.db import transaction
+    from django.db.models import Min
 
     from agencies.choices import Role
     from agencies.models import Membership
@@ -335,9 +358,11 @@ def run_scenario(args, world, worker, check_exactly_once, failures, sweep) -> di
     committed: dict = {}
     started = time.time()
     killed = False
+    before_commit: dict = {}
     for n in range(args.updates):
         with transaction.atomic():
             note = services.add_note(actor=lead, case=case, body=f"Fan-out bench update {n}")
+            before_commit[note.pk] = time.time()  # the last thing before COMMIT
         committed[note.pk] = time.time()
         if args.kill and not killed and n >= args.updates // 2:
             worker.kill()
@@ -351,6 +376,7 @@ def run_scenario(args, world, worker, check_exactly_once, failures, sweep) -> di
     )
     note_by_public = dict(case.notes.filter(pk__in=list(committed)).values_list("public_id", "pk"))
     commit_at = {pk: committed[note_by_public[obj]] for pk, obj in ids}
+    commit_started = {pk: before_commit[note_by_public[obj]] for pk, obj in ids}
     ids = list(commit_at)
 
     last_sweep = [time.monotonic()]
@@ -374,6 +400,19 @@ def run_scenario(args, world, worker, check_exactly_once, failures, sweep) -> di
     last = max((at.timestamp() for _, at in rows), default=time.time())
     seconds = max(last - started, 1e-3)
     lost, duplicated = check_exactly_once(ids, expected, "scenario")
+    # Nothing seen before commit, (1): the worker stamps each notification
+    # (`created_at`) once it has read the committed message; a notification
+    # stamped before its producer even issued COMMIT (same host clock) was
+    # written from a message no reader should have seen yet.
+    first_written = (
+        Notification.objects.filter(message_id__in=ids)
+        .values_list("message_id")
+        .annotate(first=Min("created_at"))
+    )
+    early = sum(1 for pk, first in first_written if first.timestamp() < commit_started[pk])
+    if early:
+        failures.append(f"scenario: {early} messages had notifications before their commit")
+    probes_run, probes_seen = probe_uncommitted(args, world, worker, failures)
     return {
         "notifications": notifications,
         "seconds": seconds,
@@ -383,7 +422,72 @@ def run_scenario(args, world, worker, check_exactly_once, failures, sweep) -> di
         "max": max(latencies, default=float("nan")),
         "lost": lost,
         "duplicated": duplicated,
+        "early": early,
+        "probes_run": probes_run,
+        "probes_seen": probes_seen,
     }
+
+
+class _RollBack(Exception):
+    pass
+
+
+def probe_uncommitted(args, world, worker, failures) -> tuple[int, int]:
+    """Nothing seen before commit, (2): the worst case, a doorbell rung before
+    the commit. Each probe adds a note in a transaction and, still inside it,
+    publishes the message's task itself; it waits until the worker's log
+    shows that task finished, checks (READ COMMITTED: the worker's commits
+    are visible here) that no notification or delivery exists for the
+    message, and rolls back. Afterwards, nothing of the probes may exist.
+    Returns (probe tasks the worker ran while their message was uncommitted,
+    probes with anything written)."""
+    from django.db import transaction
+
+    from cases import services
+    from notifications.models import Delivery, Notification, OutboxMessage
+    from notifications.tasks import deliver_message
+
+    def finished(task_id: str) -> bool:
+        return any(
+            (m := LOG_LINE.match(line)) and m.group(3) == task_id and m.group(4) == "succeeded"
+            for line in worker.log.read_text().splitlines()
+        )
+
+    run = seen = 0
+    probe_ids = []
+    for n in range(args.probes):
+        try:
+            with transaction.atomic():
+                note = services.add_note(
+                    actor=world["lead"], case=world["case"], body=f"Fan-out bench probe {n}"
+                )
+                message = OutboxMessage.objects.get(
+                    event_type="note.added", object_id=note.public_id
+                )
+                probe_ids.append(message.pk)
+                task_id = deliver_message.apply_async(args=[str(message.pk)]).id
+                if wait_until(lambda t=task_id: finished(t), timeout=30, interval=0.1):
+                    run += 1
+                if (
+                    Notification.objects.filter(message_id=message.pk).exists()
+                    or Delivery.objects.filter(message_id=message.pk).exists()
+                ):
+                    seen += 1
+                raise _RollBack
+        except _RollBack:
+            pass
+    time.sleep(1)  # a late write would land now
+    left = (
+        OutboxMessage.objects.filter(pk__in=probe_ids).count()
+        + Notification.objects.filter(message_id__in=probe_ids).count()
+        + Delivery.objects.filter(message_id__in=probe_ids).count()
+    )
+    seen += left
+    if seen:
+        failures.append(f"probes: {seen} uncommitted messages had something written")
+    if run < args.probes:
+        failures.append(f"probes: the worker ran {run} of {args.probes} probe tasks")
+    return run, seen
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ never told of their own action.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 
 from agencies.choices import Role
@@ -25,22 +27,32 @@ User = get_user_model()
 COORDINATORS = (Role.COORDINATOR,)
 
 
-def members(agencies, roles=COORDINATORS):
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What the fan-out reads of a candidate: id, address, language.
+
+    Not a `User`: building 1,250 user and membership instances took about
+    30 ms per message, a tenth of a large note's fan-out. The gates take ids
+    (`ObjectType.visible_user_ids` loads users for a one-at-a-time gate)."""
+
+    pk: int
+    email: str
+    language: str
+
+
+def members(agencies, roles=COORDINATORS) -> list[Member]:
     """Active human users of `agencies` holding one of `roles`."""
     agency_ids = [a.pk if isinstance(a, Agency) else a for a in agencies]
-    return list(
-        User.objects.filter(
+    return [
+        Member(pk, email, language)
+        for pk, email, language in User.objects.filter(
             is_active=True,
             membership__agency_id__in=agency_ids,
             membership__agency__active=True,
             membership__role__in=roles,
             membership__is_service_account=False,
-        )
-        .select_related("membership")
-        # What the fan-out reads (id, address, language): a 1,250-user
-        # audience is built in a fraction of the time of whole rows.
-        .only("id", "email", "is_active", "membership__language", "membership__agency_id")
-    )
+        ).values_list("id", "email", "membership__language")
+    ]
 
 
 def _managing_agencies(case: Case) -> list[Agency]:

@@ -6,9 +6,10 @@ Three guarantees:
 * **Recipients at delivery time**: the audience is computed now, and every
   user and agency is checked against the permission gate now, so access
   lost between the event and its delivery means no notification.
-* **Idempotent**: the message row is locked while it fans out, and every
-  (message, channel, recipient) is a unique `Delivery` row written in the
-  same transaction as the `Notification` and the message's `delivered`
+* **Idempotent**: the message row is locked while it fans out; every
+  (message, recipient) is a unique `Notification` (the in-app notification
+  and the user's e-mail line) and every (message, endpoint) a unique webhook
+  `Delivery`, written in the same transaction as the message's `delivered`
   status, so a redelivered task finds the work done.
 * **Bounded**: each delivery attempt is counted in its own committed
   transaction *before* the work, so even a message that kills its worker
@@ -123,8 +124,9 @@ def _fail(message_id: str, attempt: int, error: str) -> None:
 
 
 def fan_out(message: OutboxMessage) -> list[int]:
-    """Write the in-app notifications and the pending e-mail and webhook
-    deliveries of `message`; return the webhook deliveries to send.
+    """Write the notifications of `message` (in-app, each with its pending
+    e-mail line if the user has an address) and its pending webhook
+    deliveries; return the webhook deliveries to send.
 
     Set-based, so that the cost per message barely grows with its audience:
     the audience's visibility is asked of the gate in a few queries for all
@@ -146,14 +148,35 @@ def fan_out(message: OutboxMessage) -> list[int]:
             candidates.setdefault(user.pk, user)
     visible = object_type.visible_user_ids(list(candidates.values()), obj)
     users = [user for pk, user in candidates.items() if pk in visible]
-    prefetch_related_objects(users, "membership")  # their languages, in one query
+    # The languages of audiences listed as `User`s (`Member`s carry theirs), in one query.
+    prefetch_related_objects([u for u in users if hasattr(u, "_meta")], "membership")
 
-    rows: list[tuple] = []
+    # One row per recipient: the notification is the in-app delivery and
+    # carries the e-mail line (`email_status`); its unique (message, recipient)
+    # key makes a redelivery write nothing, on either channel.
+    texts: dict[str, str] = {}
+    notifications = []
     for user in users:
-        key = Delivery.key_for(user=user)
-        rows.append((Channel.IN_APP, key, user.pk, None, DeliveryStatus.SENT, now))
-        if user.email:
-            rows.append((Channel.EMAIL, key, user.pk, None, DeliveryStatus.PENDING, None))
+        language = language_of(user)
+        if language not in texts:
+            texts[language] = render_in(language, message.event_type, reference, ids)
+        email = DeliveryStatus.PENDING if user.email else ""
+        notifications.append((uuid.uuid4(), user.pk, texts[language], email))
+    _insert(
+        Notification,
+        ("public_id", "recipient_id", "text", "email_status"),
+        notifications,
+        same={
+            "message_id": message.pk,
+            "kind": message.event_type,
+            "object_type": message.object_type,
+            "object_id": message.object_id,
+            "read_at": None,
+            "created_at": now,
+            "updated_at": now,
+        },
+        unique=("message_id", "recipient_id"),
+    )
 
     # Webhooks: the endpoints first, so that the gate is asked only about
     # agencies that have one (most have none).
@@ -168,55 +191,30 @@ def fan_out(message: OutboxMessage) -> list[int]:
         agencies = [a for a in audience.agencies if a.pk in {e.agency_id for e in endpoints}]
         seeing = object_type.visible_agency_ids(agencies, obj)
         endpoints = [endpoint for endpoint in endpoints if endpoint.agency_id in seeing]
-    for endpoint in endpoints:
-        key = Delivery.key_for(endpoint=endpoint)
-        rows.append((Channel.WEBHOOK, key, None, endpoint.pk, DeliveryStatus.PENDING, None))
-
-    inserted = {
-        (channel, key): pk
-        for pk, channel, key in _insert(
+    rows = [
+        (Channel.WEBHOOK, Delivery.key_for(endpoint=endpoint), endpoint.pk, DeliveryStatus.PENDING)
+        for endpoint in endpoints
+    ]
+    # Only the deliveries this INSERT created are sent: a redelivered
+    # message finds them all and sends nothing twice.
+    return [
+        pk
+        for (pk,) in _insert(
             Delivery,
-            ("channel", "recipient_key", "user_id", "endpoint_id", "status", "delivered_at"),
+            ("channel", "recipient_key", "endpoint_id", "status"),
             rows,
             same={
                 "message_id": message.pk,
+                "user_id": None,
                 "attempts": 0,
                 "last_error": "",
                 "next_attempt_at": None,
                 "created_at": now,
+                "delivered_at": None,
             },
             unique=("message_id", "channel", "recipient_key"),
-            returning=("id", "channel", "recipient_key"),
+            returning=("id",),
         )
-    }
-
-    texts: dict[str, str] = {}
-    notifications = []
-    for user in users:
-        if (Channel.IN_APP, Delivery.key_for(user=user)) not in inserted:
-            continue  # told by an earlier delivery of this message: not twice
-        language = language_of(user)
-        if language not in texts:
-            texts[language] = render_in(language, message.event_type, reference, ids)
-        notifications.append((uuid.uuid4(), user.pk, texts[language]))
-    _insert(
-        Notification,
-        ("public_id", "recipient_id", "text"),
-        notifications,
-        same={
-            "message_id": message.pk,
-            "kind": message.event_type,
-            "object_type": message.object_type,
-            "object_id": message.object_id,
-            "read_at": None,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    return [
-        inserted[key]
-        for endpoint in endpoints
-        if (key := (Channel.WEBHOOK, Delivery.key_for(endpoint=endpoint))) in inserted
     ]
 
 
@@ -399,64 +397,60 @@ def stranded_webhooks(*, older_than: timezone.timedelta, limit: int = 500) -> li
 
 
 def send_email_digests() -> int:
-    """One e-mail per user with everything pending for them, in their language.
+    """One e-mail per user with everything pending for them.
 
-    Each user's rows are locked (SKIP LOCKED: two runs never send the same
-    lines) and marked sent in the transaction that sends the mail; a failed
-    send rolls back and the lines wait for the next run. Visibility is
-    checked once more: lines about objects the user lost access to are
-    dropped.
+    The lines are the user's notifications whose `email_status` is pending,
+    with their text (rendered in the user's language at delivery). Each
+    user's rows are locked (SKIP LOCKED: two runs never send the same lines)
+    and marked sent in the transaction that sends the mail; a failed send
+    rolls back and the lines wait for the next run. Visibility is checked
+    once more: lines about objects the user lost access to are dropped
+    (skipped).
     """
     sent = 0
     # A digest run tells many users of the same few objects: each object is
-    # loaded once per run, each user's access checked once per object (in the
-    # user's transaction, at send time) and each line rendered once per language.
+    # loaded once per run and each user's access checked once per object (in
+    # the user's transaction, at send time).
     objects: dict[tuple[str, str], tuple] = {}
-    lines_in: dict[tuple, str] = {}
     user_ids = (
-        Delivery.objects.filter(channel=Channel.EMAIL, status=DeliveryStatus.PENDING)
-        .values_list("user_id", flat=True)
+        Notification.objects.filter(email_status=DeliveryStatus.PENDING)
+        .order_by()  # the model's ordering would make DISTINCT one row per line
+        .values_list("recipient_id", flat=True)
         .distinct()
     )
     for user_id in list(user_ids):
         with transaction.atomic():
             rows = list(
-                Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("message", "user__membership")
-                .filter(channel=Channel.EMAIL, status=DeliveryStatus.PENDING, user_id=user_id)
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient__membership")
+                .filter(email_status=DeliveryStatus.PENDING, recipient_id=user_id)
                 .order_by("created_at", "pk")
             )
             if not rows:
                 continue
-            user = rows[0].user
-            language = language_of(user)
+            user = rows[0].recipient
             sees: dict[tuple[str, str], bool] = {}
-            lines = []
-            for delivery in rows:
-                message = delivery.message
-                key = (message.object_type, str(message.object_id))
+            lines, shown, dropped = [], [], []
+            for notification in rows:
+                key = (notification.object_type, str(notification.object_id))
                 if key not in objects:
-                    object_type, obj = load_object(message)
-                    reference = object_type.reference(obj) if obj is not None else ""
-                    objects[key] = (object_type, obj, reference)
-                object_type, obj, reference = objects[key]
+                    object_type = object_type_named(notification.object_type)
+                    obj = object_type.model.objects.filter(public_id=notification.object_id).first()
+                    objects[key] = (object_type, obj)
+                object_type, obj = objects[key]
                 if key not in sees:
                     sees[key] = obj is not None and object_type.user_can_see(user, obj)
-                if sees[key]:
-                    ids = message.payload.get("ids")
-                    text_key = (language, message.event_type, reference, (ids or {}).get("by"))
-                    if text_key not in lines_in:
-                        lines_in[text_key] = render_in(language, message.event_type, reference, ids)
-                    lines.append(lines_in[text_key])
-                    delivery.status = DeliveryStatus.SENT
+                if sees[key] and user.email:
+                    lines.append(notification.text)
+                    shown.append(notification.pk)
                 else:
-                    delivery.status = DeliveryStatus.SKIPPED
-                    delivery.last_error = "the user no longer sees the object"
-                delivery.delivered_at = timezone.now()
+                    dropped.append(notification.pk)
             if lines:
                 _send_digest(user, lines)
                 sent += 1
-            Delivery.objects.bulk_update(rows, ["status", "last_error", "delivered_at"])
+            pending = Notification.objects.filter(email_status=DeliveryStatus.PENDING)
+            pending.filter(pk__in=shown).update(email_status=DeliveryStatus.SENT)
+            pending.filter(pk__in=dropped).update(email_status=DeliveryStatus.SKIPPED)
     return sent
 
 

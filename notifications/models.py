@@ -116,7 +116,8 @@ class WebhookEndpoint(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to one recipient on one channel.
+    """One message to one webhook endpoint (and, before migration 0002, to one
+    user in-app or by e-mail: those are now the `Notification` itself).
 
     The unique (message, channel, recipient) key is the idempotency guard: a
     task the broker delivers twice, or the sweeper publishes again, finds the
@@ -172,7 +173,16 @@ class Delivery(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notification, rendered in the recipient's language at delivery."""
+    """A message told to one user: the in-app notification, rendered in the
+    recipient's language at delivery, and its line in the user's next e-mail
+    digest (`email_status`).
+
+    The unique (message, recipient) key is the idempotency guard of both
+    channels: a redelivered message finds the row and writes nothing twice.
+    One row per recipient and message, not three (an in-app and an e-mail
+    `Delivery` besides the notification, before migration 0002): a note to
+    1,250 users writes 1,250 rows.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recipient = models.ForeignKey(
@@ -181,8 +191,14 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("recipient"),
     )
+    # Indexed by the unique (message, recipient) key, which starts with it.
     message = models.ForeignKey(
-        OutboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        OutboxMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=40)
@@ -192,17 +208,33 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     # Changes when it is read: the API's sync order.
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The e-mail channel: "" for a user without an address, else pending
+    # until the digest sends the line (sent) or drops it (skipped: the user
+    # no longer sees the object).
+    email_status = models.CharField(
+        _("e-mail"), max_length=10, choices=DeliveryStatus.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "recipient"], name="one_notification_per_recipient"
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["recipient", "-created_at"],
                 condition=Q(read_at__isnull=True),
                 name="notification_unread",
-            )
+            ),
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=Q(email_status=DeliveryStatus.PENDING),
+                name="notification_email_pending",
+            ),
         ]
 
     def __str__(self) -> str:

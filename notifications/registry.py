@@ -35,13 +35,25 @@ class ObjectType:
         """Ids of those of `users` whom the permission gate lets see `obj` now."""
         if self.users_that_see is not None:
             return self.users_that_see(users, obj)
-        return {user.pk for user in users if self.user_can_see(user, obj)}
+        return {user.pk for user in _as_users(users) if self.user_can_see(user, obj)}
 
     def visible_agency_ids(self, agencies: list, obj) -> set[int]:
         """Ids of those of `agencies` that the permission gate lets see `obj` now."""
         if self.agencies_that_see is not None:
             return self.agencies_that_see(agencies, obj)
         return {agency.pk for agency in agencies if self.agency_can_see(agency, obj)}
+
+
+def _as_users(users: list) -> list:
+    """`users` as `User` instances: audiences may list lighter candidates
+    (`notifications.audiences.Member`), which a one-at-a-time gate cannot take."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    missing = [u.pk for u in users if not isinstance(u, User)]
+    loaded = User.objects.select_related("membership").in_bulk(missing) if missing else {}
+    users = [u if isinstance(u, User) else loaded.get(u.pk) for u in users]
+    return [u for u in users if u is not None]  # a user deleted since sees nothing
 
 
 @dataclass

@@ -42,8 +42,12 @@ FALLBACK = _("%(ref)s: something changed.")
 
 
 def language_of(user) -> str:
-    membership = getattr(user, "membership", None)
-    return (membership.language if membership else "") or settings.LANGUAGE_CODE
+    """A `User`'s (through its membership) or an audience `Member`'s language."""
+    language = getattr(user, "language", None)
+    if language is None:
+        membership = getattr(user, "membership", None)
+        language = membership.language if membership else ""
+    return language or settings.LANGUAGE_CODE
 
 
 def render(event_type: str, reference: str, user, ids: dict | None = None) -> str:

@@ -66,6 +66,21 @@ def test_fanout_delivers_every_event_and_scenario_note_exactly_once(bench_env):
     assert "ratio deliveries/s / no-op tasks/s" in lines
 
 
+def test_fanout_shows_nothing_before_commit_even_with_the_task_published_early(bench_env):
+    out = run_bench(
+        "bench.fanout",
+        *("--events", "20", "--agencies", "2", "--users", "4", "--updates", "2", "--probes", "2"),
+        env=bench_env,
+    )
+    assert "0 seen before commit" in out
+    lines = {line[:44].strip(): line[44:].split() for line in out.splitlines()}
+    # 2 notes to the 4 coordinators and the solo agency's one, none written early.
+    assert lines["notifications written before their commit"] == ["10", "0"]
+    # The worker ran both early-published tasks while their message was
+    # uncommitted, and nothing was written for them.
+    assert lines["uncommitted probes run by the worker / seen"] == ["2", "0"]
+
+
 def test_load_serves_mixed_list_and_trivial_requests_without_errors(bench_env):
     out = run_bench("bench.load", "--duration", "3", "--cases", "30", env=bench_env)
     assert "OK: 0 errors" in out

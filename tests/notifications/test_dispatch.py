@@ -9,7 +9,7 @@ from django.utils import translation
 
 from cases import services
 from notifications import dispatch, rendering
-from notifications.choices import Channel, DeliveryStatus, OutboxStatus
+from notifications.choices import DeliveryStatus, OutboxStatus
 from notifications.models import Delivery, Notification, OutboxMessage, WebhookDelivery
 from notifications.outbox import emit, sweep
 from notifications.services import create_webhook_endpoint
@@ -79,11 +79,13 @@ def test_database_refuses_a_second_delivery_to_the_same_recipient(
     message = emit_share(shared_case, knp_coordinator, ccos)
     dispatch.deliver_message(str(message.pk))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Delivery.objects.create(
+        Notification.objects.create(
             message=message,
-            channel=Channel.IN_APP,
-            recipient_key=Delivery.key_for(user=kh_coordinator),
-            user=kh_coordinator,
+            recipient=kh_coordinator,
+            kind=message.event_type,
+            object_type=message.object_type,
+            object_id=message.object_id,
+            text="Told twice",
         )
 
 
@@ -192,7 +194,28 @@ def test_email_digest_drops_lines_about_a_case_revoked_after_fan_out(
 
     assert dispatch.send_email_digests() == 0
     assert mail.outbox == []
-    assert Delivery.objects.get(channel=Channel.EMAIL).status == DeliveryStatus.SKIPPED
+    assert Notification.objects.get().email_status == DeliveryStatus.SKIPPED
+
+
+def test_email_digest_marks_the_lines_it_sent(shared_case, knp_coordinator, ccos, kh_coordinator):
+    with_email(kh_coordinator, "kh@ccos.example")
+    dispatch.deliver_message(str(emit_share(shared_case, knp_coordinator, ccos).pk))
+
+    dispatch.send_email_digests()
+
+    assert Notification.objects.get().email_status == DeliveryStatus.SENT
+
+
+def test_email_digest_skips_the_lines_of_a_user_whose_address_was_removed(
+    shared_case, knp_coordinator, ccos, kh_coordinator
+):
+    with_email(kh_coordinator, "kh@ccos.example")
+    dispatch.deliver_message(str(emit_share(shared_case, knp_coordinator, ccos).pk))
+    with_email(kh_coordinator, "")
+
+    assert dispatch.send_email_digests() == 0
+    assert mail.outbox == []
+    assert Notification.objects.get().email_status == DeliveryStatus.SKIPPED
 
 
 # --- webhooks ---------------------------------------------------------------

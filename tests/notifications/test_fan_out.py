@@ -9,7 +9,7 @@ from agencies.choices import Role
 from cases import access, services
 from cases.choices import AccessLevel, HandlingCode
 from notifications import dispatch, rendering
-from notifications.choices import Channel, OutboxStatus
+from notifications.choices import DeliveryStatus, OutboxStatus
 from notifications.models import Delivery, Notification, OutboxMessage
 from notifications.outbox import emit
 from notifications.services import create_webhook_endpoint
@@ -51,11 +51,8 @@ def test_one_message_to_n_recipients_costs_a_constant_number_of_queries(
     assert len(result.webhook_ids) == 1
     told = set(Notification.objects.filter(message=message).values_list("recipient", flat=True))
     assert told == {u.pk for u in users}
-    in_app = Delivery.objects.filter(message=message, channel=Channel.IN_APP)
-    assert in_app.count() == n
-    assert Delivery.objects.filter(message=message, channel=Channel.EMAIL).count() == (
-        (n // 2 + 1) // 2 + (n - n // 2 + 1) // 2
-    )
+    emailed = Notification.objects.filter(message=message, email_status=DeliveryStatus.PENDING)
+    assert set(emailed.values_list("recipient", flat=True)) == {u.pk for u in users if u.email}
 
 
 def test_fanning_out_a_delivered_message_again_creates_nothing(
@@ -94,7 +91,6 @@ def test_users_who_lost_access_before_delivery_get_nothing_within_a_batch(
     told = set(Notification.objects.filter(message=message).values_list("recipient", flat=True))
     assert {u.pk for u in staying} <= told
     assert not told & {u.pk for u in [*leaving, deactivated]}
-    assert not Delivery.objects.filter(user__in=[*leaving, deactivated]).exists()
 
 
 def test_a_red_note_reaches_only_its_own_agency_in_a_batch(shared_case, knp_coordinator, knp, ccos):
@@ -206,3 +202,100 @@ def test_a_digest_checks_access_once_per_object_not_once_per_line(
     [mail_sent] = mail.outbox
     assert mail_sent.to == [reader.email]
     assert mail_sent.body.count(shared_case.reference) == lines
+
+
+def test_one_note_writes_one_row_per_recipient_for_in_app_and_email(
+    shared_case, knp_coordinator, ccos
+):
+    """The notification is the in-app delivery and carries the e-mail line:
+    no in-app or e-mail `Delivery` rows besides it."""
+    users = coordinators(ccos, 4)  # two with an address
+    message = note_message(shared_case, knp_coordinator)
+
+    dispatch.deliver_message(str(message.pk))
+
+    assert Notification.objects.filter(message=message).count() == len(users)
+    assert not Delivery.objects.filter(message=message).exists()
+
+
+def test_a_recipient_without_an_address_has_no_email_line(shared_case, knp_coordinator, ccos):
+    with_address, without = coordinators(ccos, 2)
+    message = note_message(shared_case, knp_coordinator)
+
+    dispatch.deliver_message(str(message.pk))
+
+    status = dict(
+        Notification.objects.filter(message=message).values_list("recipient", "email_status")
+    )
+    assert status == {with_address.pk: DeliveryStatus.PENDING, without.pk: ""}
+
+
+def test_a_message_fanned_out_again_is_one_line_in_the_digest(shared_case, knp_coordinator, ccos):
+    coordinators(ccos, 1)  # with an address
+    message = note_message(shared_case, knp_coordinator)
+    dispatch.deliver_message(str(message.pk))
+    message.refresh_from_db()
+    dispatch.fan_out(message)  # a redelivery racing past the status check
+
+    assert dispatch.send_email_digests() == 1
+    [mail_sent] = mail.outbox
+    assert mail_sent.body.count(shared_case.reference) == 1
+
+
+def test_pending_email_deliveries_move_to_their_notifications(shared_case, knp_coordinator, ccos):
+    """Migration 0002's data step: e-mail lines queued as `Delivery` rows by
+    the earlier fan-out are sent from their notifications, once."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from notifications.choices import Channel
+
+    migration = import_module("notifications.migrations.0002_notification_carries_in_app_and_email")
+    [reader] = coordinators(ccos, 1)
+    message = note_message(shared_case, knp_coordinator)
+    dispatch.deliver_message(str(message.pk))
+    notification = Notification.objects.get(message=message)
+    Notification.objects.filter(pk=notification.pk).update(email_status="")  # as before 0002
+    old = Delivery.objects.create(
+        message=message,
+        channel=Channel.EMAIL,
+        recipient_key=Delivery.key_for(user=reader),
+        user=reader,
+    )
+
+    migration.copy_email_status(apps, None)
+
+    notification.refresh_from_db()
+    old.refresh_from_db()
+    assert notification.email_status == DeliveryStatus.PENDING
+    assert old.status == DeliveryStatus.SKIPPED
+    assert dispatch.send_email_digests() == 1
+
+
+def test_a_one_at_a_time_gate_is_asked_about_users_when_the_audience_lists_members(
+    shared_case, knp_coordinator, ccos, unodc
+):
+    """Audiences list light `Member`s; an object type without a set-based gate
+    still gets `User`s for its per-user gate, and the same answer."""
+    from notifications.audiences import Member, members
+    from notifications.registry import ObjectType
+
+    seeing = coordinators(ccos, 2)
+    coordinators(unodc, 2)  # not a participant
+    note = services.add_note(actor=knp_coordinator, case=shared_case, body="Wallets traced.")
+    asked = []
+
+    def one_at_a_time(user, obj):
+        asked.append(user)
+        return access.is_visible(user, obj)
+
+    per_user = ObjectType(
+        name="note", model=type(note), user_can_see=one_at_a_time, agency_can_see=None, api_path=""
+    )
+    candidates = members([ccos, unodc])
+    assert all(isinstance(m, Member) for m in candidates)
+
+    assert per_user.visible_user_ids(candidates, note) >= {u.pk for u in seeing}
+    assert per_user.visible_user_ids(candidates, note) == access.users_who_see(candidates, note)
+    assert asked and all(isinstance(u, type(knp_coordinator)) for u in asked)
