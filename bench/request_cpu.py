@@ -49,6 +49,12 @@ def parse_args(argv=None):
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--throttle", action="store_true", help="keep API throttling on")
+    parser.add_argument(
+        "--auth",
+        choices=["token", "session"],
+        default="token",
+        help="bearer token (a partner system) or a logged-in session (the web, bench.cases_page)",
+    )
     parser.add_argument("--seed", type=int, default=10)
     return parser.parse_args(argv)
 
@@ -59,6 +65,8 @@ def setup(args) -> None:
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # as bench.load: no TLS proxy
     os.environ.setdefault("LOG_LEVEL", "ERROR")
+    if args.auth == "session":  # as bench.cases_page: a login without a phone
+        os.environ.setdefault("REQUIRE_2FA_FOR_PRIVILEGED", "0")
     if not args.throttle:
         os.environ["API_THROTTLE_RATE"] = ""
         os.environ["API_ANON_THROTTLE_RATE"] = ""
@@ -96,10 +104,21 @@ def main(argv=None) -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from bench.load import seed
+    from bench.load import AGENCY, seed
 
     world = seed(300)
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {world['token']}", HTTP_ACCEPT="application/json")
+    if args.auth == "token":
+        client = Client(
+            HTTP_AUTHORIZATION=f"Bearer {world['token']}", HTTP_ACCEPT="application/json"
+        )
+    else:
+        from agencies.models import Membership
+
+        client = Client(HTTP_ACCEPT="application/json")
+        member = Membership.objects.filter(
+            agency__code=AGENCY, is_service_account=False
+        ).select_related("user")
+        client.force_login(member.first().user)
     rng = random.Random(args.seed)
 
     def run(kind: str) -> int:
@@ -146,7 +165,8 @@ def main(argv=None) -> int:
         }
 
     print(
-        f"{args.requests} requests per kind after {args.warmup} warm-up, in-process; "
+        f"{args.requests} requests per kind after {args.warmup} warm-up, in-process, "
+        f"{args.auth} authentication; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     header = ("request", "CPU ms mean", "CPU ms p50", "wall ms p50", "queries")
