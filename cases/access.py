@@ -20,6 +20,7 @@ role in their agency.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -184,7 +185,9 @@ class _AgencyKey(NamedTuple):
     group_id: int
 
 
-_MAX_BUILT_PER_THREAD = 4096
+#: A built selector holds ~70 KiB of query objects: at most this many per
+#: thread (~18 MiB), the least recently used dropped first.
+_MAX_BUILT_PER_THREAD = 256
 _built = threading.local()
 
 
@@ -195,13 +198,15 @@ def _per_agency(build):
     def get(agency: Agency) -> QuerySet:
         cache = getattr(_built, "querysets", None)
         if cache is None:
-            cache = _built.querysets = {}
+            cache = _built.querysets = OrderedDict()
         key = (name, agency.pk, agency.group_id)
         queryset = cache.get(key)
         if queryset is None:
-            if len(cache) >= _MAX_BUILT_PER_THREAD:
-                cache.clear()
             queryset = cache[key] = build(_AgencyKey(agency.pk, agency.group_id))
+            if len(cache) > _MAX_BUILT_PER_THREAD:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
         return queryset.all()  # a clone: the built one is never evaluated nor changed
 
     get.__doc__ = build.__doc__

@@ -118,3 +118,12 @@ def test_a_selector_built_in_one_thread_is_not_handed_to_another(case, knp_viewe
     thread.join()
     # Clones share their built parent's where-tree leaves; another thread's do not.
     assert mine.query.where.children[0] is not theirs[0].where.children[0]
+
+
+def test_built_selectors_are_bounded_per_thread(case, knp_viewer, settings, monkeypatch):
+    monkeypatch.setattr(access, "_MAX_BUILT_PER_THREAD", 2)
+    access._built.querysets = None
+    for selector in SELECTORS:
+        assert selector(knp_viewer) is not None
+    assert len(access._built.querysets) == 2
+    assert list(access.visible_cases(knp_viewer)) == [case]
