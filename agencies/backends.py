@@ -12,13 +12,30 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from .lookups import OneRowLookup
+
+
+def _user_queryset(user_id: Any):
+    user_model = get_user_model()
+    return (
+        user_model._default_manager.select_related("membership__agency")
+        .filter(pk=user_id)
+        .order_by()[:1]  # by primary key: no ORDER BY needed
+    )
+
+
+_user_lookup = None
+
+
+def _lookup() -> OneRowLookup:
+    global _user_lookup  # built on first use: the user model is set up by then
+    if _user_lookup is None:
+        _user_lookup = OneRowLookup(_user_queryset, get_user_model()._meta.pk, -1)
+    return _user_lookup
+
 
 class MemberBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        user_model = get_user_model()
-        user = (
-            user_model._default_manager.select_related("membership__agency")
-            .filter(pk=user_id)
-            .first()
-        )
+        # The query compiled once per process (`agencies.lookups`).
+        user = _lookup().get(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -26,6 +26,7 @@ from audit.models import AuditAction
 from cases.errors import Conflict, PermissionDenied, ValidationFailed
 
 from .choices import Role
+from .lookups import OneRowLookup
 from .models import Agency, ApiToken, Membership
 
 User = get_user_model()
@@ -144,6 +145,23 @@ def revoke_api_token(*, token: ApiToken, revoked_by=None) -> ApiToken:
     return token
 
 
+def _token_queryset(key_hash: str):
+    """The token with its user, membership and agency, in one query (the
+    membership is then known to `cases.access.membership_of` without another)."""
+    return (
+        ApiToken.objects.select_related("user", "user__membership__agency")
+        .filter(key_hash=key_hash)
+        .order_by()[:1]  # key_hash is unique: no ORDER BY needed
+    )
+
+
+#: The token query, compiled once per process (`agencies.lookups`): ~1 ms of
+#: CPU per request less than building and compiling it each time.
+_token_lookup = OneRowLookup(
+    _token_queryset, ApiToken._meta.get_field("key_hash"), "cb-token-hash-placeholder"
+)
+
+
 class TokenRejected(Exception):
     def __init__(self, reason: str):
         self.reason = reason
@@ -159,11 +177,7 @@ def authenticate_token(plaintext: str) -> ApiToken:
     """
     if not _TOKEN_RE.match(plaintext):
         raise TokenRejected(str(_("Invalid token.")))
-    token = (
-        ApiToken.objects.select_related("user", "user__membership__agency")
-        .filter(key_hash=hash_token(plaintext))
-        .first()
-    )
+    token = _token_lookup.get(hash_token(plaintext))
     if token is None:
         raise TokenRejected(str(_("Invalid token.")))
     now = timezone.now()

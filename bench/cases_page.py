@@ -75,7 +75,7 @@ from agencies.backends import MemberBackend  # noqa: E402
 from agencies.models import Agency, Membership  # noqa: E402
 from cases import access, services  # noqa: E402
 from cases.api.serializers import CaseSerializer  # noqa: E402
-from cases.api.views import LIST_COLUMNS  # noqa: E402
+from cases.api.views import shaped_for_list  # noqa: E402
 from cases.models import Case, CaseGroupObjectPermission, CaseParticipation  # noqa: E402
 
 GRANT_TABLES = ("cases_casegroupobjectpermission", "cases_caseparticipation")
@@ -512,7 +512,7 @@ def serialization(user, table: Row, runs: int = 20) -> None:
     ]
     renderer = api_settings.DEFAULT_RENDERER_CLASSES[0]()
     rows = Case.objects.filter(pk__in=ids).order_by("-updated_at")
-    instances = list(rows.select_related("lead_agency").only(*LIST_COLUMNS))
+    instances = list(shaped_for_list(rows))
     values = list(rows.values(*fields))
 
     def api_render():
@@ -522,7 +522,7 @@ def serialization(user, table: Row, runs: int = 20) -> None:
         return orjson.dumps(values, default=str)
 
     def api_read_render():
-        cases = rows.select_related("lead_agency").only(*LIST_COLUMNS)
+        cases = shaped_for_list(rows)
         return renderer.render(CaseSerializer(cases, many=True).data)
 
     def plain_read_render():

@@ -19,12 +19,17 @@ role in their agency.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth.models import Permission
 from django.db.models import (
     BooleanField,
+    DateTimeField,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -134,13 +139,78 @@ def _grant(agency: Agency, level: str) -> QuerySet[CaseGroupObjectPermission]:
     )
 
 
+class NowWhenCompiled(Expression):
+    """`timezone.now()`, read each time the query is compiled into SQL rather
+    than once when it is built, so that a queryset built once (`_per_agency`)
+    still hides a participation from the second it expires."""
+
+    output_field = DateTimeField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self.output_field.get_db_prep_value(timezone.now(), connection)]
+
+
+def _active_participations():
+    return CaseParticipation.objects.active(at=NowWhenCompiled())
+
+
 def cases_with_level(agency: Agency, level: str = AccessLevel.VIEW) -> QuerySet[Case]:
     """Cases on which `agency` holds at least `level`."""
     grant = _grant(agency, level)
-    participation = CaseParticipation.objects.active().filter(
-        case=OuterRef("pk"), agency_id=agency.pk
-    )
+    participation = _active_participations().filter(case=OuterRef("pk"), agency_id=agency.pk)
     return Case.objects.filter(Exists(grant), Exists(participation))
+
+
+# --- built once per agency and thread ------------------------------------------
+#
+# Building the gate's querysets through the ORM cost about a millisecond of CPU
+# per selector and request (3 ms for participations with their disclosure
+# rules; bench/request_cpu.py), for the same structure every time. The
+# selectors below are built once per agency and thread and each caller gets a
+# clone (`.all()`), as DRF does with a view's class-level `queryset`.
+#
+# Nothing read from the database is kept: a builder receives only the
+# agency's primary key and group id (the cache key, so it cannot depend on
+# anything else), the permission is named by codename in a subquery that
+# PostgreSQL resolves on every execution, and the time is read at compilation
+# (`NowWhenCompiled`). Every grant, participation, expiry and confidentiality
+# flag is read by the SQL of each request. Whether the agency is active, and
+# the user's membership, are checked before the cache is asked
+# (`agency_of`). Per thread, so that no two threads compile the shared
+# subqueries at once.
+
+
+class _AgencyKey(NamedTuple):
+    pk: int
+    group_id: int
+
+
+#: A built selector holds ~70 KiB of query objects: at most this many per
+#: thread (~18 MiB), the least recently used dropped first.
+_MAX_BUILT_PER_THREAD = 256
+_built = threading.local()
+
+
+def _per_agency(build):
+    """`build(agency)`, built once per (builder, agency pk, group id) and thread."""
+    name = f"{build.__module__}.{build.__qualname__}"
+
+    def get(agency: Agency) -> QuerySet:
+        cache = getattr(_built, "querysets", None)
+        if cache is None:
+            cache = _built.querysets = OrderedDict()
+        key = (name, agency.pk, agency.group_id)
+        queryset = cache.get(key)
+        if queryset is None:
+            queryset = cache[key] = build(_AgencyKey(agency.pk, agency.group_id))
+            if len(cache) > _MAX_BUILT_PER_THREAD:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return queryset.all()  # a clone: the built one is never evaluated nor changed
+
+    get.__doc__ = build.__doc__
+    return get
 
 
 def agency_level(agency: Agency | None, case: Case) -> str | None:
@@ -161,11 +231,16 @@ def agency_level(agency: Agency | None, case: Case) -> str | None:
 # --- what a user may see ----------------------------------------------------
 
 
+@_per_agency
+def _visible_cases(agency) -> QuerySet[Case]:
+    return cases_with_level(agency, AccessLevel.VIEW)
+
+
 def visible_cases(user) -> QuerySet[Case]:
     agency = agency_of(user)
     if agency is None:
         return Case.objects.none()
-    return cases_with_level(agency, AccessLevel.VIEW)
+    return _visible_cases(agency)
 
 
 #: Columns of `visible_cases_in_list_order` holding the case's (updated_at,
@@ -194,11 +269,18 @@ def visible_cases_in_list_order(user) -> QuerySet[Case]:
     agency = agency_of(user)
     if agency is None:
         return Case.objects.none()
-    now = timezone.now()
+    return _visible_cases_in_list_order(agency)
+
+
+@_per_agency
+def _visible_cases_in_list_order(agency) -> QuerySet[Case]:
     listed = FilteredRelation(
         "participations",
         condition=Q(participations__agency_id=agency.pk, participations__revoked_at__isnull=True)
-        & (Q(participations__expires_at__isnull=True) | Q(participations__expires_at__gt=now)),
+        & (
+            Q(participations__expires_at__isnull=True)
+            | Q(participations__expires_at__gt=NowWhenCompiled())
+        ),
     )
     per_row_grant = Q(Exists(_grant(agency, AccessLevel.VIEW))) | Q(
         Value(False, output_field=BooleanField())
@@ -223,7 +305,7 @@ def _disclosed(agency: Agency, field: str) -> Q:
     Confidential participation: the confidential agency learns of nobody but
     the lead, and nobody but the lead learns of it. The lead sees everything.
     """
-    me_confidential = CaseParticipation.objects.active().filter(
+    me_confidential = _active_participations().filter(
         case=OuterRef("case"), agency_id=agency.pk, confidential=True
     )
     # The other agency's *latest* participation decides, ended or not: an
@@ -252,10 +334,15 @@ def visible_participations(user) -> QuerySet[CaseParticipation]:
     agency = agency_of(user)
     if agency is None:
         return CaseParticipation.objects.none()
+    return _visible_participations(agency)
+
+
+@_per_agency
+def _visible_participations(agency) -> QuerySet[CaseParticipation]:
     # Who granted a visible participation is itself a participant: shown only
     # when that agency may be learnt of (a confidential co-manager may share).
     return CaseParticipation.objects.filter(
-        Q(case__in=visible_cases(user)), _disclosed(agency, "agency")
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)), _disclosed(agency, "agency")
     ).annotate(
         granter_disclosed=ExpressionWrapper(
             _disclosed(agency, "granted_by_agency"), output_field=BooleanField()
@@ -267,8 +354,14 @@ def visible_tasks(user) -> QuerySet[Task]:
     agency = agency_of(user)
     if agency is None:
         return Task.objects.none()
+    return _visible_tasks(agency)
+
+
+@_per_agency
+def _visible_tasks(agency) -> QuerySet[Task]:
     return Task.objects.filter(
-        Q(case__in=visible_cases(user)), _disclosed(agency, "assigned_agency")
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
+        _disclosed(agency, "assigned_agency"),
     )
 
 
@@ -276,8 +369,13 @@ def visible_notes(user) -> QuerySet[Note]:
     agency = agency_of(user)
     if agency is None:
         return Note.objects.none()
+    return _visible_notes(agency)
+
+
+@_per_agency
+def _visible_notes(agency) -> QuerySet[Note]:
     return Note.objects.filter(
-        Q(case__in=visible_cases(user)),
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
         _disclosed(agency, "agency"),
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
     )

@@ -77,6 +77,10 @@ class CaseSerializer(serializers.ModelSerializer):
         of its cost (bench/cases_page.py). Same output, checked by
         tests/api/test_case_serializer.py against the generic path."""
         zone = self._zone
+        # The list reads the code with the row (`views.shaped_for_list`).
+        lead_agency = instance.__dict__.get("lead_agency_code")
+        if lead_agency is None:
+            lead_agency = instance.lead_agency.code
         return {
             "id": str(instance.public_id),
             "reference": instance.reference,
@@ -87,7 +91,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "handling_code": instance.handling_code,
             "handling_instruction": instance.handling_instruction,
             "handling_restriction": instance.handling_restriction,
-            "lead_agency": instance.lead_agency.code,
+            "lead_agency": lead_agency,
             "created_at": _iso(instance.created_at, zone),
             "updated_at": _iso(instance.updated_at, zone),
             "version": instance.version,

@@ -114,7 +114,8 @@ class GatedViewSet(GenericViewSet):
             public_id = uuid.UUID(str(value))
         except ValueError:
             raise exceptions.NotFound() from None
-        obj = queryset.filter(public_id=public_id).first()
+        # public_id is unique: one row at most, no ORDER BY needed (`.first()`'s).
+        obj = next(iter(queryset.filter(public_id=public_id).order_by()[:1]), None)
         if obj is None:
             raise exceptions.NotFound()
         return obj

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from agencies.models import ApiToken
+from agencies.models import ApiToken, Membership
 from agencies.tokens import issue_api_token, revoke_api_token
 from cases.errors import PermissionDenied, ValidationFailed
 from tests.factories import make_user
@@ -92,6 +92,47 @@ def test_inactive_agency_is_401(knp_token, knp):
     _, plaintext = knp_token
     knp.active = False
     knp.save()
+    assert bearer(plaintext).get("/api/v1/me/").status_code == 401
+
+
+def test_token_of_a_user_without_membership_is_401(knp_token):
+    token, plaintext = knp_token
+    Membership.objects.filter(user=token.user).delete()
+    assert bearer(plaintext).get("/api/v1/me/").status_code == 401
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_token_lookup_reads_what_the_orm_reads_with_user_membership_and_agency(
+    knp_token, django_assert_num_queries
+):
+    from agencies.tokens import _token_lookup, _token_queryset
+
+    token, plaintext = knp_token
+    [expected] = _token_queryset(hashlib.sha256(plaintext.encode()).hexdigest())
+    with django_assert_num_queries(1):
+        found = _token_lookup.get(token.key_hash)
+        membership = found.user.membership
+        agency = membership.agency
+    assert _fields(found) == _fields(expected)
+    assert _fields(found.user) == _fields(expected.user)
+    assert _fields(membership) == _fields(expected.user.membership)
+    assert _fields(agency) == _fields(expected.user.membership.agency)
+    assert found._state.db == "default" and not found._state.adding
+
+
+def test_token_lookup_of_an_unknown_hash_finds_nothing(knp_token):
+    from agencies.tokens import _token_lookup
+
+    assert _token_lookup.get(hashlib.sha256(b"unknown").hexdigest()) is None
+
+
+def test_token_revoked_in_the_database_after_use_is_401(knp_token):
+    token, plaintext = knp_token
+    assert bearer(plaintext).get("/api/v1/me/").status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
     assert bearer(plaintext).get("/api/v1/me/").status_code == 401
 
 
