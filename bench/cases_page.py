@@ -734,6 +734,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument(
+        "--only",
+        choices=["sharing"],
+        help="run one section alone (sharing: item 5, on any data set with a lead agency)",
+    )
+    parser.add_argument(
         "--generate-cases",
         type=int,
         default=0,
@@ -754,8 +759,12 @@ def main(argv: list[str] | None = None) -> int:
             quiet=True,
         )
     rng = random.Random(args.seed)
-    users = pick_users(args.users, rng)
     table = Row()
+    if args.only == "sharing":
+        sharing(table, rng, args.share_many)
+        table.print()
+        return 0
+    users = pick_users(args.users, rng)
     cases = Case.objects.count()
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM cases_casegroupobjectpermission")
