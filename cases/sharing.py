@@ -19,9 +19,21 @@ of queries whatever the number of items:
   (nothing is written) and the error names the item by its index
   (`"3.agency"`), as the API's per-item field errors do;
 * the writes are one statement per table: participations, guardian grants
-  (still the source of truth of access), the touched cases, custody events,
-  outbox messages (one per case and agency, as before) and audit events (one
-  per share or revoke, chained by `audit.record_many`).
+  (still the source of truth of access), custody events, outbox messages (one
+  per case and agency, as before) and audit events (one per share or revoke,
+  chained by `audit.record_many`).
+
+A share or a revoke does not touch the case row (its `version`,
+`updated_at`, `updated_by`): what changes is who takes part, which the
+participations, the grants, the outbox and the audit log record. Touching
+it re-stamped every participation's copy of the case's list position
+(migration 0007) — ~8.5 rows per case, most of the cost of sharing 10,000
+cases with one agency. The receiving agency still finds a newly shared case
+after its sync cursor: its participation's position is the later of the
+case's `updated_at` and its `granted_at`, stamped here after the transaction
+started (migration 0011, `config/api/pagination.py`). Other participants'
+feeds do not show the case again for a share or revoke: nothing in the case
+they read changed.
 
 Both bulk shapes are a full cross product of cases and agencies (one case by
 N agencies, or N cases by one agency), so statements filtered on "these cases
@@ -466,10 +478,9 @@ def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]
             content_object_id__in=case_ids,
             group_id__in=[agency.group_id for _c, agency, _s, _f in pairs],
         ).delete()
+    # The cases are not touched (module docstring): each new participation
+    # takes its position in its agency's list from its own `granted_at`.
     now = timezone.now()
-    # Touched first: the new participations then copy the case's new
-    # `updated_at` on insert (migration 0007's trigger).
-    _touch_cases(case_ids, actor, now)
     participations = CaseParticipation.objects.bulk_create(
         [
             CaseParticipation(
@@ -664,7 +675,6 @@ def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseP
         content_object_id__in=case_ids,
         group_id__in=list({p.agency.group_id for p in participations}),
     ).delete()
-    _touch_cases(case_ids, actor, now)
     emit_many(
         "case.revoked",
         [(p.case, {"participation": p.public_id}) for p in participations],

@@ -172,14 +172,25 @@ def test_bulk_share_by_an_outsider_is_not_found_and_writes_nothing(case, outside
     assert _snapshot(case) == before
 
 
-def test_bulk_share_touches_the_case_once(case, knp_coordinator, agencies):
-    version = Case.objects.get(pk=case.pk).version
+def _case_row(case) -> tuple:
+    return Case.objects.filter(pk=case.pk).values_list("version", "updated_at", "updated_by")[0]
+
+
+def test_bulk_share_leaves_the_case_row_alone(case, knp_coordinator, agencies):
+    before = _case_row(case)
     services.share_case_with_agencies(
         actor=knp_coordinator, case=case, shares=[(a, "view") for a in agencies]
     )
-    touched = Case.objects.get(pk=case.pk)
-    assert touched.version == version + 1
-    assert touched.updated_by == knp_coordinator
+    assert _case_row(case) == before
+
+
+def test_bulk_revoke_leaves_the_case_row_alone(case, knp_coordinator, agencies):
+    made = services.share_case_with_agencies(
+        actor=knp_coordinator, case=case, shares=[(a, "view") for a in agencies]
+    )
+    before = _case_row(case)
+    services.revoke_agencies(actor=knp_coordinator, case=case, participations=made)
+    assert _case_row(case) == before
 
 
 def test_bulk_share_emits_one_outbox_message_per_agency(case, knp_coordinator, agencies):
