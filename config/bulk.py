@@ -1,0 +1,128 @@
+"""Writing many rows in one statement, without building a model instance per row.
+
+`insert_rows` is what the writers at agency scale use (a webhook fan-out to
+1,250 users, sharing 10,000 cases with one agency): Django's `bulk_create`
+builds and prepares a model instance per row, which costs more than the
+INSERT itself at that size (bench/cases_page.py), and cannot say which rows
+`ignore_conflicts` skipped.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, models
+
+#: Bind parameters per SQLite statement stay under its limit (32,766).
+_SQLITE_MAX_PARAMS = 30_000
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    same: dict[str, Any] | None = None,
+    unique: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT `rows` (values of `columns`, in order; `same` holds the columns
+    equal in every row) into `model`'s table in one statement (SQLite: one per
+    a few thousand rows); with `unique`, rows whose unique key exists are
+    skipped; return the `returning` columns of the rows this call inserted,
+    and of no others, in the order of `rows`.
+
+    Every column without a database default must be given: nothing here
+    applies the model's Python defaults. On PostgreSQL each varying column
+    travels as one array (`INSERT ... SELECT ... FROM UNNEST`) and each
+    constant once, so the statement and its parameters stay small whatever
+    the number of rows; JSON travels as text and is cast. ON CONFLICT DO
+    NOTHING RETURNING is PostgreSQL's and SQLite's (3.35+).
+    """
+    if not rows:
+        return []
+    same = same or {}
+    opts = model._meta
+    qn = connection.ops.quote_name
+    fields = [opts.get_field(c) for c in columns]
+    constants = [(opts.get_field(c), v) for c, v in same.items()]
+    names = ", ".join(qn(f.column) for f in [*(f for f, _ in constants), *fields])
+    head = f"INSERT INTO {qn(opts.db_table)} ({names}) "
+    tail = ""
+    if unique:
+        tail += f" ON CONFLICT ({', '.join(qn(c) for c in unique)}) DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(qn(opts.get_field(c).column) for c in returning)}"
+    # Only quoted table and column names and the fields' own type names are
+    # spliced in; every value is bound.
+    if connection.vendor == "postgresql":
+        scalars = "".join(f"{_pg_param(f)}, " for f, _ in constants)
+        arrays = ", ".join(f"%s::{_pg_wire_type(f)}[]" for f in fields)
+        selected = ", ".join(_pg_cast(f, f"u.c{i}") for i, f in enumerate(fields))
+        aliases = ", ".join(f"c{i}" for i in range(len(fields)))
+        params = [_pg_value(f, v) for f, v in constants]
+        params += [
+            [_pg_value(f, v) for v in column]
+            for f, column in zip(fields, zip(*rows, strict=True), strict=True)
+        ]
+        sql = f"{head}SELECT {scalars}{selected} FROM UNNEST({arrays}) AS u({aliases}){tail}"  # noqa: S608  # nosec B608
+        statements = [(sql, params)]
+    else:
+        fixed = [f.get_db_prep_save(_plain(v), connection) for f, v in constants]
+        width = len(constants) + len(fields)
+        per_statement = max(1, _SQLITE_MAX_PARAMS // width)
+        row_sql = "(" + ", ".join(["%s"] * width) + ")"
+        statements = [
+            (
+                f"{head}VALUES {', '.join([row_sql] * len(chunk))}{tail}",
+                [
+                    value
+                    for row in chunk
+                    for value in (
+                        *fixed,
+                        *(
+                            f.get_db_prep_save(_plain(v), connection)
+                            for f, v in zip(fields, row, strict=True)
+                        ),
+                    )
+                ],
+            )
+            for chunk in (rows[i : i + per_statement] for i in range(0, len(rows), per_statement))
+        ]
+    result: list[tuple] = []
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            if returning:
+                result += cursor.fetchall()
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """Choices members as the plain strings the driver knows how to send."""
+    return str(value) if isinstance(value, enum.Enum) else value
+
+
+def _is_json(field: models.Field) -> bool:
+    return isinstance(field, models.JSONField)
+
+
+def _pg_wire_type(field: models.Field) -> str:
+    return "text" if _is_json(field) else field.db_type(connection)
+
+
+def _pg_cast(field: models.Field, expression: str) -> str:
+    return f"{expression}::jsonb" if _is_json(field) else expression
+
+
+def _pg_param(field: models.Field) -> str:
+    return f"%s::{field.db_type(connection)}"
+
+
+def _pg_value(field: models.Field, value: Any) -> Any:
+    if _is_json(field):
+        return None if value is None else json.dumps(value, cls=field.encoder)
+    return _plain(value)
