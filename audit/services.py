@@ -30,6 +30,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
 
+from config.bulk import insert_rows
+
 from . import context
 from .models import (
     GENESIS_HASH,
@@ -228,32 +230,47 @@ def record_many(
         if head is None:
             AuditChainHead.objects.get_or_create(pk=1)
             head = AuditChainHead.objects.select_for_update().get(pk=1)
-        events = []
+        rows = []
         seq, prev_hash = head.last_seq, head.last_hash
+        labels: dict[type, str] = {}
         for entry in entries:
             object_type, object_id = entry.object_type, entry.object_id
             if entry.obj is not None:
-                object_type = object_type or entry.obj._meta.label_lower
+                model = type(entry.obj)
+                if model not in labels:
+                    labels[model] = entry.obj._meta.label_lower
+                object_type = object_type or labels[model]
                 object_id = object_id or str(getattr(entry.obj, "public_id", None) or entry.obj.pk)
             seq += 1
-            event = AuditEvent(
-                seq=seq,
-                occurred_at=timezone.now(),
-                action=entry.action,
-                object_type=object_type[:100],
-                object_id=str(object_id)[:64],
-                changes=_jsonable(redact(entry.changes or {})),
-                outcome=entry.outcome,
-                reason=entry.reason,
-                prev_hash=prev_hash,
+            row = {
+                "seq": seq,
+                "occurred_at": timezone.now(),
+                "action": entry.action,
+                "object_type": object_type[:100],
+                "object_id": str(object_id)[:64],
+                "changes": _jsonable(redact(entry.changes or {})),
+                "outcome": entry.outcome,
+                "reason": entry.reason,
+                "prev_hash": prev_hash,
                 **common,
-            )
-            event.hash = prev_hash = compute_hash(prev_hash, row_of(event))
-            events.append(event)
-        AuditEvent.objects.bulk_create(events)
+            }
+            row["hash"] = prev_hash = compute_hash(prev_hash, row_of(row))
+            rows.append(row)
+        # One INSERT without a model instance per row (`config.bulk`): at
+        # 10,000 events (one agency on 10,000 cases) preparing instances cost
+        # more than the statement.
+        columns = (*HASHED_FIELDS, "prev_hash", "hash")
+        ids = insert_rows(
+            AuditEvent, columns, [[row[c] for c in columns] for row in rows], returning=("id",)
+        )
         head.last_seq, head.last_hash = seq, prev_hash
         head.save(update_fields=["last_seq", "last_hash"])
-    return events
+    # Positional: a tenth of the cost of keyword arguments per instance.
+    attnames = [f.attname for f in AuditEvent._meta.concrete_fields]
+    return [
+        AuditEvent(pk, *(row[name] for name in attnames[1:]))
+        for (pk,), row in zip(ids, rows, strict=True)
+    ]
 
 
 def record_refusal(*, actor, obj: models.Model | None = None, reason: str = "", **kw) -> AuditEvent:
