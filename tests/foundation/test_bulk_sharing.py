@@ -107,6 +107,24 @@ def test_bulk_share_opens_the_case_to_each_agency(case, knp_coordinator, agencie
         assert access.visible_cases(make_user(agency, "viewer")).filter(pk=case.pk).exists()
 
 
+def test_bulk_share_returns_the_participations_as_stored(case, knp_coordinator, agencies):
+    expiry = timezone.now() + dt.timedelta(days=3)
+    made = services.share_case_with_agencies(
+        actor=knp_coordinator,
+        case=case,
+        shares=[(agencies[0], "view"), (agencies[1], "manage", expiry, True)],
+    )
+    fields = [
+        f.attname
+        for f in CaseParticipation._meta.concrete_fields
+        if f.attname not in ("case_updated_at", "case_public_id")  # the database's
+    ]
+    for participation in made:
+        stored = CaseParticipation.objects.get(pk=participation.pk)
+        assert [getattr(participation, f) for f in fields] == [getattr(stored, f) for f in fields]
+        assert participation.granted_by_agency == knp_coordinator.membership.agency
+
+
 def test_bulk_share_with_one_bad_item_writes_nothing_and_names_it(case, knp_coordinator, agencies):
     agencies[1].active = False
     agencies[1].save()
