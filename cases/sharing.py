@@ -673,14 +673,18 @@ def revoke_agency_from_cases(
 def _check_agency_from_cases(actor, agency_pk: int, cases: list[Case]):
     case_ids = [c.pk for c in cases]
     gated = {c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=False)}
+    # One agency for every row (not one instance per row, as select_related
+    # would build: 10,000 of them for 10,000 cases).
+    agency = Agency.objects.filter(pk=agency_pk).first()
     locked = {
         p.case_id: p
         for p in access.visible_participations(actor)
         .select_for_update(of=("self",))
         .filter(case_id__in=case_ids, agency_id=agency_pk, revoked_at__isnull=True)
-        .select_related("agency")
         .order_by("pk")
     }
+    for participation in locked.values():
+        participation.agency = agency
     refusals, seen, ended = _Refusals(keyed=True), set(), []
     for index, pk in enumerate(case_ids):
         participation = locked.get(pk)

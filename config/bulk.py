@@ -49,6 +49,8 @@ def insert_rows(
     qn = connection.ops.quote_name
     fields = [opts.get_field(c) for c in columns]
     constants = [(opts.get_field(c), v) for c, v in same.items()]
+    if connection.vendor == "postgresql":
+        fields, rows, constants = _columns_the_same_as_constants(fields, rows, constants)
     names = ", ".join(qn(f.column) for f in [*(f for f, _ in constants), *fields])
     head = f"INSERT INTO {qn(opts.db_table)} ({names}) "
     tail = ""
@@ -99,6 +101,30 @@ def insert_rows(
             if returning:
                 result += cursor.fetchall()
     return result
+
+
+def _columns_the_same_as_constants(fields, rows, constants):
+    """Move the varying columns that hold one value in every row to the
+    constants: sent once instead of as an array the driver dumps element by
+    element in Python (an audit event's actor, action, object type…)."""
+    columns = list(zip(*rows, strict=True))
+    varying = []
+    constants = list(constants)
+    for index, (field, column) in enumerate(zip(fields, columns, strict=True)):
+        first = column[0]
+        if not _is_json(field) and all(v == first and type(v) is type(first) for v in column):
+            constants.append((field, first))
+        else:
+            varying.append(index)
+    if len(varying) == len(fields) or not varying:
+        # Nothing moved, or nothing would vary: ROWS FROM needs one array to
+        # give the number of rows.
+        return fields, rows, constants[: len(constants) - (len(fields) - len(varying))]
+    return (
+        [fields[i] for i in varying],
+        [tuple(row[i] for i in varying) for row in rows],
+        constants,
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -58,3 +58,11 @@ def test_insert_rows_writes_the_constants_on_every_row():
 def test_insert_rows_of_nothing_runs_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert _outbox([]) == []
+
+
+def test_insert_rows_keeps_each_rows_values_beside_columns_that_repeat():
+    rows = [(uuid.uuid4(), "case", uuid.uuid4(), {"n": n}) for n in range(3)]
+    rows.append((uuid.uuid4(), "task", uuid.uuid4(), {"n": 3}))
+    _outbox(rows)
+    stored = {m.pk: (m.object_type, m.object_id, m.payload) for m in OutboxMessage.objects.all()}
+    assert stored == {pk: (kind, oid, payload) for pk, kind, oid, payload in rows}
