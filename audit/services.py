@@ -202,14 +202,34 @@ def record_many(
     The chain head is locked once and the events are chained in memory and
     written with one INSERT, so sharing a case with 50 agencies costs three
     audit queries, not 150. The chain is exactly what `record` would have
-    written one by one.
+    written one by one. Returns the events (ids included).
     """
+    rows, ids = _append(entries, actor, agency, returning=True)
+    # Positional: a tenth of the cost of keyword arguments per instance.
+    attnames = [f.attname for f in AuditEvent._meta.concrete_fields]
+    return [
+        AuditEvent(pk, *(row[name] for name in attnames[1:]))
+        for (pk,), row in zip(ids, rows, strict=True)
+    ]
+
+
+def append_many(
+    entries: Sequence[Entry], *, actor: Any = _FROM_CONTEXT, agency: Any = _FROM_CONTEXT
+) -> int:
+    """`record_many` for writers at scale (one agency on 10,000 cases): the
+    same events and chain, without building an `AuditEvent` per event for
+    the caller. Returns how many were appended."""
+    rows, _ids = _append(entries, actor, agency, returning=False)
+    return len(rows)
+
+
+def _append(entries, actor, agency, *, returning: bool) -> tuple[list[dict], list[tuple]]:
     known = set(AuditAction.values)  # a property computing a list on each access
     for entry in entries:
         if entry.action not in known:
             raise ValueError(f"Unknown audit action {entry.action!r}")
     if not entries:
-        return []
+        return [], []
     ctx = context.current()
     if actor is _FROM_CONTEXT:
         actor = ctx.user if ctx else None
@@ -261,16 +281,14 @@ def record_many(
         # more than the statement.
         columns = (*HASHED_FIELDS, "prev_hash", "hash")
         ids = insert_rows(
-            AuditEvent, columns, [[row[c] for c in columns] for row in rows], returning=("id",)
+            AuditEvent,
+            columns,
+            [[row[c] for c in columns] for row in rows],
+            returning=("id",) if returning else (),
         )
         head.last_seq, head.last_hash = seq, prev_hash
         head.save(update_fields=["last_seq", "last_hash"])
-    # Positional: a tenth of the cost of keyword arguments per instance.
-    attnames = [f.attname for f in AuditEvent._meta.concrete_fields]
-    return [
-        AuditEvent(pk, *(row[name] for name in attnames[1:]))
-        for (pk,), row in zip(ids, rows, strict=True)
-    ]
+    return rows, ids
 
 
 def record_refusal(*, actor, obj: models.Model | None = None, reason: str = "", **kw) -> AuditEvent:
