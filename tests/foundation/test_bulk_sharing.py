@@ -457,3 +457,11 @@ def test_the_query_count_does_not_grow_with_the_number_of_cases(
             services.revoke_agency_from_cases(actor=actor, agency=ccos, cases=cases)
         counts.append((len(shared), len(revoked)))
     assert counts[0] == counts[1]
+
+
+def test_share_cases_with_agency_returns_cases_whose_other_fields_still_load(knp_coordinator, ccos):
+    cases = [make_case(knp_coordinator, title=f"Loaded {n}") for n in range(2)]
+    made = services.share_cases_with_agency(
+        actor=knp_coordinator, cases=cases, agency=ccos, level="view"
+    )
+    assert [p.case.title for p in made] == ["Loaded 0", "Loaded 1"]
