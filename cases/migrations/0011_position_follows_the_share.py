@@ -18,6 +18,11 @@ share. The other participations keep their positions. A later change to the
 case pushes GREATEST(case.updated_at, granted_at) to every participation, as
 before, skipping rows whose copies already hold those values.
 
+On PostgreSQL the copy runs on UPDATE only when the case, the grant time
+or the copies themselves are written (a bulk revoke ends 10,000
+participations without looking their cases up again); SQLite keeps its row
+triggers.
+
 Existing data: services touched the case on every share until now, so no
 participation was granted after its case's `updated_at`; the backfill only
 rewrites rows where one was (data loaded around the services, e.g. the
@@ -27,6 +32,26 @@ benchmark generator), and is a no-op otherwise.
 from django.db import migrations
 
 POSTGRESQL = [
+    # The copy on UPDATE only when what it depends on (or the copy itself)
+    # was written: ending 10,000 participations (a bulk revoke) no longer
+    # runs a function and a case lookup per row to write back equal values.
+    "DROP TRIGGER cases_participation_copy_case ON cases_caseparticipation",
+    """
+    CREATE TRIGGER cases_participation_copy_case
+    BEFORE INSERT ON cases_caseparticipation
+    FOR EACH ROW WHEN (pg_trigger_depth() < 1)
+    EXECUTE FUNCTION cases_participation_copy_case()
+    """,
+    """
+    CREATE TRIGGER cases_participation_recopy_case
+    BEFORE UPDATE ON cases_caseparticipation
+    FOR EACH ROW WHEN (pg_trigger_depth() < 1 AND (
+        OLD.case_id IS DISTINCT FROM NEW.case_id
+        OR OLD.granted_at IS DISTINCT FROM NEW.granted_at
+        OR OLD.case_updated_at IS DISTINCT FROM NEW.case_updated_at
+        OR OLD.case_public_id IS DISTINCT FROM NEW.case_public_id))
+    EXECUTE FUNCTION cases_participation_copy_case()
+    """,
     """
     CREATE OR REPLACE FUNCTION cases_participation_copy_case() RETURNS trigger AS $$
     BEGIN
@@ -58,6 +83,14 @@ POSTGRESQL = [
 ]
 
 POSTGRESQL_REVERSE = [
+    "DROP TRIGGER cases_participation_recopy_case ON cases_caseparticipation",
+    "DROP TRIGGER cases_participation_copy_case ON cases_caseparticipation",
+    """
+    CREATE TRIGGER cases_participation_copy_case
+    BEFORE INSERT OR UPDATE ON cases_caseparticipation
+    FOR EACH ROW WHEN (pg_trigger_depth() < 1)
+    EXECUTE FUNCTION cases_participation_copy_case()
+    """,
     """
     CREATE OR REPLACE FUNCTION cases_participation_copy_case() RETURNS trigger AS $$
     BEGIN

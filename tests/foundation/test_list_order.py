@@ -158,3 +158,26 @@ def test_an_update_that_moves_the_position_rewrites_the_participations(shared_ca
     later = timezone.now() + dt.timedelta(minutes=1)
     type(shared_case).objects.filter(pk=shared_case.pk).update(updated_at=later)
     assert not set(_row_versions(shared_case)) & set(before)
+
+
+def test_a_participation_moved_to_another_case_takes_that_cases_position(
+    shared_case, knp_coordinator, ccos
+):
+    other = services.create_case(actor=knp_coordinator, title="Elsewhere")
+    participation = CaseParticipation.objects.get(case=shared_case, agency=ccos)
+    CaseParticipation.objects.filter(pk=participation.pk).update(case=other)
+    participation.refresh_from_db()
+    other.refresh_from_db()
+    assert participation.case_public_id == other.public_id
+    assert participation.case_updated_at == max(other.updated_at, participation.granted_at)
+
+
+def test_ending_a_participation_keeps_its_position(shared_case, knp_coordinator, ccos):
+    participation = CaseParticipation.objects.get(case=shared_case, agency=ccos)
+    services.revoke_case(actor=knp_coordinator, participation=participation)
+    ended = CaseParticipation.objects.get(pk=participation.pk)
+    assert ended.revoked_at is not None
+    assert (ended.case_updated_at, ended.case_public_id) == (
+        participation.case_updated_at,
+        participation.case_public_id,
+    )
