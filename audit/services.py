@@ -30,6 +30,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
 
+from config.bulk import insert_rows
+
 from . import context
 from .models import (
     GENESIS_HASH,
@@ -200,14 +202,34 @@ def record_many(
     The chain head is locked once and the events are chained in memory and
     written with one INSERT, so sharing a case with 50 agencies costs three
     audit queries, not 150. The chain is exactly what `record` would have
-    written one by one.
+    written one by one. Returns the events (ids included).
     """
+    rows, ids = _append(entries, actor, agency, returning=True)
+    # Positional: a tenth of the cost of keyword arguments per instance.
+    attnames = [f.attname for f in AuditEvent._meta.concrete_fields]
+    return [
+        AuditEvent(pk, *(row[name] for name in attnames[1:]))
+        for (pk,), row in zip(ids, rows, strict=True)
+    ]
+
+
+def append_many(
+    entries: Sequence[Entry], *, actor: Any = _FROM_CONTEXT, agency: Any = _FROM_CONTEXT
+) -> int:
+    """`record_many` for writers at scale (one agency on 10,000 cases): the
+    same events and chain, without building an `AuditEvent` per event for
+    the caller. Returns how many were appended."""
+    rows, _ids = _append(entries, actor, agency, returning=False)
+    return len(rows)
+
+
+def _append(entries, actor, agency, *, returning: bool) -> tuple[list[dict], list[tuple]]:
     known = set(AuditAction.values)  # a property computing a list on each access
     for entry in entries:
         if entry.action not in known:
             raise ValueError(f"Unknown audit action {entry.action!r}")
     if not entries:
-        return []
+        return [], []
     ctx = context.current()
     if actor is _FROM_CONTEXT:
         actor = ctx.user if ctx else None
@@ -228,32 +250,45 @@ def record_many(
         if head is None:
             AuditChainHead.objects.get_or_create(pk=1)
             head = AuditChainHead.objects.select_for_update().get(pk=1)
-        events = []
+        rows = []
         seq, prev_hash = head.last_seq, head.last_hash
+        labels: dict[type, str] = {}
         for entry in entries:
             object_type, object_id = entry.object_type, entry.object_id
             if entry.obj is not None:
-                object_type = object_type or entry.obj._meta.label_lower
+                model = type(entry.obj)
+                if model not in labels:
+                    labels[model] = entry.obj._meta.label_lower
+                object_type = object_type or labels[model]
                 object_id = object_id or str(getattr(entry.obj, "public_id", None) or entry.obj.pk)
             seq += 1
-            event = AuditEvent(
-                seq=seq,
-                occurred_at=timezone.now(),
-                action=entry.action,
-                object_type=object_type[:100],
-                object_id=str(object_id)[:64],
-                changes=_jsonable(redact(entry.changes or {})),
-                outcome=entry.outcome,
-                reason=entry.reason,
-                prev_hash=prev_hash,
+            row = {
+                "seq": seq,
+                "occurred_at": timezone.now(),
+                "action": entry.action,
+                "object_type": object_type[:100],
+                "object_id": str(object_id)[:64],
+                "changes": _jsonable(redact(entry.changes or {})),
+                "outcome": entry.outcome,
+                "reason": entry.reason,
+                "prev_hash": prev_hash,
                 **common,
-            )
-            event.hash = prev_hash = compute_hash(prev_hash, row_of(event))
-            events.append(event)
-        AuditEvent.objects.bulk_create(events)
+            }
+            row["hash"] = prev_hash = compute_hash(prev_hash, row_of(row))
+            rows.append(row)
+        # One INSERT without a model instance per row (`config.bulk`): at
+        # 10,000 events (one agency on 10,000 cases) preparing instances cost
+        # more than the statement.
+        columns = (*HASHED_FIELDS, "prev_hash", "hash")
+        ids = insert_rows(
+            AuditEvent,
+            columns,
+            [[row[c] for c in columns] for row in rows],
+            returning=("id",) if returning else (),
+        )
         head.last_seq, head.last_hash = seq, prev_hash
         head.save(update_fields=["last_seq", "last_hash"])
-    return events
+    return rows, ids
 
 
 def record_refusal(*, actor, obj: models.Model | None = None, reason: str = "", **kw) -> AuditEvent:

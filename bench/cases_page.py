@@ -228,24 +228,27 @@ BEST_SQL = {
         WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND (EXISTS ({_GRANT}) OR false)
         ORDER BY p.case_updated_at DESC, p.case_public_id DESC
         LIMIT %(limit)s""",
-    # All the agency's cases, then the newest: no denormalised columns needed.
+    # The agency's cases, then the newest by the list's rule (the case's
+    # update, or the agency's share if later: migration 0011) computed from
+    # the case and the participation rather than read from the copies.
     "semi-join-sort": f"""
         SELECT {_COLUMNS} FROM cases_case c
         JOIN agencies_agency a ON a.id = c.lead_agency_id
-        WHERE c.id IN (SELECT p.case_id FROM cases_caseparticipation p
-                       WHERE p.agency_id = %(agency)s AND {_ACTIVE})
-          AND EXISTS ({_GRANT})
-        ORDER BY c.updated_at DESC, c.public_id DESC
+        JOIN cases_caseparticipation p ON p.case_id = c.id
+        WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND EXISTS ({_GRANT})
+        ORDER BY GREATEST(c.updated_at, p.granted_at) DESC, c.public_id DESC
         LIMIT %(limit)s""",
     # Walk every case newest first, probing both tables: good for an agency
-    # that sees a large share of all cases.
+    # that sees a large share of all cases. The participation's share time
+    # joins the order, so it walks no index any more.
     "walk-all-cases": f"""
         SELECT {_COLUMNS} FROM cases_case c
         JOIN agencies_agency a ON a.id = c.lead_agency_id
-        WHERE EXISTS (SELECT 1 FROM cases_caseparticipation p
-                      WHERE p.case_id = c.id AND p.agency_id = %(agency)s AND {_ACTIVE})
-          AND EXISTS ({_GRANT})
-        ORDER BY c.updated_at DESC, c.public_id DESC
+        CROSS JOIN LATERAL (SELECT p.granted_at FROM cases_caseparticipation p
+                            WHERE p.case_id = c.id AND p.agency_id = %(agency)s
+                              AND {_ACTIVE}) p
+        WHERE EXISTS ({_GRANT})
+        ORDER BY GREATEST(c.updated_at, p.granted_at) DESC, c.public_id DESC
         LIMIT %(limit)s""",
 }
 
@@ -734,6 +737,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument(
+        "--only",
+        choices=["sharing"],
+        help="run one section alone (sharing: item 5, on any data set with a lead agency)",
+    )
+    parser.add_argument(
         "--generate-cases",
         type=int,
         default=0,
@@ -754,8 +762,12 @@ def main(argv: list[str] | None = None) -> int:
             quiet=True,
         )
     rng = random.Random(args.seed)
-    users = pick_users(args.users, rng)
     table = Row()
+    if args.only == "sharing":
+        sharing(table, rng, args.share_many)
+        table.print()
+        return 0
+    users = pick_users(args.users, rng)
     cases = Case.objects.count()
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM cases_casegroupobjectpermission")

@@ -709,8 +709,10 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
                 reason,
                 revoked or at,
                 # The triggers that keep these in production are off during
-                # the load (session_replication_role): written here instead.
-                updated,
+                # the load (session_replication_role): written here instead,
+                # by their rule (migration 0011): the case's position, or the
+                # share if later.
+                max(updated, at),
                 public_id,
             )
         )

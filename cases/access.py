@@ -243,9 +243,11 @@ def visible_cases(user) -> QuerySet[Case]:
     return _visible_cases(agency)
 
 
-#: Columns of `visible_cases_in_list_order` holding the case's (updated_at,
-#: public_id), kept equal to them by triggers (migration 0007) and indexed per
-#: agency: order and keyset-filter on these, not on the case's own.
+#: Columns of `visible_cases_in_list_order` holding the case's position in
+#: the agency's list, (GREATEST(updated_at, the agency's granted_at), public_id),
+#: kept by triggers (migrations 0007, 0011) and indexed per agency: order and
+#: keyset-filter on these, not on the case's own. A case shared with the
+#: agency after its last change lies at the share (`cases.sharing`).
 LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
 
 
@@ -258,7 +260,9 @@ def visible_cases_in_list_order(user) -> QuerySet[Case]:
 
     * the active participation is an inner join (`listed`: at most one open
       participation per agency and case, so no row is doubled), whose copies
-      of the case's `updated_at` and `public_id` the list orders by;
+      of the case's position (`updated_at`, or the share if later) and
+      `public_id` the list orders by, selected as `LIST_ORDER_COLUMNS` (the
+      page's cursor is taken from them);
     * the guardian grant is checked row by row. `OR false` keeps the EXISTS
       a per-row subplan: pulled up into a semi-join, the planner would take
       grants and participations for independent filters, expect a handful of
@@ -292,7 +296,7 @@ def _visible_cases_in_list_order(agency) -> QuerySet[Case]:
         # Named once, on the join just made: a later filter() on
         # `listed__…` (a page's cursor, the sync horizon) would join the
         # participations a second time.
-        .alias(
+        .annotate(
             list_updated_at=F("listed__case_updated_at"),
             list_public_id=F("listed__case_public_id"),
         )

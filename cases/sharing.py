@@ -19,9 +19,21 @@ of queries whatever the number of items:
   (nothing is written) and the error names the item by its index
   (`"3.agency"`), as the API's per-item field errors do;
 * the writes are one statement per table: participations, guardian grants
-  (still the source of truth of access), the touched cases, custody events,
-  outbox messages (one per case and agency, as before) and audit events (one
-  per share or revoke, chained by `audit.record_many`).
+  (still the source of truth of access), custody events, outbox messages (one
+  per case and agency, as before) and audit events (one per share or revoke,
+  chained by `audit.append_many`).
+
+A share or a revoke does not touch the case row (its `version`,
+`updated_at`, `updated_by`): what changes is who takes part, which the
+participations, the grants, the outbox and the audit log record. Touching
+it re-stamped every participation's copy of the case's list position
+(migration 0007) — ~8.5 rows per case, most of the cost of sharing 10,000
+cases with one agency. The receiving agency still finds a newly shared case
+after its sync cursor: its participation's position is the later of the
+case's `updated_at` and its `granted_at`, stamped here after the transaction
+started (migration 0011, `config/api/pagination.py`). Other participants'
+feeds do not show the case again for a share or revoke: nothing in the case
+they read changed.
 
 Both bulk shapes are a full cross product of cases and agencies (one case by
 N agencies, or N cases by one agency), so statements filtered on "these cases
@@ -31,6 +43,7 @@ and these groups" touch exactly the pairs being shared or revoked.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -45,6 +58,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
+from config.bulk import insert_rows
 from notifications.outbox import emit_many
 
 from . import access, documents
@@ -287,9 +301,20 @@ def _hidden_from(actor, *, case: Any, agency: Any) -> Exists:
     )
 
 
-def _gated_cases(actor, action: str, case_ids: list[int], *, lock: bool, **columns) -> list[Case]:
-    """The cases, checked for `action` and read (locked when `lock`) in one query."""
+#: What the rules and writes of a share or revoke read of a case; the bulk
+#: forms over many cases read only these (10,000 full rows cost a second of
+#: Python). Other fields of their cases load on access.
+_CASE_COLUMNS = ("id", "public_id", "lead_agency_id", "handling_code", "status")
+
+
+def _gated_cases(
+    actor, action: str, case_ids: list[int], *, lock: bool, narrow: bool = False, **columns
+) -> list[Case]:
+    """The cases, checked for `action` and read (locked when `lock`) in one
+    query; only `_CASE_COLUMNS` when `narrow`."""
     queryset = Case.objects.filter(pk__in=case_ids)
+    if narrow:
+        queryset = queryset.only(*_CASE_COLUMNS)
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     queryset = queryset.annotate(**columns).order_by("pk")
@@ -424,7 +449,9 @@ def _check_cases(actor, cases: list[Case], share: Share):
     if stored is not None:
         columns.update(_pair_columns(case=OuterRef("pk"), agency=stored.pk, group=stored.group_id))
     case_ids = [c.pk for c in cases]
-    gated = {c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=True, **columns)}
+    gated = {
+        c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=True, narrow=True, **columns)
+    }
     me = access.agency_of(actor)
     hidden: set[int] = set()
     co_managed = [pk for pk, c in gated.items() if c.lead_agency_id != me.pk]
@@ -466,36 +493,39 @@ def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]
             content_object_id__in=case_ids,
             group_id__in=[agency.group_id for _c, agency, _s, _f in pairs],
         ).delete()
+    # The cases are not touched (module docstring): each new participation
+    # takes its position in its agency's list from its own `granted_at`.
+    # Rows are written set-based (`config.bulk`), no model instance per row:
+    # at 10,000 cases preparing instances cost more than the statements.
     now = timezone.now()
-    # Touched first: the new participations then copy the case's new
-    # `updated_at` on insert (migration 0007's trigger).
-    _touch_cases(case_ids, actor, now)
-    participations = CaseParticipation.objects.bulk_create(
+    public_ids = [uuid.uuid4() for _p in pairs]
+    ids = insert_rows(
+        CaseParticipation,
+        ("public_id", "case_id", "agency_id", "level", "confidential", "expires_at"),
         [
-            CaseParticipation(
-                case=case,
-                agency=agency,
-                level=share.level,
-                confidential=share.confidential,
-                granted_by=actor,
-                granted_by_agency=me,
-                expires_at=share.expires_at,
-                granted_at=now,
-                updated_at=now,
-            )
-            for case, agency, share, _f in pairs
-        ]
+            (public_id, case.pk, agency.pk, share.level, share.confidential, share.expires_at)
+            for public_id, (case, agency, share, _f) in zip(public_ids, pairs, strict=True)
+        ],
+        same={
+            "granted_by_id": actor.pk,
+            "granted_by_agency_id": me.pk,
+            "granted_at": now,
+            "updated_at": now,
+            "revoked_at": None,
+            "revoked_by_id": None,
+            "end_reason": "",
+            "version": 1,
+        },
+        returning=("id",),
     )
-    CaseGroupObjectPermission.objects.bulk_create(
+    insert_rows(
+        CaseGroupObjectPermission,
+        ("content_object_id", "group_id", "permission_id"),
         [
-            CaseGroupObjectPermission(
-                content_object_id=case.pk,
-                group_id=agency.group_id,
-                permission_id=getattr(case, f"cb_perm_{codename.removesuffix('_case')}"),
-            )
+            (case.pk, agency.group_id, getattr(case, f"cb_perm_{level}"))
             for case, agency, share, _f in pairs
-            for codename in access.level_codenames(share.level)
-        ]
+            for level in _levels_up_to(share.level)
+        ],
     )
     with_documents = [(case, agency) for case, agency, _s, _f in pairs if case.cb_has_documents]
     if with_documents:
@@ -505,14 +535,62 @@ def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]
         [(case, {"agency": agency.public_id}) for case, agency, _s, _f in pairs],
         actor=actor,
     )
-    audit.record_many(
+    audit.append_many(
         [
-            audit.Entry(AuditAction.SHARE, obj=p.case, changes=_participation_changes(p))
-            for p in participations
+            audit.Entry(
+                AuditAction.SHARE,
+                obj=case,
+                changes={
+                    "participation": str(public_id),
+                    "agency": agency.code,
+                    "level": share.level,
+                    "expires_at": share.expires_at,
+                    "confidential": share.confidential,
+                },
+            )
+            for public_id, (case, agency, share, _f) in zip(public_ids, pairs, strict=True)
         ],
         actor=actor,
     )
-    return participations
+    return [
+        _written_participation(pk, public_id, case, agency, share, actor, me, now)
+        for (pk,), public_id, (case, agency, share, _f) in zip(ids, public_ids, pairs, strict=True)
+    ]
+
+
+def _levels_up_to(level: str) -> list[str]:
+    """The levels whose grants `level` holds (`access.level_codenames`)."""
+    return [codename.removesuffix("_case") for codename in access.level_codenames(level)]
+
+
+def _written_participation(
+    pk: int, public_id, case: Case, agency: Agency, share: Share, actor, me: Agency, now
+) -> CaseParticipation:
+    """The participation just inserted, as `bulk_create` returned it (its
+    case, agency and granters attached). The order copies are the
+    database's (migration 0011) and are not read back."""
+    participation = CaseParticipation(
+        pk,
+        public_id,
+        case.pk,
+        agency.pk,
+        share.level,
+        share.confidential,
+        actor.pk,
+        me.pk,
+        now,
+        share.expires_at,
+        None,
+        None,
+        "",
+        now,
+        1,
+        None,
+        None,
+    )
+    participation.case, participation.agency = case, agency
+    participation.granted_by, participation.granted_by_agency = actor, me
+    return participation
 
 
 # --- revoking --------------------------------------------------------------------
@@ -607,15 +685,19 @@ def revoke_agency_from_cases(
 
 def _check_agency_from_cases(actor, agency_pk: int, cases: list[Case]):
     case_ids = [c.pk for c in cases]
-    gated = {c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=False)}
+    gated = {c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=False, narrow=True)}
+    # One agency for every row (not one instance per row, as select_related
+    # would build: 10,000 of them for 10,000 cases).
+    agency = Agency.objects.filter(pk=agency_pk).first()
     locked = {
         p.case_id: p
         for p in access.visible_participations(actor)
         .select_for_update(of=("self",))
         .filter(case_id__in=case_ids, agency_id=agency_pk, revoked_at__isnull=True)
-        .select_related("agency")
         .order_by("pk")
     }
+    for participation in locked.values():
+        participation.agency = agency
     refusals, seen, ended = _Refusals(keyed=True), set(), []
     for index, pk in enumerate(case_ids):
         participation = locked.get(pk)
@@ -664,13 +746,12 @@ def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseP
         content_object_id__in=case_ids,
         group_id__in=list({p.agency.group_id for p in participations}),
     ).delete()
-    _touch_cases(case_ids, actor, now)
     emit_many(
         "case.revoked",
         [(p.case, {"participation": p.public_id}) for p in participations],
         actor=actor,
     )
-    audit.record_many(
+    audit.append_many(
         [
             audit.Entry(AuditAction.REVOKE, obj=p.case, changes=_participation_changes(p))
             for p in participations

@@ -27,11 +27,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from config.bulk import insert_rows
 
 from .choices import Channel, DeliveryStatus, EventType, OutboxStatus
 from .models import Delivery, Notification, OutboxMessage, WebhookDelivery, WebhookEndpoint
@@ -218,83 +220,8 @@ def fan_out(message: OutboxMessage) -> list[int]:
     ]
 
 
-#: Rows per INSERT on SQLite: 11 columns x 1,000 rows stays under its bind
-#: parameter limit (32,766). PostgreSQL takes one array per column instead.
-_ROWS_PER_INSERT = 1000
-
-
-def _insert(
-    model, columns: tuple[str, ...], rows: list[tuple], *, same: dict, unique=(), returning=()
-) -> list[tuple]:
-    """INSERT `rows` (values of `columns`, in order; `same` holds the columns
-    equal in every row) into `model`'s table in one statement (SQLite: one per
-    thousand rows); with `unique`, rows whose unique key exists are skipped;
-    return the `returning` columns of the rows this call inserted, and of no
-    others.
-
-    `bulk_create` cannot do this: with `ignore_conflicts` it returns no keys,
-    so it cannot tell which deliveries are new, and a notification must be
-    written for those only. It also builds a model instance per row, which
-    costs more than the INSERT for a 1,250-user audience. ON CONFLICT DO
-    NOTHING RETURNING is PostgreSQL's and SQLite's (3.35+). On PostgreSQL
-    each varying column travels as one array (`INSERT ... SELECT ... FROM
-    UNNEST`, as Django's `bulk_create` does) and each constant once, so the
-    statement and its parameters stay small.
-    """
-    if not rows:
-        return []
-    qn = connection.ops.quote_name
-    fields = [model._meta.get_field(c) for c in columns]
-    constants = [(model._meta.get_field(c), v) for c, v in same.items()]
-    names = ", ".join(qn(f.column) for f in [*(f for f, _ in constants), *fields])
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({names}) "
-    tail = ""
-    if unique:
-        tail += f" ON CONFLICT ({', '.join(qn(c) for c in unique)}) DO NOTHING"
-    if returning:
-        tail += f" RETURNING {', '.join(qn(c) for c in returning)}"
-    # Only quoted table and column names are spliced in; every value is bound.
-    if connection.vendor == "postgresql":
-        scalars = "".join(f"%s::{f.db_type(connection)}, " for f, _ in constants)
-        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-        params = [_plain(v) for _, v in constants]
-        params += [[_plain(v) for v in column] for column in zip(*rows, strict=True)]
-        sql = f"{head}SELECT {scalars}* FROM UNNEST({arrays}){tail}"  # noqa: S608  # nosec B608
-        statements = [(sql, params)]
-    else:
-        fixed = [f.get_db_prep_save(_plain(v), connection) for f, v in constants]
-        row_sql = "(" + ", ".join(["%s"] * (len(constants) + len(fields))) + ")"
-        statements = [
-            (
-                f"{head}VALUES {', '.join([row_sql] * len(chunk))}{tail}",
-                [
-                    value
-                    for row in chunk
-                    for value in (
-                        *fixed,
-                        *(
-                            f.get_db_prep_save(_plain(v), connection)
-                            for f, v in zip(fields, row, strict=True)
-                        ),
-                    )
-                ],
-            )
-            for chunk in (
-                rows[i : i + _ROWS_PER_INSERT] for i in range(0, len(rows), _ROWS_PER_INSERT)
-            )
-        ]
-    result: list[tuple] = []
-    with connection.cursor() as cursor:
-        for sql, params in statements:
-            cursor.execute(sql, params)
-            if returning:
-                result += cursor.fetchall()
-    return result
-
-
-def _plain(value):
-    """Choices members as the plain strings the driver knows how to send."""
-    return str(value) if isinstance(value, enum.Enum) else value
+#: One statement per table, no model instance per row (`config.bulk`).
+_insert = insert_rows
 
 
 # --- webhooks ---------------------------------------------------------------

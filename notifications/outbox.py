@@ -22,6 +22,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from cases import access
+from config.bulk import insert_rows
 
 from .choices import EventType, OutboxStatus
 from .models import OutboxMessage
@@ -62,13 +63,45 @@ def emit(
 
 
 def emit_many(event_type: str, events: list[tuple[Any, dict[str, Any]]], *, actor=None) -> None:
-    """`emit` for many objects in one INSERT: a search with a thousand matches
-    must not cost a thousand round trips. `events` pairs an object with its ids."""
-    messages = [_message(event_type, obj, actor, ids) for obj, ids in events]
-    if not messages:
+    """`emit` for many objects in one INSERT: a search with a thousand matches,
+    or 10,000 cases shared with one agency, must not cost a round trip (nor
+    a model instance) per message. `events` pairs an object with its ids."""
+    _check_event_type(event_type)
+    if not events:
         return
-    OutboxMessage.objects.bulk_create(messages)
-    ids = [m.pk for m in messages]
+    now = timezone.now()
+    rows = []
+    for obj, ids in events:
+        _check_ids(ids)
+        object_type = object_type_of(obj)
+        rows.append(
+            (
+                uuid.uuid4(),
+                object_type.name,
+                obj.public_id,
+                _payload(event_type, object_type.name, obj, ids, now),
+            )
+        )
+    agency = access.agency_of(actor) if actor is not None else None
+    insert_rows(
+        OutboxMessage,
+        ("id", "object_type", "object_id", "payload"),
+        rows,
+        same={
+            "event_type": event_type,
+            "agency_id": getattr(agency, "pk", None),
+            "actor_id": actor.pk if actor is not None and actor.pk else None,
+            "dedup_key": None,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": now,
+            "published_at": None,
+            "next_attempt_at": None,
+            "delivered_at": None,
+        },
+    )
+    ids = [row[0] for row in rows]
     transaction.on_commit(lambda: publish(ids), robust=True)
 
 
@@ -77,24 +110,36 @@ def emit_many(event_type: str, events: list[tuple[Any, dict[str, Any]]], *, acto
 _EVENT_TYPES = frozenset(EventType.values)
 
 
-def _message(event_type: str, obj, actor, ids: dict[str, Any], dedup_key=None) -> OutboxMessage:
+def _check_event_type(event_type: str) -> None:
     if event_type not in _EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}; add it to EventType")
+
+
+def _check_ids(ids: dict[str, Any]) -> None:
     for name, value in ids.items():
         if not isinstance(value, _ID_TYPES) or (isinstance(value, str) and len(value) > 64):
             raise ValueError(f"{name}: outbox payloads hold identifiers, not content")
+
+
+def _payload(event_type: str, object_type: str, obj, ids: dict[str, Any], now) -> dict[str, Any]:
+    return {
+        "type": event_type,
+        "time": now.isoformat(),
+        "object": {"type": object_type, "id": str(obj.public_id)},
+        "ids": {name: str(value) for name, value in ids.items()},
+    }
+
+
+def _message(event_type: str, obj, actor, ids: dict[str, Any], dedup_key=None) -> OutboxMessage:
+    _check_event_type(event_type)
+    _check_ids(ids)
     object_type = object_type_of(obj)
     now = timezone.now()
     return OutboxMessage(
         event_type=event_type,
         object_type=object_type.name,
         object_id=obj.public_id,
-        payload={
-            "type": event_type,
-            "time": now.isoformat(),
-            "object": {"type": object_type.name, "id": str(obj.public_id)},
-            "ids": {name: str(value) for name, value in ids.items()},
-        },
+        payload=_payload(event_type, object_type.name, obj, ids, now),
         agency=access.agency_of(actor) if actor is not None else None,
         actor=actor if actor is not None and actor.pk else None,
         dedup_key=dedup_key,

@@ -32,9 +32,11 @@ class CaseFilter(filters.FilterSet):
     updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
     updated_before = DateTimeFilter(field_name="updated_at", lookup_expr="lt")
     updated_since = DateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        help_text=_("Changed at or after this time (inclusive); for a first sync from a date."),
+        method="filter_updated_since",
+        help_text=_(
+            "Changed, or shared with your agency, at or after this time (inclusive); "
+            "for a first sync from a date."
+        ),
     )
 
     class Meta:
@@ -49,6 +51,15 @@ class CaseFilter(filters.FilterSet):
             .values("case_id")
         )
         return queryset.filter(pk__in=participations)
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """On the list, the case's position in the agency's list (the sync
+        order): a case shared after its last change counts from the share, so
+        a first sync from a date does not miss it."""
+        column = access.LIST_ORDER_COLUMNS[0]
+        if column not in queryset.query.annotations:
+            column = "updated_at"
+        return queryset.filter(**{f"{column}__gte": value})
 
     def filter_crime_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(crime_types__contains=[value])

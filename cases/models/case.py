@@ -143,17 +143,29 @@ class CaseParticipation(models.Model):
             "This agency does not see who else participates, and other participants do not see it."
         ),
     )
+    # Not indexed (nor is `revoked_by`): nothing looks participations up by
+    # who granted or ended them, and every share and revoke wrote three more
+    # index entries per row for it (cases 0012). Deleting a user or agency
+    # (PROTECT) then scans the table once.
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
     )
     granted_by_agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="+", null=True
+        Agency, on_delete=models.PROTECT, related_name="+", null=True, db_index=False
     )
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
     )
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -196,7 +196,10 @@ class SyncCursorPagination(BasePagination):
         self.ordering = ordering
         if rows:
             last = rows[-1]
-            last_position = (ordering, getattr(last, field), str(last.public_id))
+            # From the columns paged on: a view's keyset columns may hold a
+            # position other than the field's value (the case list: a case
+            # shared after its last change lies at the share).
+            last_position = (ordering, getattr(last, column), str(getattr(last, id_column)))
             self.next_position = last_position if has_next else None
             self.resume_position = last_position
         else:

@@ -49,6 +49,42 @@ def test_resume_returns_only_rows_changed_since(api, knp_coordinator):
     assert fetch_all(client, resume)[0] == []
 
 
+def test_a_case_shared_after_the_cursor_reaches_the_receiving_agency(
+    api, knp_coordinator, kh_viewer, ccos
+):
+    older, newer = (make_case(knp_coordinator, title=t) for t in "AB")
+    services.share_case(actor=knp_coordinator, case=newer, agency=ccos, level="view")
+    client = api(kh_viewer)
+    ids, resume = fetch_all(client, "/api/v1/cases/")
+    assert ids == [str(newer.public_id)]
+    services.share_case(actor=knp_coordinator, case=older, agency=ccos, level="view")
+    ids, resume = fetch_all(client, resume)
+    assert ids == [str(older.public_id)]
+    assert fetch_all(client, resume)[0] == []
+
+
+def test_pages_of_cases_shared_out_of_update_order_cover_each_once(
+    api, knp_coordinator, kh_viewer, ccos
+):
+    cases = [make_case(knp_coordinator, title=f"Case {i}") for i in range(4)]
+    shared_order = [cases[2], cases[0], cases[3], cases[1]]
+    for case in shared_order:
+        services.share_case(actor=knp_coordinator, case=case, agency=ccos, level="view")
+    client = api(kh_viewer)
+    ascending, _ = fetch_all(client, "/api/v1/cases/?page_size=1")
+    assert ascending == [str(c.public_id) for c in shared_order]
+    descending, _ = fetch_all(client, "/api/v1/cases/?page_size=1&ordering=-updated_at")
+    assert descending == ascending[::-1]
+
+
+def test_updated_since_counts_a_share_from_the_share(api, knp_coordinator, kh_viewer, ccos):
+    case = make_case(knp_coordinator, title="Changed before the share")
+    since = timezone.now().isoformat().replace("+00:00", "Z")
+    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level="view")
+    response = api(kh_viewer).get("/api/v1/cases/", {"updated_since": since})
+    assert [row["id"] for row in response.json()["results"]] == [str(case.public_id)]
+
+
 def test_descending_order_is_available_for_browsing(api, knp_coordinator):
     cases = [make_case(knp_coordinator, title=t) for t in "ABC"]
     ids, _ = fetch_all(api(knp_coordinator), "/api/v1/cases/?ordering=-updated_at&page_size=1")

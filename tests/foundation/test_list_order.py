@@ -14,6 +14,8 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from cases import access, services
@@ -34,11 +36,24 @@ def _ordered(queryset, *columns):
     return list(queryset.order_by(*columns).values_list("id", flat=True))
 
 
+def _in_position_order(user):
+    """`visible_cases(user)` by the rule the list follows: the case's
+    `updated_at`, or the agency's share of it if later (migration 0011)."""
+    granted = CaseParticipation.objects.filter(
+        case=OuterRef("pk"), agency=user.membership.agency, revoked_at__isnull=True
+    ).values("granted_at")[:1]
+    return _ordered(
+        access.visible_cases(user).annotate(position=Greatest("updated_at", Subquery(granted))),
+        "-position",
+        "-public_id",
+    )
+
+
 def test_list_gate_selects_the_visible_cases_in_the_same_order(generated):
     viewers = get_user_model().objects.filter(membership__role="viewer")
     assert viewers.values("membership__agency").distinct().count() == 6
     for user in viewers:
-        expected = _ordered(access.visible_cases(user), "-updated_at", "-public_id")
+        expected = _in_position_order(user)
         listed = _ordered(
             access.visible_cases_in_list_order(user),
             *(f"-{c}" for c in access.LIST_ORDER_COLUMNS),
@@ -64,13 +79,38 @@ def test_an_expired_participation_hides_the_case_before_the_job_runs(shared_case
 def test_ordering_copies_follow_the_case_through_the_services(case, knp_coordinator, ccos, unodc):
     services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.VIEW)
     services.update_case(actor=knp_coordinator, case=case, title="Renamed")
-    services.share_case(actor=knp_coordinator, case=case, agency=unodc, level=AccessLevel.VIEW)
     case.refresh_from_db()
     rows = CaseParticipation.objects.filter(case=case)
-    assert rows.count() == 3
+    assert rows.count() == 2
     for participation in rows:
         assert participation.case_updated_at == case.updated_at
         assert participation.case_public_id == case.public_id
+
+
+def test_a_share_after_the_last_change_positions_the_case_at_the_share(case, knp_coordinator, ccos):
+    shared = services.share_case(actor=knp_coordinator, case=case, agency=ccos, level="view")
+    case.refresh_from_db()
+    shared.refresh_from_db()
+    assert shared.granted_at > case.updated_at
+    assert (shared.case_updated_at, shared.case_public_id) == (shared.granted_at, case.public_id)
+
+
+def test_a_share_leaves_the_other_participations_rows_alone(shared_case, knp_coordinator, unodc):
+    before = _row_versions(shared_case)
+    services.share_case(actor=knp_coordinator, case=shared_case, agency=unodc, level="view")
+    after = _row_versions(shared_case)
+    assert len(after) == 3
+    assert after[:2] == before
+
+
+def test_a_case_change_after_the_share_moves_the_case_for_every_agency(case, knp_coordinator, ccos):
+    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level="view")
+    services.update_case(actor=knp_coordinator, case=case, title="Changed after the share")
+    case.refresh_from_db()
+    positions = set(
+        CaseParticipation.objects.filter(case=case).values_list("case_updated_at", flat=True)
+    )
+    assert positions == {case.updated_at}
 
 
 def test_one_update_of_many_cases_pushes_each_its_own_position(knp_coordinator, ccos):
@@ -93,7 +133,7 @@ def test_a_participation_written_with_stale_copies_takes_its_case_values(shared_
     participation.save()
     participation.refresh_from_db()
     shared_case.refresh_from_db()
-    assert participation.case_updated_at == shared_case.updated_at
+    assert participation.case_updated_at == max(shared_case.updated_at, participation.granted_at)
 
 
 def _row_versions(case) -> list[str]:
@@ -118,3 +158,26 @@ def test_an_update_that_moves_the_position_rewrites_the_participations(shared_ca
     later = timezone.now() + dt.timedelta(minutes=1)
     type(shared_case).objects.filter(pk=shared_case.pk).update(updated_at=later)
     assert not set(_row_versions(shared_case)) & set(before)
+
+
+def test_a_participation_moved_to_another_case_takes_that_cases_position(
+    shared_case, knp_coordinator, ccos
+):
+    other = services.create_case(actor=knp_coordinator, title="Elsewhere")
+    participation = CaseParticipation.objects.get(case=shared_case, agency=ccos)
+    CaseParticipation.objects.filter(pk=participation.pk).update(case=other)
+    participation.refresh_from_db()
+    other.refresh_from_db()
+    assert participation.case_public_id == other.public_id
+    assert participation.case_updated_at == max(other.updated_at, participation.granted_at)
+
+
+def test_ending_a_participation_keeps_its_position(shared_case, knp_coordinator, ccos):
+    participation = CaseParticipation.objects.get(case=shared_case, agency=ccos)
+    services.revoke_case(actor=knp_coordinator, participation=participation)
+    ended = CaseParticipation.objects.get(pk=participation.pk)
+    assert ended.revoked_at is not None
+    assert (ended.case_updated_at, ended.case_public_id) == (
+        participation.case_updated_at,
+        participation.case_public_id,
+    )

@@ -1,0 +1,68 @@
+"""`config.bulk.insert_rows`: many rows in one statement, no model instance per row."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from config.bulk import insert_rows
+from notifications.choices import OutboxStatus
+from notifications.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def _outbox(rows, **same):
+    return insert_rows(
+        OutboxMessage,
+        ("id", "object_type", "object_id", "payload"),
+        rows,
+        same={
+            "event_type": "case.shared",
+            "agency_id": None,
+            "actor_id": None,
+            "dedup_key": None,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": timezone.now(),
+            "published_at": None,
+            "next_attempt_at": None,
+            "delivered_at": None,
+            **same,
+        },
+        returning=("id",),
+    )
+
+
+def test_insert_rows_returns_the_inserted_rows_in_the_order_given():
+    ids = [uuid.uuid4() for _ in range(5)]
+    returned = _outbox([(pk, "case", uuid.uuid4(), {}) for pk in ids])
+    assert [pk for (pk,) in returned] == ids
+
+
+def test_insert_rows_stores_json_as_json():
+    payload = {"ids": {"agency": "x"}, "n": [1, 2], "text": "é\\u0000'\""}
+    ((pk,),) = _outbox([(uuid.uuid4(), "case", uuid.uuid4(), payload)])
+    assert OutboxMessage.objects.get(pk=pk).payload == payload
+    assert OutboxMessage.objects.filter(payload__ids__agency="x").count() == 1
+
+
+def test_insert_rows_writes_the_constants_on_every_row():
+    _outbox([(uuid.uuid4(), "case", uuid.uuid4(), {}) for _ in range(3)], last_error="same")
+    assert set(OutboxMessage.objects.values_list("last_error", "status")) == {("same", "pending")}
+
+
+def test_insert_rows_of_nothing_runs_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert _outbox([]) == []
+
+
+def test_insert_rows_keeps_each_rows_values_beside_columns_that_repeat():
+    rows = [(uuid.uuid4(), "case", uuid.uuid4(), {"n": n}) for n in range(3)]
+    rows.append((uuid.uuid4(), "task", uuid.uuid4(), {"n": 3}))
+    _outbox(rows)
+    stored = {m.pk: (m.object_type, m.object_id, m.payload) for m in OutboxMessage.objects.all()}
+    assert stored == {pk: (kind, oid, payload) for pk, kind, oid, payload in rows}
