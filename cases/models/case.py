@@ -99,10 +99,10 @@ class CaseSequence(models.Model):
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     """Guardian's direct-FK grant table for cases: the source of truth of access."""
 
+    # Guardian's unique (group, permission, content_object) is the index
+    # every grant check reads; a second index of the same columns was dropped
+    # (cases 0013: 334 MB at 10.5M grants, never scanned, written by every share).
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-    class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"])]
 
 
 class ParticipationQuerySet(models.QuerySet):
