@@ -121,22 +121,66 @@ def level_codenames(level: str) -> list[str]:
     return [f"{lvl}_case" for lvl in ACCESS_LEVEL_ORDER[: index + 1]]
 
 
-def _grant(agency: Agency, level: str) -> QuerySet[CaseGroupObjectPermission]:
-    """The agency's guardian grant of `level` on the outer case."""
-    # The permission as a scalar subquery, not a join through auth_permission
-    # and django_content_type: PostgreSQL then plans with the grant table's
-    # statistics for this group, and walks the newest cases of an agency that
-    # sees many instead of sorting all of them (bench/cases_page.py). Not a
-    # per-process cached id: a long-running worker would keep a stale one
-    # across a rebuilt permission table and silently see nothing.
-    permission = Permission.objects.filter(
-        codename=f"{level}_case", content_type__app_label="cases"
-    ).values("pk")[:1]
-    return CaseGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        group_id=agency.group_id,
-        permission_id=Subquery(permission),
-    )
+_GRANT_HELD_SQL = (
+    "EXISTS (SELECT 1 FROM {grant} cb_grant"
+    " WHERE cb_grant.content_object_id = {case} AND cb_grant.group_id = %s"
+    " AND cb_grant.permission_id = (SELECT cb_perm.id FROM {permission} cb_perm"
+    " INNER JOIN {content_type} cb_ct ON cb_perm.content_type_id = cb_ct.id"
+    " WHERE cb_perm.codename = %s AND cb_ct.app_label = %s LIMIT 1))"
+)
+
+
+def _table_names(connection) -> dict[str, str]:
+    permission = Permission._meta
+    return {
+        "grant": connection.ops.quote_name(CaseGroupObjectPermission._meta.db_table),
+        "permission": connection.ops.quote_name(permission.db_table),
+        "content_type": connection.ops.quote_name(
+            permission.get_field("content_type").related_model._meta.db_table
+        ),
+    }
+
+
+class GrantHeld(Expression):
+    """Whether the agency's Group holds guardian's `level` grant on the
+    query's case: `EXISTS (…)` on the grant table.
+
+    Written as SQL rather than built as an `Exists` of a grant queryset: the
+    ORM compiled that subquery and the permission's scalar subquery on every
+    request, a third of a list request's query compilation
+    (bench/request_cpu.py), for text that only ever differs by the group id.
+    The SQL is the ORM's own (tests/foundation/test_grant_held.py compares
+    the rows), with its aliases renamed so that it nests anywhere.
+
+    The permission is a scalar subquery by codename, not a join through
+    auth_permission and django_content_type: PostgreSQL then plans with the
+    grant table's statistics for this group, and walks the newest cases of an
+    agency that sees many instead of sorting all of them
+    (bench/cases_page.py). Not a per-process cached id: a long-running worker
+    would keep a stale one across a rebuilt permission table and silently see
+    nothing.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, group_id: int, level: str):
+        super().__init__()
+        self.group_id = group_id
+        self.codename = f"{level}_case"
+        self.case = F("pk")  # an expression, so that Django renames its alias when nesting
+
+    def get_source_expressions(self):
+        return [self.case]
+
+    def set_source_expressions(self, exprs):
+        (self.case,) = exprs
+
+    def as_sql(self, compiler, connection):
+        case_sql, case_params = compiler.compile(self.case)
+        # Table names from the models; nothing from a request reaches the text.
+        sql = _GRANT_HELD_SQL.format(case=case_sql, **_table_names(connection))  # nosec B608
+        return sql, (*case_params, self.group_id, self.codename, "cases")
 
 
 class NowWhenCompiled(Expression):
@@ -156,9 +200,8 @@ def _active_participations():
 
 def cases_with_level(agency: Agency, level: str = AccessLevel.VIEW) -> QuerySet[Case]:
     """Cases on which `agency` holds at least `level`."""
-    grant = _grant(agency, level)
     participation = _active_participations().filter(case=OuterRef("pk"), agency_id=agency.pk)
-    return Case.objects.filter(Exists(grant), Exists(participation))
+    return Case.objects.filter(GrantHeld(agency.group_id, level), Exists(participation))
 
 
 # --- built once per agency and thread ------------------------------------------
@@ -286,7 +329,7 @@ def _visible_cases_in_list_order(agency) -> QuerySet[Case]:
             | Q(participations__expires_at__gt=NowWhenCompiled())
         ),
     )
-    per_row_grant = Q(Exists(_grant(agency, AccessLevel.VIEW))) | Q(
+    per_row_grant = Q(GrantHeld(agency.group_id, AccessLevel.VIEW)) | Q(
         Value(False, output_field=BooleanField())
     )
     return (
@@ -585,7 +628,9 @@ def require_many(user, action: str, cases: QuerySet[Case], *, count: int) -> lis
     participation = CaseParticipation.objects.active().filter(
         case=OuterRef("pk"), agency_id=agency.pk
     )
-    columns = {_LEVEL_COLUMN.format(lvl): Exists(_grant(agency, lvl)) for lvl in ACCESS_LEVEL_ORDER}
+    columns = {
+        _LEVEL_COLUMN.format(lvl): GrantHeld(agency.group_id, lvl) for lvl in ACCESS_LEVEL_ORDER
+    }
     rows = list(
         cases.annotate(**columns, **{_PARTICIPATES_COLUMN: Exists(participation)}).filter(
             **{_LEVEL_COLUMN.format(AccessLevel.VIEW): True, _PARTICIPATES_COLUMN: True}
