@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
 from agencies.models import Agency
+from config import loading
 
 from ..choices import AccessLevel, CaseStatus
 from .handling import HandlingMixin
@@ -55,6 +56,9 @@ class Case(HandlingMixin):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # Bumped by every service write: the basis of ETags and optimistic locking.
     version = models.PositiveIntegerField(default=1, editable=False)
+
+    # Lists build many: instances from rows without __init__ (config.loading).
+    from_db = loading.from_db
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -177,6 +181,8 @@ class CaseParticipation(models.Model):
     # every case it sees. Never written by the application; not a grant.
     case_updated_at = models.DateTimeField(null=True, editable=False)
     case_public_id = models.UUIDField(null=True, editable=False)
+
+    from_db = loading.from_db  # lists build many (config.loading)
 
     objects = ParticipationQuerySet.as_manager()
 

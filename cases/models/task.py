@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from config import loading
 
 from ..choices import TaskPriority, TaskStatus
 from .case import Case
@@ -42,6 +43,8 @@ class Task(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+
+    from_db = loading.from_db  # lists build many (config.loading)
 
     class Meta:
         ordering = ["due_date", "id"]
