@@ -16,6 +16,7 @@ as short a time as possible.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -71,8 +72,15 @@ HASHED_FIELDS = (
 # --- hashing ----------------------------------------------------------------
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
     """What the value reads back as from a JSON column, so hashes recompute."""
+    if type(value) is dict and all(
+        type(k) is str and type(v) in _PLAIN for k, v in value.items()
+    ):  # already what it reads back as (a bulk share's 10,000 entries)
+        return dict(value)
     return json.loads(json.dumps(value, default=_json_default))
 
 
@@ -117,13 +125,20 @@ def redact(changes: Mapping[str, Any]) -> dict[str, Any]:
     """Drop secret values (passwords, tokens, keys), keep the fact they changed."""
     clean: dict[str, Any] = {}
     for key, value in changes.items():
-        if any(marker in str(key).lower() for marker in SECRET_MARKERS):
+        if _is_secret(str(key)):
             clean[str(key)] = REDACTED
         elif isinstance(value, Mapping):
             clean[str(key)] = redact(value)
         else:
             clean[str(key)] = value
     return clean
+
+
+@functools.lru_cache(maxsize=512)
+def _is_secret(key: str) -> bool:
+    # Cached: a bulk share redacts the same few keys 10,000 times.
+    lowered = key.lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import Permission
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,7 +58,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
-from config.bulk import insert_rows
+from config.bulk import ids_in, insert_rows
 from notifications.outbox import emit_many
 
 from . import access, documents
@@ -312,7 +312,7 @@ def _gated_cases(
 ) -> list[Case]:
     """The cases, checked for `action` and read (locked when `lock`) in one
     query; only `_CASE_COLUMNS` when `narrow`."""
-    queryset = Case.objects.filter(pk__in=case_ids)
+    queryset = Case.objects.filter(ids_in("pk", case_ids))
     if narrow:
         queryset = queryset.only(*_CASE_COLUMNS)
     if lock:
@@ -332,7 +332,7 @@ def _has_documents() -> Exists:
 def _check_share(actor, me: Agency, case: Case, facts: Any, share: Share, stored) -> None:
     """The rules of one share, in the order they have always been applied."""
     _check_agency(stored)
-    if share.level not in AccessLevel.values:
+    if share.level not in ACCESS_LEVEL_ORDER:
         raise ValidationFailed({"level": [_("Unknown access level.")]})
     if share.level == AccessLevel.MANAGE:
         access.require_loaded(actor, "grant_manage", case)
@@ -490,7 +490,7 @@ def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]
         # Leftovers (an expired participation not yet swept keeps its grants):
         # the new grants are then exactly those of the new level.
         CaseGroupObjectPermission.objects.filter(
-            content_object_id__in=case_ids,
+            ids_in("content_object_id", case_ids),
             group_id__in=[agency.group_id for _c, agency, _s, _f in pairs],
         ).delete()
     # The cases are not touched (module docstring): each new participation
@@ -563,33 +563,41 @@ def _levels_up_to(level: str) -> list[str]:
     return [codename.removesuffix("_case") for codename in access.level_codenames(level)]
 
 
+_PARTICIPATION_COLUMNS = tuple(f.attname for f in CaseParticipation._meta.concrete_fields)
+
+
 def _written_participation(
     pk: int, public_id, case: Case, agency: Agency, share: Share, actor, me: Agency, now
 ) -> CaseParticipation:
     """The participation just inserted, as `bulk_create` returned it (its
     case, agency and granters attached). The order copies are the
     database's (migration 0011) and are not read back."""
-    participation = CaseParticipation(
-        pk,
-        public_id,
-        case.pk,
-        agency.pk,
-        share.level,
-        share.confidential,
-        actor.pk,
-        me.pk,
-        now,
-        share.expires_at,
-        None,
-        None,
-        "",
-        now,
-        1,
-        None,
-        None,
+    values = {
+        "id": pk,
+        "public_id": public_id,
+        "case_id": case.pk,
+        "agency_id": agency.pk,
+        "level": share.level,
+        "confidential": share.confidential,
+        "granted_by_id": actor.pk,
+        "granted_by_agency_id": me.pk,
+        "granted_at": now,
+        "expires_at": share.expires_at,
+        "revoked_at": None,
+        "revoked_by_id": None,
+        "end_reason": "",
+        "updated_at": now,
+        "version": 1,
+        "case_updated_at": None,
+        "case_public_id": None,
+    }
+    participation = CaseParticipation.from_db(
+        DEFAULT_DB_ALIAS, _PARTICIPATION_COLUMNS, [values[c] for c in _PARTICIPATION_COLUMNS]
     )
-    participation.case, participation.agency = case, agency
-    participation.granted_by, participation.granted_by_agency = actor, me
+    # As assigning each relation would, without its checks (10,000 of them).
+    participation._state.fields_cache.update(
+        case=case, agency=agency, granted_by=actor, granted_by_agency=me
+    )
     return participation
 
 
@@ -693,7 +701,7 @@ def _check_agency_from_cases(actor, agency_pk: int, cases: list[Case]):
         p.case_id: p
         for p in access.visible_participations(actor)
         .select_for_update(of=("self",))
-        .filter(case_id__in=case_ids, agency_id=agency_pk, revoked_at__isnull=True)
+        .filter(ids_in("case_id", case_ids), agency_id=agency_pk, revoked_at__isnull=True)
         .order_by("pk")
     }
     for participation in locked.values():
@@ -730,7 +738,7 @@ def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseP
     """End checked participations and drop their grants. They are a cross
     product of their cases and agencies (see the module docstring)."""
     now = timezone.now()
-    CaseParticipation.objects.filter(pk__in=[p.pk for p in participations]).update(
+    CaseParticipation.objects.filter(ids_in("pk", [p.pk for p in participations])).update(
         revoked_at=now,
         revoked_by=actor,
         end_reason=CaseParticipation.EndReason.REVOKED,
@@ -743,7 +751,7 @@ def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseP
         p.version += 1
     case_ids = list(dict.fromkeys(p.case_id for p in participations))
     CaseGroupObjectPermission.objects.filter(
-        content_object_id__in=case_ids,
+        ids_in("content_object_id", case_ids),
         group_id__in=list({p.agency.group_id for p in participations}),
     ).delete()
     emit_many(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
 from django.utils import timezone
 
-from config.bulk import insert_rows
+from config.bulk import ids_in, insert_rows
 from notifications.choices import OutboxStatus
 from notifications.models import OutboxMessage
 
@@ -66,3 +67,58 @@ def test_insert_rows_keeps_each_rows_values_beside_columns_that_repeat():
     _outbox(rows)
     stored = {m.pk: (m.object_type, m.object_id, m.payload) for m in OutboxMessage.objects.all()}
     assert stored == {pk: (kind, oid, payload) for pk, kind, oid, payload in rows}
+
+
+COLUMNS = (
+    "id",
+    "object_type",
+    "object_id",
+    "payload",
+    "published_at",
+    "last_error",
+    "attempts",
+    "next_attempt_at",
+)
+
+
+def test_insert_rows_sends_each_type_of_varying_column_as_written():
+    """Varying columns travel as JSON text cast to the column's type."""
+    now = timezone.now()
+    rows = [
+        (uuid.uuid4(), "case", uuid.uuid4(), {}, now, 'it\'s "quoted" ក', 3, None),
+        (uuid.uuid4(), "task", uuid.uuid4(), {}, None, "", 0, now - dt.timedelta(days=1)),
+    ]
+    insert_rows(
+        OutboxMessage,
+        COLUMNS,
+        rows,
+        same={
+            "event_type": "case.shared",
+            "agency_id": None,
+            "actor_id": None,
+            "dedup_key": None,
+            "status": OutboxStatus.PENDING,
+            "created_at": now,
+            "delivered_at": None,
+        },
+    )
+    stored = {
+        m.pk: (m.object_id, m.published_at, m.last_error, m.attempts, m.next_attempt_at)
+        for m in OutboxMessage.objects.all()
+    }
+    assert stored == {row[0]: (row[2], *row[4:]) for row in rows}
+
+
+def test_ids_in_selects_the_rows_with_those_ids():
+    rows = [(uuid.uuid4(), "case", uuid.uuid4(), {}) for _ in range(4)]
+    _outbox(rows)
+    attempts = list(OutboxMessage.objects.order_by("created_at", "id").values_list("pk", flat=True))
+    OutboxMessage.objects.filter(pk__in=attempts[:2]).update(attempts=7)
+
+    assert OutboxMessage.objects.filter(ids_in("attempts", [7, 9])).count() == 2
+    assert not OutboxMessage.objects.filter(ids_in("attempts", [])).exists()
+
+
+def test_ids_in_refuses_anything_but_integers():
+    with pytest.raises(TypeError):
+        ids_in("attempts", ["1); DROP TABLE x; --"])
