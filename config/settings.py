@@ -457,6 +457,8 @@ DECONFLICTION_SEARCH_RATE_WINDOW = env.int("DECONFLICTION_SEARCH_RATE_WINDOW", d
 # security.middleware.SessionLifetimeMiddleware from the login time, because
 # saving a session pushes its database expiry forward), key rotated at login
 # by django.contrib.auth.login.
+# Database sessions, read by a query compiled once (agencies/sessions.py).
+SESSION_ENGINE = "agencies.sessions"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

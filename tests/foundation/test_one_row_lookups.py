@@ -1,11 +1,16 @@
 """Authentication's one-row lookups (`agencies.lookups`): the ORM's SQL, compiled once."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 
 from agencies.backends import MemberBackend
 from agencies.lookups import OneRowLookup
 from agencies.models import Agency
+from agencies.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +69,34 @@ def test_a_lookup_reads_the_row_afresh_each_time(knp):
     Agency.objects.filter(pk=knp.pk).update(active=False)
     assert lookup.get("KR-KNP").active is False
     assert lookup.get("NOPE") is None
+
+
+def _stored_session(**data) -> SessionStore:
+    store = SessionStore()
+    store.update(data)
+    store.create()
+    return store
+
+
+def test_session_store_reads_a_live_session(db):
+    stored = _stored_session(marker="kept")
+
+    assert SessionStore(stored.session_key).load() == {"marker": "kept"}
+
+
+def test_session_store_treats_an_expired_session_as_none(db):
+    stored = _stored_session(marker="kept")
+    Session.objects.filter(session_key=stored.session_key).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    reader = SessionStore(stored.session_key)
+
+    assert reader.load() == {}
+    assert reader.session_key is None
+
+
+def test_session_store_treats_an_unknown_key_as_none(db):
+    reader = SessionStore("x" * 32)
+
+    assert reader.load() == {}
+    assert reader.session_key is None
