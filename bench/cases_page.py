@@ -199,10 +199,15 @@ def seq_scans(plan: str, tables) -> list[str]:
     ]
 
 
-# The columns the API returns, so raw and production SQL fetch the same data.
+# The columns the production query reads, so raw and production SQL fetch
+# the same data: what the API returns, the case's id, and its position in the
+# list (what the page's cursor is made of: the participation's copies, or
+# the same values computed).
 _COLUMNS = """c.public_id, c.reference, c.title, c.summary, c.crime_types, c.status,
     c.handling_code, c.handling_instruction, c.handling_restriction, a.code,
-    c.created_at, c.updated_at, c.version"""
+    c.created_at, c.updated_at, c.version, c.id"""
+_COPIES = f"{_COLUMNS}, p.case_updated_at, p.case_public_id"
+_COMPUTED = f"{_COLUMNS}, GREATEST(c.updated_at, p.granted_at), c.public_id"
 _ACTIVE = "p.revoked_at IS NULL AND (p.expires_at IS NULL OR p.expires_at > now())"
 _GRANT = """SELECT 1 FROM cases_casegroupobjectpermission g
     WHERE g.content_object_id = c.id AND g.group_id = %(group)s AND g.permission_id = %(perm)s"""
@@ -213,7 +218,7 @@ BEST_SQL = {
     # The agency's participations newest first from their index, the case and
     # the grant probed per row.
     "participation-index": f"""
-        SELECT {_COLUMNS} FROM cases_caseparticipation p
+        SELECT {_COPIES} FROM cases_caseparticipation p
         JOIN cases_case c ON c.id = p.case_id
         JOIN agencies_agency a ON a.id = c.lead_agency_id
         WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND EXISTS ({_GRANT})
@@ -222,7 +227,7 @@ BEST_SQL = {
     # The same, with the grant as a per-row subplan (`OR false`) so the
     # planner cannot mistake the two checks for independent filters.
     "participation-index-subplan": f"""
-        SELECT {_COLUMNS} FROM cases_caseparticipation p
+        SELECT {_COPIES} FROM cases_caseparticipation p
         JOIN cases_case c ON c.id = p.case_id
         JOIN agencies_agency a ON a.id = c.lead_agency_id
         WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND (EXISTS ({_GRANT}) OR false)
@@ -232,7 +237,7 @@ BEST_SQL = {
     # update, or the agency's share if later: migration 0011) computed from
     # the case and the participation rather than read from the copies.
     "semi-join-sort": f"""
-        SELECT {_COLUMNS} FROM cases_case c
+        SELECT {_COMPUTED} FROM cases_case c
         JOIN agencies_agency a ON a.id = c.lead_agency_id
         JOIN cases_caseparticipation p ON p.case_id = c.id
         WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND EXISTS ({_GRANT})
@@ -242,7 +247,7 @@ BEST_SQL = {
     # that sees a large share of all cases. The participation's share time
     # joins the order, so it walks no index any more.
     "walk-all-cases": f"""
-        SELECT {_COLUMNS} FROM cases_case c
+        SELECT {_COMPUTED} FROM cases_case c
         JOIN agencies_agency a ON a.id = c.lead_agency_id
         CROSS JOIN LATERAL (SELECT p.granted_at FROM cases_caseparticipation p
                             WHERE p.case_id = c.id AND p.agency_id = %(agency)s

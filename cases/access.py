@@ -125,8 +125,8 @@ _GRANT_HELD_SQL = (
     "EXISTS (SELECT 1 FROM {grant} cb_grant"
     " WHERE cb_grant.content_object_id = {case} AND cb_grant.group_id = %s"
     " AND cb_grant.permission_id = (SELECT cb_perm.id FROM {permission} cb_perm"
-    " INNER JOIN {content_type} cb_ct ON cb_perm.content_type_id = cb_ct.id"
-    " WHERE cb_perm.codename = %s AND cb_ct.app_label = %s LIMIT 1))"
+    " WHERE cb_perm.codename = %s AND cb_perm.content_type_id = (SELECT cb_ct.id"
+    " FROM {content_type} cb_ct WHERE cb_ct.app_label = %s AND cb_ct.model = %s)))"
 )
 
 
@@ -146,19 +146,20 @@ class GrantHeld(Expression):
     query's case: `EXISTS (…)` on the grant table.
 
     Written as SQL rather than built as an `Exists` of a grant queryset: the
-    ORM compiled that subquery and the permission's scalar subquery on every
-    request, a third of a list request's query compilation
-    (bench/request_cpu.py), for text that only ever differs by the group id.
-    The SQL is the ORM's own (tests/foundation/test_grant_held.py compares
-    the rows), with its aliases renamed so that it nests anywhere.
+    ORM compiled that subquery on every request, a third of a list request's
+    query compilation (bench/request_cpu.py), for text that only ever differs
+    by the group id. tests/foundation/test_grant_held.py holds its rows to
+    guardian's `get_objects_for_group`; its aliases are its own, so it nests
+    anywhere.
 
-    The permission is a scalar subquery by codename, not a join through
-    auth_permission and django_content_type: PostgreSQL then plans with the
-    grant table's statistics for this group, and walks the newest cases of an
-    agency that sees many instead of sorting all of them
-    (bench/cases_page.py). Not a per-process cached id: a long-running worker
-    would keep a stale one across a rebuilt permission table and silently see
-    nothing.
+    The permission is found by codename and content type in scalar
+    subqueries (a unique-index probe each, planned faster than a join of the
+    two tables), not by joining the grants through auth_permission and
+    django_content_type: PostgreSQL then plans with the grant table's
+    statistics for this group, and walks the newest cases of an agency that
+    sees many instead of sorting all of them (bench/cases_page.py). Not a
+    per-process cached id: a long-running worker would keep a stale one
+    across a rebuilt permission table and silently see nothing.
     """
 
     conditional = True
@@ -180,7 +181,7 @@ class GrantHeld(Expression):
         case_sql, case_params = compiler.compile(self.case)
         # Table names from the models; nothing from a request reaches the text.
         sql = _GRANT_HELD_SQL.format(case=case_sql, **_table_names(connection))  # nosec B608
-        return sql, (*case_params, self.group_id, self.codename, "cases")
+        return sql, (*case_params, self.group_id, self.codename, "cases", "case")
 
 
 class NowWhenCompiled(Expression):
