@@ -41,10 +41,10 @@ def insert_rows(
 
     Every column without a database default must be given: nothing here
     applies the model's Python defaults. On PostgreSQL each varying column
-    travels as one array (`INSERT ... SELECT ... FROM UNNEST`) and each
-    constant once, so the statement and its parameters stay small whatever
-    the number of rows; JSON columns travel as one JSON array each. ON CONFLICT DO
-    NOTHING RETURNING is PostgreSQL's and SQLite's (3.35+).
+    travels as one JSON array (`INSERT ... SELECT ... FROM ROWS FROM`, each
+    element cast to the column's type) and each constant once, so the
+    statement and its parameters stay small whatever the number of rows.
+    ON CONFLICT DO NOTHING RETURNING is PostgreSQL's and SQLite's (3.35+).
     """
     if not rows:
         return []

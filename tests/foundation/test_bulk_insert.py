@@ -15,25 +15,27 @@ from notifications.models import OutboxMessage
 pytestmark = pytest.mark.django_db
 
 
-def _outbox(rows, **same):
+def _outbox(rows, columns=("id", "object_type", "object_id", "payload"), **same):
+    """Outbox rows of `columns`; every other column the same on each row."""
+    defaults = {
+        "event_type": "case.shared",
+        "agency_id": None,
+        "actor_id": None,
+        "dedup_key": None,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "last_error": "",
+        "created_at": timezone.now(),
+        "published_at": None,
+        "next_attempt_at": None,
+        "delivered_at": None,
+        **same,
+    }
     return insert_rows(
         OutboxMessage,
-        ("id", "object_type", "object_id", "payload"),
+        columns,
         rows,
-        same={
-            "event_type": "case.shared",
-            "agency_id": None,
-            "actor_id": None,
-            "dedup_key": None,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "last_error": "",
-            "created_at": timezone.now(),
-            "published_at": None,
-            "next_attempt_at": None,
-            "delivered_at": None,
-            **same,
-        },
+        same={k: v for k, v in defaults.items() if k not in columns},
         returning=("id",),
     )
 
@@ -88,20 +90,7 @@ def test_insert_rows_sends_each_type_of_varying_column_as_written():
         (uuid.uuid4(), "case", uuid.uuid4(), {}, now, 'it\'s "quoted" ក', 3, None),
         (uuid.uuid4(), "task", uuid.uuid4(), {}, None, "", 0, now - dt.timedelta(days=1)),
     ]
-    insert_rows(
-        OutboxMessage,
-        COLUMNS,
-        rows,
-        same={
-            "event_type": "case.shared",
-            "agency_id": None,
-            "actor_id": None,
-            "dedup_key": None,
-            "status": OutboxStatus.PENDING,
-            "created_at": now,
-            "delivered_at": None,
-        },
-    )
+    _outbox(rows, COLUMNS)
     stored = {
         m.pk: (m.object_id, m.published_at, m.last_error, m.attempts, m.next_attempt_at)
         for m in OutboxMessage.objects.all()
@@ -112,8 +101,8 @@ def test_insert_rows_sends_each_type_of_varying_column_as_written():
 def test_ids_in_selects_the_rows_with_those_ids():
     rows = [(uuid.uuid4(), "case", uuid.uuid4(), {}) for _ in range(4)]
     _outbox(rows)
-    attempts = list(OutboxMessage.objects.order_by("created_at", "id").values_list("pk", flat=True))
-    OutboxMessage.objects.filter(pk__in=attempts[:2]).update(attempts=7)
+    two = list(OutboxMessage.objects.values_list("pk", flat=True)[:2])
+    OutboxMessage.objects.filter(pk__in=two).update(attempts=7)
 
     assert OutboxMessage.objects.filter(ids_in("attempts", [7, 9])).count() == 2
     assert not OutboxMessage.objects.filter(ids_in("attempts", [])).exists()
