@@ -171,6 +171,20 @@ def sql_ms(sql: str, params=None, runs: int = 5) -> tuple[float, list]:
     return statistics.median(timings), rows
 
 
+def hand_written_ms(sql: str, params, force_walk: bool) -> tuple[float, list]:
+    """`sql_ms` of a hand-written form; `force_walk`: with sorting disabled, a
+    plan PostgreSQL may not pick (walk an index, no sort)."""
+    if force_walk:
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_sort = off")
+    try:
+        return sql_ms(sql, params)
+    finally:
+        if force_walk:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET enable_sort")
+
+
 def explain(sql: str, params=None) -> str:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
@@ -344,8 +358,6 @@ def list_page(users, runs: int, size: int, table: Row) -> bool:
                 timed(lambda c=client: c.get(f"/bench/stock-cases/?page_size={size}"))[0]
             )
 
-        ms, _rows = sql_ms(main_sql)
-        prod_sql.append(ms)
         plan = explain(main_sql)
         bad = seq_scans(plan, judged)
         if bad:
@@ -361,20 +373,20 @@ def list_page(users, runs: int, size: int, table: Row) -> bool:
         best = None
         for name, sql in BEST_SQL.items():
             for force_walk in (False, True):
-                if force_walk:  # a plan PostgreSQL may not pick: walk an index, no sort
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET enable_sort = off")
-                try:
-                    ms, rows = sql_ms(sql, params)
-                finally:
-                    with connection.cursor() as cursor:
-                        cursor.execute("RESET enable_sort")
+                ms, rows = hand_written_ms(sql, params, force_walk)
                 assert [str(r[0]) for r in rows] == api_ids, f"{name} ids differ for {user}"
                 if best is None or ms < best[0]:
-                    best = (ms, rows, name)
-        best_sql.append(best[0])
-        winners[best[2]] = winners.get(best[2], 0) + 1
-        assert [str(r[0]) for r in best[1]] == api_ids, f"raw SQL ids differ for {user}"
+                    best = (ms, name, sql, force_walk)
+        winners[best[1]] = winners.get(best[1], 0) + 1
+        # The fastest of eight forms, picked by one noisy timing each, would
+        # be favoured by its luck: the winner and the production query are
+        # timed again, turn about, the same number of times.
+        prod_runs, best_runs = [], []
+        for _ in range(3):
+            prod_runs.append(sql_ms(main_sql)[0])
+            best_runs.append(hand_written_ms(best[2], params, best[3])[0])
+        prod_sql.append(statistics.median(prod_runs))
+        best_sql.append(statistics.median(best_runs))
 
         stock_qs = stock_queryset(user)
         count_sql, count_params = stock_qs.order_by().values("pk").query.sql_with_params()

@@ -181,7 +181,8 @@ class GrantHeld(Expression):
         case_sql, case_params = compiler.compile(self.case)
         # Table names from the models; nothing from a request reaches the text.
         sql = _GRANT_HELD_SQL.format(case=case_sql, **_table_names(connection))  # nosec B608
-        return sql, (*case_params, self.group_id, self.codename, "cases", "case")
+        case = Case._meta
+        return sql, (*case_params, self.group_id, self.codename, case.app_label, case.model_name)
 
 
 class NowWhenCompiled(Expression):
