@@ -3,7 +3,8 @@
 * `RedisBroker` runs a private `redis-server` on a free port: no other run
   on this machine shares its queues, and a test can stop and restart it for
   real (stopping the shared broker would disrupt everybody else).
-* `Worker` is `celery -A config worker` in a subprocess, with DATABASE_URL
+* `Worker` is `celery -A config worker` in a subprocess, restarted when it
+  exits on its own as production's supervisor would, with DATABASE_URL
   pointing at pytest-django's test database; tests use `transactional_db`,
   so what they write is committed and visible to it.
 * `Receiver` is an http.server on 127.0.0.1 answering a scripted list of
@@ -92,13 +93,34 @@ class RedisBroker:
 
 
 class Worker:
+    """A Celery worker run the way production runs it: under a supervisor
+    that starts it again when it exits on its own (docker-compose's
+    `restart: unless-stopped`). Celery 5.7.0 can exit with "Unrecoverable
+    error: AttributeError" when the Redis broker goes away while tasks are
+    unacknowledged; the system's guarantee (nothing lost, nothing doubled)
+    must hold across such a restart, and `restarts` says how many there were.
+    `kill()` and `stop()` are deliberate: no restart until `start()`."""
+
     def __init__(self, *, env: dict[str, str], queue: str, log: Path, concurrency: int = 4):
         self.env, self.queue, self.log, self.concurrency = env, queue, log, concurrency
         self.process: subprocess.Popen | None = None
+        self.restarts = 0
+        self._held = True  # not supervised until started
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+        self.log.write_text("")
 
     def start(self) -> Worker:
-        self.log.write_text("")
-        self.process = None
+        with self._lock:
+            self._spawn()
+            self._held = False
+        if not self._supervisor.is_alive():
+            self._supervisor.start()
+        return self
+
+    def _spawn(self) -> None:
+        offset = self.log.stat().st_size
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
             [
                 sys.executable,
@@ -124,11 +146,25 @@ class Worker:
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
         )
-        if not wait_until(lambda: "ready." in self.log.read_text() or self.exited, timeout=40):
-            raise RuntimeError(f"Celery worker did not start:\n{self.log.read_text()[-3000:]}")
+        if not wait_until(lambda: "ready." in self.log_since(offset) or self.exited, timeout=40):
+            raise RuntimeError(f"Celery worker did not start:\n{self.tail()}")
         if self.exited:
-            raise RuntimeError(f"Celery worker exited:\n{self.log.read_text()[-3000:]}")
-        return self
+            raise RuntimeError(f"Celery worker exited:\n{self.tail()}")
+
+    def _supervise(self) -> None:
+        while not self._closing.wait(0.5):
+            with self._lock:
+                if not self._held and self.exited:
+                    self.restarts += 1
+                    self._spawn()
+
+    def log_since(self, offset: int) -> str:
+        with self.log.open() as f:
+            f.seek(offset)
+            return f.read()
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text()[-chars:]
 
     @property
     def exited(self) -> bool:
@@ -136,18 +172,23 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, nothing acknowledged, nothing cleaned up."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
+        with self._lock:
+            self._held = True
+            assert self.process is not None
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        self._closing.set()
+        with self._lock:
+            self._held = True
+            if self.process is not None and self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout=10)
 
 
 class Receiver:
