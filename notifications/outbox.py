@@ -14,10 +14,12 @@ import datetime as dt
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -218,3 +220,29 @@ def sweep(*, older_than: dt.timedelta | None = None, limit: int = 500) -> int:
     if claimed:
         logger.info("outbox sweep: %d undelivered, %d published", len(claimed), published)
     return published
+
+
+@dataclass(frozen=True)
+class Backlog:
+    overdue: int
+    oldest: dt.datetime | None
+
+
+def backlog(*, older_than: dt.timedelta) -> Backlog:
+    """Undelivered messages that have been due for longer than `older_than`.
+
+    The sweeper retries quietly, so nothing else notices workers that are
+    down, or up but no longer consuming (a Celery worker can lose its broker
+    and not come back): users just stop being told. A message waiting for its
+    own retry time is not overdue until that time is `older_than` past.
+    `manage.py check_outbox` turns this into an exit code for monitoring.
+    """
+    cutoff = timezone.now() - older_than
+    figures = (
+        OutboxMessage.objects.filter(
+            status__in=[OutboxStatus.PENDING, OutboxStatus.PUBLISHED], created_at__lte=cutoff
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=cutoff))
+        .aggregate(overdue=Count("pk"), oldest=Min("created_at"))
+    )
+    return Backlog(**figures)

@@ -67,3 +67,11 @@ def test_app_services_get_every_signing_key_from_the_environment(compose):
 def test_evidence_files_live_on_a_volume(compose):
     web = compose["services"]["web"]
     assert any(v.endswith(web["environment"]["MEDIA_ROOT"]) for v in web["volumes"])
+
+
+def test_worker_is_unhealthy_when_notifications_stop_going_out(compose):
+    from django.core.management import get_commands
+
+    check = compose["services"]["worker"]["healthcheck"]["test"][-1]
+    assert "python manage.py check_outbox" in check
+    assert "check_outbox" in get_commands()
