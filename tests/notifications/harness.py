@@ -113,7 +113,8 @@ class Worker:
 
     def start(self) -> Worker:
         with self._lock:
-            self._spawn()
+            if self.process is None or self.exited:  # the supervisor may have been first
+                self._spawn()
             self._held = False
         if not self._supervisor.is_alive():
             self._supervisor.start()
