@@ -75,3 +75,10 @@ def test_worker_is_unhealthy_when_notifications_stop_going_out(compose):
     check = compose["services"]["worker"]["healthcheck"]["test"][-1]
     assert "python manage.py check_outbox" in check
     assert "check_outbox" in get_commands()
+
+
+@pytest.mark.parametrize("service", ["worker", "beat", "web"])
+def test_long_running_services_are_restarted_when_they_exit(compose, service):
+    # A Celery worker can exit on a lost broker connection (README, "Run the
+    # worker under a supervisor"); the outbox makes the restart lose nothing.
+    assert compose["services"][service]["restart"] == "unless-stopped"
