@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -27,6 +28,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from cases.errors import DomainError, ValidationFailed
+
+from .parsers import RequestTooLarge
 
 logger = logging.getLogger("casebridge.api")
 
@@ -137,6 +140,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit, raised when DRF reads `request.body`.
+        exc = RequestTooLarge()
 
     if isinstance(exc, DomainError):
         status_code, code, detail, errors = _from_domain(exc)

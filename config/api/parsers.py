@@ -1,0 +1,63 @@
+"""The API's JSON parser: a body is refused before it can hurt the process.
+
+DRF's parser hands the body to the standard library, which recurses once per
+nesting level: a 1,000-deep array was a `RecursionError`, a 500. Here orjson
+parses (its own depth limit is an error, not a crash) and nesting deeper than
+`MAX_JSON_DEPTH` is a 400 before any serializer walks it. The body's size is
+Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, checked when DRF reads `request.body`;
+`config.api.problems` answers it with `RequestTooLarge` (413).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, parsers, status
+
+# No request of this API nests deeper than about 6 levels (MLA details);
+# 32 leaves room for partners' metadata and stays far from any recursion limit.
+MAX_JSON_DEPTH = 32
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = _("The request body is larger than this server accepts.")
+
+
+def depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether `value` nests deeper than `limit`, walked without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = orjson.loads(stream.read())
+        except orjson.JSONDecodeError as exc:
+            if "depth limit" in str(exc) or "recursion" in str(exc).lower():
+                raise self._too_deep() from exc
+            raise exceptions.ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from exc
+        if depth_exceeds(data, MAX_JSON_DEPTH):
+            raise self._too_deep()
+        return data
+
+    @staticmethod
+    def _too_deep() -> exceptions.ParseError:
+        return exceptions.ParseError(
+            _("The JSON body is nested deeper than %(limit)d levels.") % {"limit": MAX_JSON_DEPTH}
+        )
