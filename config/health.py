@@ -3,7 +3,8 @@
 `/healthz` answers as long as the process serves requests and touches
 nothing else, so a database outage does not get every web process killed.
 `/readyz` says whether this process can do useful work (database, and the
-broker when one is configured); a 503 takes it out of the load balancer.
+broker when one is configured); a 503 takes it out of the load balancer. It
+also names the cache's state, which does not make it unready.
 The JSON names the failing dependency but never the error text, which could
 carry host names or credentials to an anonymous caller; the error is logged.
 """
@@ -17,6 +18,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from config.cache import cache_state
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +58,12 @@ def _broker_ok(url: str) -> bool:
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": "ok" if _database_ok() else "unavailable"}
+    # The cache only holds counters (config.cache falls back without it), so
+    # it is reported for the operator but does not take the process out.
+    checks["cache"] = cache_state()
     if settings.CELERY_BROKER_URL:
         checks["broker"] = "ok" if _broker_ok(settings.CELERY_BROKER_URL) else "unavailable"
-    ready = all(value == "ok" for value in checks.values())
+    ready = all(value == "ok" for name, value in checks.items() if name != "cache")
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,

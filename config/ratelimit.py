@@ -33,9 +33,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+
+from config.cache import FallbackCache
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def hit(
     cache_alias: str = "default",
 ) -> RateLimitResult:
     """Count one attempt and say whether it is within `limit` per `window` s."""
-    cache = caches[cache_alias]
+    cache = FallbackCache(cache_alias)
     now = time.time() if now is None else now
     bucket = int(now // window)
     into_bucket = now - bucket * window

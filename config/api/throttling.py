@@ -3,7 +3,8 @@
 Rates come from settings (`API_THROTTLE_RATE`, `API_ANON_THROTTLE_RATE`,
 environment-driven) and are read on every request, so they can be changed
 without a code change. Counters live in the default cache: configure a shared
-cache (`CACHE_URL=redis://…`) when running several processes.
+cache (`CACHE_URL=redis://…`) when running several processes; while it is
+unreachable the counts are kept per process (`config.cache`), never a 500.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from agencies.models import ApiToken
+from config.cache import FallbackCache
 
 
 class ClientRateThrottle(SimpleRateThrottle):
     scope = "client"
+    cache = FallbackCache()
 
     def get_rate(self) -> str | None:
         return settings.API_THROTTLE_RATE or None
@@ -36,6 +39,7 @@ class AnonymousRateThrottle(SimpleRateThrottle):
     """Unauthenticated callers (failed logins, bad tokens), by client address."""
 
     scope = "anonymous"
+    cache = FallbackCache()
 
     def get_rate(self) -> str | None:
         return settings.API_ANON_THROTTLE_RATE or None

@@ -19,14 +19,14 @@ def test_readyz_is_ready_with_the_database_and_no_broker(client, settings):
     settings.CELERY_BROKER_URL = ""
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
 
 
 def test_readyz_checks_a_configured_broker(client, settings):
     settings.CELERY_BROKER_URL = LIVE_RABBITMQ
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
 
 
 def test_readyz_is_503_with_detail_when_the_broker_is_down(client, settings):
@@ -35,7 +35,7 @@ def test_readyz_is_503_with_detail_when_the_broker_is_down(client, settings):
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "broker": "unavailable"},
+        "checks": {"database": "ok", "cache": "ok", "broker": "unavailable"},
     }
     assert "127.0.0.1" not in response.content.decode()
 
