@@ -354,6 +354,25 @@ def record_checkpoint() -> AuditCheckpoint:
     return checkpoint
 
 
+def checkpoint_problem(*, max_age: dt.timedelta, now: dt.datetime | None = None) -> str:
+    """Why the signed checkpoints do not vouch for the log now ("" if they do).
+
+    An intact chain proves nothing after a wipe (zero rows verify), so the log
+    must also carry a recent signed checkpoint: beat writes one every
+    `AUDIT_CHECKPOINT_SECONDS`.
+    """
+    newest = AuditCheckpoint.objects.order_by("-created_at").first()
+    if newest is None:
+        return "no signed checkpoint exists (a wiped log, or beat never ran)"
+    age = (now or timezone.now()) - newest.created_at
+    if age > max_age:
+        return (
+            f"the newest signed checkpoint is {int(age.total_seconds())} s old, "
+            f"more than the {int(max_age.total_seconds())} s allowed (beat stopped, or a wiped log)"
+        )
+    return ""
+
+
 # --- verification -----------------------------------------------------------
 
 

@@ -248,6 +248,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Celery's own beat with the schedule in code (config/celery.py says why
 # not django-celery-beat). Run exactly one beat process.
+# Beat signs an audit checkpoint this often; `verify_audit` fails when the
+# newest one is older than twice this (a wiped or frozen log).
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.sweep_outbox", "schedule": 60.0},
     "email-digests": {
@@ -256,7 +259,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "deadline-reminders": {"task": "notifications.deadline_reminders", "schedule": 3600.0},
     "expire-participations": {"task": "notifications.expire_participations", "schedule": 300.0},
-    "audit-checkpoint": {"task": "notifications.audit_checkpoint", "schedule": 3600.0},
+    "audit-checkpoint": {
+        "task": "notifications.audit_checkpoint",
+        "schedule": float(AUDIT_CHECKPOINT_SECONDS),
+    },
 }
 
 # Notifications (outbox, e-mail, webhooks).

@@ -26,6 +26,22 @@ def _plain_http_for_live_server():
         yield
 
 
+AUDIT_TABLES = ("audit_auditevent", "audit_auditcheckpoint", "audit_auditchainhead")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The flush between transactional tests truncates every table, which the
+    audit tables refuse (audit 0005): allowed in this throwaway database only.
+    `tests/audit/test_truncate.py` switches the refusal back on to test it."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            for table in AUDIT_TABLES:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_truncate")
+
+
 @pytest.fixture(autouse=True)
 def _test_friendly_security(settings):
     """The test client speaks plain HTTP and logs in without a phone.
