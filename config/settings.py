@@ -103,6 +103,19 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo serves parallel requests, and every refusal writes an audit row:
+    # WAL lets readers run beside the writer, IMMEDIATE takes the write lock
+    # when a transaction starts (a deferred one that reads, then writes, fails
+    # at once with "database is locked" instead of waiting), and writers wait
+    # up to 20 s for each other.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's, with a faster reader of timestamps (config/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "config.postgresql"
