@@ -89,18 +89,26 @@ def test_the_sqlite_demo_holds_under_eight_parallel_clients(tmp_path):
             except OSError:
                 time.sleep(0.2)
 
-        def get(path: str) -> int:
+        def fetch(path: str) -> tuple[int, bytes]:
             request = urllib.request.Request(  # noqa: S310  # loopback only
                 base + path, headers={"Authorization": f"Bearer {token}"}
             )
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                    return response.status
+                    return response.status, response.read()
             except urllib.error.HTTPError as error:
-                return error.code
+                return error.code, b""
             except TimeoutError:
-                return 0
+                return 0, b""
 
+        def get(path: str) -> int:
+            return fetch(path)[0]
+
+        # The README's own example, which once answered 500 on SQLite.
+        search = "/api/v1/cases/?q=compound&crime_type=investment_fraud"
+        status, body = fetch(search)
+        assert status == 200
+        assert "Sihanoukville compound" in body.decode()
         paths = [
             f"/api/v1/cases/{uuid.uuid4()}/" if i % 2 else "/api/v1/cases/" for i in range(160)
         ]
