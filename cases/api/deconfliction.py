@@ -50,6 +50,8 @@ class IdentifierSerializer(serializers.ModelSerializer):
     case = serializers.UUIDField(source="case.public_id", read_only=True)
     value = serializers.CharField(source="raw_value", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Empty for kinds that have no chain: declared, so clients accept "".
+    chain = serializers.ChoiceField(Chain.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Identifier

@@ -122,7 +122,9 @@ class DownloadInputSerializer(serializers.Serializer):
 class CustodyEventSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    recipient_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recipient_agency = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     user_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -156,6 +158,13 @@ class DocumentFilter(filters.FilterSet):
     class Meta:
         model = Document
         fields: list[str] = []
+
+
+class CustodyReportSerializer(serializers.Serializer):
+    """The custody endpoint's answer: the document and its events, oldest first."""
+
+    document = DocumentSerializer()
+    events = CustodyEventSerializer(many=True)
 
 
 @extend_schema_view(
@@ -201,7 +210,7 @@ class DocumentViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
         request=DownloadInputSerializer,
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser])
     def download(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
         doc = self.get_object()
         source = request.data if request.method == "POST" else request.query_params
@@ -221,9 +230,10 @@ class DocumentViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
 
     @extend_schema(
         summary="The document's chain of custody (oldest first)",
-        responses=CustodyEventSerializer(many=True),
+        responses=CustodyReportSerializer,
+        filters=False,
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def custody(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         doc = self.get_object()
         events = documents.custody_report(actor=request.user, document=doc)

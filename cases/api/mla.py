@@ -42,7 +42,9 @@ class MLARequestSerializer(serializers.ModelSerializer):
     )
     requesting_agency = _AgencyCode()
     requested_agency = _AgencyCode()
-    follow_up = serializers.UUIDField(source="follow_up.public_id", read_only=True, default=None)
+    follow_up = serializers.UUIDField(
+        source="follow_up.public_id", read_only=True, default=None, allow_null=True
+    )
     decision_overdue = serializers.BooleanField(read_only=True)
     execution_overdue = serializers.BooleanField(read_only=True)
     preservation_expired = serializers.BooleanField(read_only=True)
@@ -229,8 +231,12 @@ class MLARequestViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Gate
         )
         return self.object_response(obj)
 
-    @extend_schema(summary="The request's formal record of transitions and clock events")
-    @action(detail=True, methods=["get"], url_path="history")
+    @extend_schema(
+        summary="The request's formal record of transitions and clock events",
+        responses=MLAStatusChangeSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="history", pagination_class=None)
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
         rows = (
@@ -303,14 +309,16 @@ def _transition_view(verb: str):
         examples = [
             OpenApiExample(verb, value={"comment": str(transition.requires)}, request_only=True)
         ]
-    view = extend_schema(
+    view = action(detail=True, methods=["post"], url_path=verb, url_name=verb)(view)
+    # After `action`, which replaces the function's kwargs (where a schema
+    # applied before it was kept, and lost).
+    return extend_schema(
         summary=f"{verb} ({side} side's coordinators): "
         f"{', '.join(transition.sources)} → {transition.target}",
         request=TransitionInputSerializer,
         responses=MLARequestSerializer,
         examples=examples,
     )(view)
-    return action(detail=True, methods=["post"], url_path=verb, url_name=verb)(view)
 
 
 # One endpoint per edge of the table: adding a transition adds its endpoint.
