@@ -319,13 +319,18 @@ def details_html(details: dict | None) -> SafeString:
 # --- language of the request --------------------------------------------------
 
 
+# Django's own table names Khmer "Khmer" in Khmer; its people write ខ្មែរ.
+LOCAL_NAMES = {"km": "ខ្មែរ"}
+
+
 def language_name(code: str) -> str:
     """A language by its own name, with the reader's name for it: "ខ្មែរ (Khmer)"."""
     try:
         info = get_language_info(code)
     except KeyError:
         return code
-    local, translated = info["name_local"], str(info.get("name_translated", info["name"]))
+    local = LOCAL_NAMES.get(code, info["name_local"])
+    translated = str(info.get("name_translated", info["name"]))
     return local if local == translated else f"{local} ({translated})"
 
 
