@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, linebreaks
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -76,9 +77,24 @@ FLAG_DISPLAYS = {
 }
 # How the JSON and coded fields read on a read-only page.
 READONLY_DISPLAYS = {
+    "requesting_agency": "requesting_agency_text",
+    "requested_agency": "requested_agency_text",
     "assistance_types": "assistance_types_text",
     "details": "details_text",
     "language": "language_text",
+    "confidentiality_required": "confidentiality_text",
+}
+# Optional texts left out of the read-only page when empty.
+OPTIONAL = {
+    "legal_basis_detail",
+    "persons_concerned",
+    "procedures",
+    "urgency_reason",
+    "response_due_date",
+    "response_due_reason",
+    "contact_details",
+    "requesting_reference",
+    "requested_reference",
 }
 
 
@@ -89,15 +105,16 @@ def _layout(names: tuple[str, ...], *, details: tuple) -> list[tuple]:
     def pick(*wanted: str) -> tuple[str, ...]:
         return tuple(n for n in names if n in wanted)
 
-    return [
+    sections = [
         (
             None,
             {
                 "fields": pick(
                     "case",
                     "kind",
-                    "requesting_agency",
+                    "requesting_agency_text",
                     "requested_agency",
+                    "requested_agency_text",
                     "legal_basis",
                     "legal_basis_detail",
                     "language",
@@ -132,9 +149,10 @@ def _layout(names: tuple[str, ...], *, details: tuple) -> list[tuple]:
         ),
         (
             _("Confidentiality and contact"),
-            {"fields": pick("confidentiality_required", "contact_details")},
+            {"fields": pick("confidentiality_required", "confidentiality_text", "contact_details")},
         ),
     ]
+    return [section for section in sections if section[1]["fields"]]
 
 
 class MLAStatusChangeInline(GatedTabularInline):
@@ -153,7 +171,8 @@ class MLAStatusChangeInline(GatedTabularInline):
 
     @admin.display(description=_("what happened"))
     def what_happened(self, obj: MLAStatusChange) -> str:
-        return format_html('<div class="mla-step">{}</div>', linebreaks(mla.describe_step(obj)))
+        text = linebreaks(mla.describe_step(obj), autoescape=True)
+        return format_html('<div class="mla-step">{}</div>', mark_safe(text))  # noqa: S308
 
 
 class _MLARequestFormBase(forms.ModelForm):
@@ -248,6 +267,19 @@ class MLARequestAdmin(GatedModelAdmin):
 
     # --- read-only displays -------------------------------------------------
 
+    # Agencies as text: their admin pages are the platform administrator's.
+    @admin.display(description=_("requesting agency"))
+    def requesting_agency_text(self, obj) -> str:
+        return str(obj.requesting_agency)
+
+    @admin.display(description=_("requested agency"))
+    def requested_agency_text(self, obj) -> str:
+        return str(obj.requested_agency)
+
+    @admin.display(description=_("confidentiality required"))
+    def confidentiality_text(self, obj) -> str:
+        return gettext("Yes") if obj.confidentiality_required else gettext("No")
+
     @admin.display(description=_("types of assistance"))
     def assistance_types_text(self, obj) -> str:
         labels = dict(AssistanceType.choices)
@@ -302,7 +334,7 @@ class MLARequestAdmin(GatedModelAdmin):
             names = ("case", "kind", *DRAFT_FORM_FIELDS)
             return _layout(names, details=self._detail_fieldsets(list(mla_forms.DETAIL_FIELDS)))
         if self.has_change_permission(request, obj):
-            names = ("requesting_agency", *DRAFT_FORM_FIELDS, "expected_version")
+            names = ("requesting_agency_text", *DRAFT_FORM_FIELDS, "expected_version")
             sections = (
                 [mla.PRESERVATION_KEY]
                 if obj.kind == MLAKind.PRESERVATION
@@ -312,8 +344,12 @@ class MLARequestAdmin(GatedModelAdmin):
                 *_layout(names, details=self._detail_fieldsets(sections)),
                 (_("Status"), {"fields": ("status",)}),
             ]
-        names = tuple(READONLY_DISPLAYS.get(n, n) for n in DRAFT_FORM_FIELDS)
-        shown = ("requesting_agency", "kind", *names, "requested_reference")
+        names = tuple(
+            READONLY_DISPLAYS.get(n, n)
+            for n in (*DRAFT_FORM_FIELDS, "requested_reference")
+            if n not in OPTIONAL or getattr(obj, n) not in ("", None)
+        )
+        shown = ("requesting_agency_text", "kind", *names)
         return [
             *_layout(shown, details=()),
             (_("Status and deadlines"), {"fields": self._clock_fields(obj)}),
@@ -337,9 +373,8 @@ class MLARequestAdmin(GatedModelAdmin):
         if obj is None:
             return ()
         if self.has_change_permission(request, obj):
-            return ("requesting_agency", "status")
+            return ("requesting_agency_text", "status")
         return (
-            "requesting_agency",
             "kind",
             "requested_reference",
             *CLOCK_FIELDS,
