@@ -555,6 +555,11 @@ class MLARequestAdmin(GatedModelAdmin):
             if obj.status == MLAStatus.DRAFT and self.has_change_permission(request, obj)
             else []
         )
+        # The case, for those who may open it (never the requested side).
+        if access.can(request.user, "view", obj.case):
+            extra_context["case_url"] = reverse(
+                "admin:cases_case_change", args=[obj.case_id], current_app=self.admin_site.name
+            )
         extra_context["letter_url"] = reverse("mla-request-letter", args=[obj.public_id])
         extra_context["letter_pdf_url"] = reverse("mla-request-letter-pdf", args=[obj.public_id])
         return super().change_view(request, object_id, form_url, extra_context)
