@@ -30,6 +30,7 @@ may file one delay notice, which moves the running clock once.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -799,7 +800,25 @@ def describe_step(change: MLAStatusChange) -> str:
     sentence = EVENT_SENTENCES.get(change.event)
     text = str(sentence) % {"agency": agency} if sentence else f"{agency}: {change.event}"
     comment = (change.comment or "").strip()
+    if change.event == "link-follow-up":
+        # The service records the follow-up's id; both parties see that request.
+        follow_up = (
+            MLARequest.objects.select_related("requesting_agency", "requested_agency")
+            .filter(public_id=comment)
+            .first()
+            if _is_uuid(comment)
+            else None
+        )
+        comment = str(follow_up) if follow_up else ""
     return f"{text}: {comment}" if comment else text
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def may_file_delay_notice(user, request: MLARequest) -> bool:
@@ -816,3 +835,40 @@ def may_file_delay_notice(user, request: MLARequest) -> bool:
 def end_of_day(day: dt.date, agency: Agency) -> dt.datetime:
     """The last moment of `day` where `agency` works (a date picked in a form)."""
     return _end_of_day(day, agency)
+
+
+def _may_change_live_preservation(user, request: MLARequest) -> bool:
+    if request.kind != MLAKind.PRESERVATION or request.follow_up_id is not None:
+        return False
+    if request.status == MLAStatus.DRAFT or request.status in FINAL_STATUSES:
+        return False
+    try:
+        access.require(user, "act_requesting", request)
+    except DomainError:
+        return False
+    return True
+
+
+def may_extend_preservation(user, request: MLARequest) -> bool:
+    """Whether `extend_preservation` would accept `user` on `request` as it is now."""
+    return _may_change_live_preservation(user, request) and not request.preservation_expired
+
+
+def may_link_follow_up(user, request: MLARequest) -> bool:
+    """Whether `link_follow_up` may be offered to `user` on this preservation request."""
+    return _may_change_live_preservation(user, request)
+
+
+def follow_up_candidates(user, preservation: MLARequest):
+    """Full requests `user` could name as the follow-up of `preservation`."""
+    return (
+        access.visible_mla_requests(user)
+        .filter(
+            kind=MLAKind.FULL,
+            requesting_agency_id=preservation.requesting_agency_id,
+            requested_agency_id=preservation.requested_agency_id,
+            preservation__isnull=True,
+        )
+        .exclude(status__in=[MLAStatus.DRAFT, MLAStatus.WITHDRAWN, MLAStatus.REFUSED])
+        .select_related("requesting_agency", "requested_agency")
+    )

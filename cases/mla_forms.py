@@ -398,3 +398,30 @@ class DelayNoticeForm(forms.Form):
         if value is None:
             raise forms.ValidationError(_("Give the new expected date."))
         return value
+
+
+class ExtendPreservationForm(forms.Form):
+    """Another preservation period: the reason is optional."""
+
+    comment = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class LinkFollowUpForm(forms.Form):
+    """The full request that replaces a preservation request, picked from a list."""
+
+    follow_up = forms.ModelChoiceField(
+        label=_("Follow-up request"),
+        queryset=None,
+        help_text=_("A submitted full request to the same agency."),
+        error_messages={"required": _("Choose the follow-up request.")},
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_up"].queryset = candidates

@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -179,9 +180,12 @@ def mla_request_letter(request: HttpRequest, public_id) -> HttpResponse:
     """The request as a printable letter, in the request's language."""
     mla = _request_for(request.user, public_id)
     with translation.override(mla.language):
-        body = render_to_string(
-            "cases/mla/letter.html", {"letter": letter_of(mla), "mla": mla}, request=request
-        )
+        context = {
+            "letter": letter_of(mla),
+            "mla": mla,
+            "pdf_url": reverse("mla-request-letter-pdf", args=[mla.public_id]),
+        }
+        body = render_to_string("cases/mla/letter.html", context, request=request)
     response = HttpResponse(body)
     response["Cache-Control"] = "no-store"
     response["Content-Language"] = mla.language

@@ -155,6 +155,14 @@ def _layout(names: tuple[str, ...], *, details: tuple) -> list[tuple]:
     return [section for section in sections if section[1]["fields"]]
 
 
+# Steps outside the state machine's table, each with its own predicate in `cases.mla`.
+OTHER_STEPS = {
+    "file-delay-notice": mla.may_file_delay_notice,
+    "extend-preservation": mla.may_extend_preservation,
+    "link-follow-up": mla.may_link_follow_up,
+}
+
+
 class MLAStatusChangeInline(GatedTabularInline):
     """The formal record in words, for both sides: read-only, written only by the services."""
 
@@ -435,8 +443,7 @@ class MLARequestAdmin(GatedModelAdmin):
             "admin:cases_mlarequest_transition", args=[obj.pk], current_app=self.admin_site.name
         )
         verbs = mla.allowed_verbs(request.user, obj)
-        if mla.may_file_delay_notice(request.user, obj):
-            verbs.append("file-delay-notice")
+        verbs += [verb for verb, may in OTHER_STEPS.items() if may(request.user, obj)]
         return [
             {
                 "verb": verb,
@@ -445,7 +452,7 @@ class MLARequestAdmin(GatedModelAdmin):
                 # Steps that need text or end the request open their own page.
                 "page": verb in mla_forms.TEXT_LABELS
                 or verb in mla_forms.CONFIRM_VERBS
-                or verb == "file-delay-notice",
+                or verb in OTHER_STEPS,
             }
             for verb in verbs
         ]
@@ -460,8 +467,7 @@ class MLARequestAdmin(GatedModelAdmin):
             "admin:cases_mlarequest_change", args=[obj.pk], current_app=self.admin_site.name
         )
         verb = request.POST.get("verb") or request.GET.get("verb") or ""
-        delay = verb == "file-delay-notice"
-        if not delay and verb not in mla.TRANSITIONS:
+        if verb not in mla.TRANSITIONS and verb not in OTHER_STEPS:
             raise Http404(gettext("Not found."))
         allowed = {a["verb"] for a in self._actions_for(request, obj)}
         if request.method != "POST" and verb not in allowed:
@@ -469,8 +475,7 @@ class MLARequestAdmin(GatedModelAdmin):
                 request, gettext("This step is not open to you now."), messages.WARNING
             )
             return HttpResponseRedirect(change_url)
-        form_class = mla_forms.DelayNoticeForm if delay else mla_forms.TransitionForm
-        extra = {} if delay else {"verb": verb}
+        form_class, extra = self._form_for(request, obj, verb)
         if request.method == "POST":
             form = form_class(request.POST, **extra)
             if form.is_valid():
@@ -492,8 +497,11 @@ class MLARequestAdmin(GatedModelAdmin):
             if verb == "submit" and obj.status == MLAStatus.DRAFT
             else []
         )
+        # What this step answers (the question, for "provide the information").
+        latest = obj.history.select_related("agency").order_by("-at", "-id").first()
         context = {
             **self.admin_site.each_context(request),
+            "latest_step": mla.describe_step(latest) if latest else "",
             "title": mla.verb_label(verb),
             "subtitle": str(obj),
             "opts": self.opts,
@@ -509,8 +517,34 @@ class MLARequestAdmin(GatedModelAdmin):
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/cases/mlarequest/transition.html", context)
 
+    def _form_for(self, request, obj, verb: str) -> tuple[type, dict]:
+        if verb == "file-delay-notice":
+            return mla_forms.DelayNoticeForm, {}
+        if verb == "extend-preservation":
+            return mla_forms.ExtendPreservationForm, {}
+        if verb == "link-follow-up":
+            candidates = mla.follow_up_candidates(request.user, obj)
+            return mla_forms.LinkFollowUpForm, {"candidates": candidates}
+        return mla_forms.TransitionForm, {"verb": verb}
+
     def _take(self, request, obj, verb: str, data: dict) -> None:
         version = data.get("expected_version")
+        if verb == "extend-preservation":
+            mla.extend_preservation(
+                actor=request.user,
+                request=obj,
+                reason=data.get("comment") or "",
+                expected_version=version,
+            )
+            return
+        if verb == "link-follow-up":
+            mla.link_follow_up(
+                actor=request.user,
+                preservation=obj,
+                follow_up=data["follow_up"],
+                expected_version=version,
+            )
+            return
         if verb == "file-delay-notice":
             mla.file_delay_notice(
                 actor=request.user,

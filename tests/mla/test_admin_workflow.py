@@ -362,3 +362,28 @@ def test_requested_side_reads_the_details_as_labelled_text(in_state, moj_coordin
     assert "account_identifiers" not in body
     assert '["bank_records"' not in body
     assert not re.search(r">\s*False\s*<", body)
+
+
+def test_the_answer_page_shows_the_question_it_answers(in_state, knp_coordinator):
+    asked = in_state(MLAStatus.MORE_INFO_REQUESTED)
+    MLAStatusChange.objects.filter(request=asked, event="request-more-info").update(
+        comment="Which branch opened the account?"
+    )
+
+    response = login(knp_coordinator).get(step_url(asked, "provide-info"))
+
+    assert response.status_code == 200
+    assert response.context["form"].fields["comment"].label == "The information provided"
+    assert "KH-MOJ asked for more information: Which branch opened the account?" in (
+        response.content.decode()
+    )
+
+
+def test_letter_page_links_to_its_pdf(mla_draft, knp_coordinator):
+    body = (
+        login(knp_coordinator)
+        .get(reverse("mla-request-letter", args=[mla_draft.public_id]))
+        .content.decode()
+    )
+
+    assert reverse("mla-request-letter-pdf", args=[mla_draft.public_id]) in body
