@@ -387,3 +387,12 @@ def test_letter_page_links_to_its_pdf(mla_draft, knp_coordinator):
     )
 
     assert reverse("mla-request-letter-pdf", args=[mla_draft.public_id]) in body
+
+
+def test_add_page_with_a_hidden_case_preselects_and_shows_nothing(case, outsider):
+    response = login(outsider).get(f"{ADD_URL}?case={case.pk}")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert case.reference not in body and case.title not in body
+    assert f'value="{case.pk}" selected' not in body
