@@ -47,6 +47,8 @@ def test_draft_submit_and_acknowledge_by_clicks(
     assert "Subscriber or traffic data — Time window from" in missing
     knp.shot("mla-02-missing")
     page.fill("#id_bank_records__period_end", "2025-06-30")
+    # With unsaved edits, the steps wait for the draft to be saved.
+    assert page.is_disabled("#mla-verb-submit")
     page.fill("#id_subscriber_data__period_start", "2025-01-01")
     page.fill("#id_subscriber_data__period_end", "2025-06-30")
     page.click("input[name=_continue]")

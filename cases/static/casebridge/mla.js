@@ -21,7 +21,24 @@
       section.classList.toggle("mla-hidden", !show);
     });
   }
+  // Steps post on their own: with unsaved edits in the draft form they would
+  // submit the saved version, so they wait until the draft is saved.
+  function holdStepsWhileEdited() {
+    var form = document.getElementById("mlarequest_form");
+    var steps = document.getElementById("mla-transitions");
+    if (!form || !steps) return;
+    function hold() {
+      steps.classList.add("mla-unsaved");
+      steps.querySelectorAll(".mla-transition").forEach(function (el) {
+        if (el.tagName === "BUTTON") el.disabled = true;
+        el.setAttribute("aria-disabled", "true");
+      });
+    }
+    form.addEventListener("input", hold);
+    form.addEventListener("change", hold);
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    holdStepsWhileEdited();
     if (!document.querySelector("fieldset.mla-section")) return;
     document.querySelectorAll('input[name="assistance_types"], #id_kind').forEach(function (el) {
       el.addEventListener("change", sync);
