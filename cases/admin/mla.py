@@ -111,6 +111,7 @@ def _layout(names: tuple[str, ...], *, details: tuple) -> list[tuple]:
             {
                 "fields": pick(
                     "case",
+                    "status",
                     "kind",
                     "requesting_agency_text",
                     "requested_agency",
@@ -342,35 +343,33 @@ class MLARequestAdmin(GatedModelAdmin):
             names = ("case", "kind", *DRAFT_FORM_FIELDS)
             return _layout(names, details=self._detail_fieldsets(list(mla_forms.DETAIL_FIELDS)))
         if self.has_change_permission(request, obj):
-            names = ("requesting_agency_text", *DRAFT_FORM_FIELDS, "expected_version")
+            names = ("status", "requesting_agency_text", *DRAFT_FORM_FIELDS, "expected_version")
             sections = (
                 [mla.PRESERVATION_KEY]
                 if obj.kind == MLAKind.PRESERVATION
                 else [s for s in mla_forms.DETAIL_FIELDS if s != mla.PRESERVATION_KEY]
             )
-            return [
-                *_layout(names, details=self._detail_fieldsets(sections)),
-                (_("Status"), {"fields": ("status",)}),
-            ]
+            return _layout(names, details=self._detail_fieldsets(sections))
         names = tuple(
             READONLY_DISPLAYS.get(n, n)
             for n in (*DRAFT_FORM_FIELDS, "requested_reference")
             if n not in OPTIONAL or getattr(obj, n) not in ("", None)
         )
-        shown = ("requesting_agency_text", "kind", *names)
+        shown = ("status", "requesting_agency_text", "kind", *names)
+        clocks = self._clock_fields(obj)
         return [
             *_layout(shown, details=()),
-            (_("Status and deadlines"), {"fields": self._clock_fields(obj)}),
+            *([(_("Deadlines"), {"fields": clocks})] if clocks else []),
         ]
 
     def _clock_fields(self, obj) -> tuple[str, ...]:
-        """Status, and only the dates and flags that say something."""
+        """Only the dates and flags that say something (the status stands at the top)."""
         shown = []
         for name in CLOCK_FIELDS:
             value = getattr(obj, name)
             if name == "status":
-                shown.append(name)
-            elif name in FLAG_DISPLAYS:
+                continue
+            if name in FLAG_DISPLAYS:
                 if value:
                     shown.append(FLAG_DISPLAYS[name])
             elif value not in (None, ""):
