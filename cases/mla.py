@@ -30,6 +30,7 @@ may file one delay notice, which moves the running clock once.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ from audit.models import AuditAction
 
 from . import access
 from .choices import AssistanceType, CaseStatus, LegalBasis, MLAKind, MLASide, MLAStatus, Urgency
-from .errors import Conflict, PreconditionFailed, ValidationFailed
+from .errors import Conflict, DomainError, PreconditionFailed, ValidationFailed
 from .models import Case, MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .models.mla import FINAL_STATUSES
 
@@ -749,3 +750,125 @@ def mla_requests_for(user, *, statuses: Iterable[str] | None = None):
     if statuses:
         qs = qs.filter(status__in=list(statuses))
     return qs
+
+
+# --- words for people (admin pages, letters, notifications) --------------------
+
+# The button of each action, in words; the keys are `TRANSITIONS`' verbs and
+# the other recorded events.
+VERB_LABELS: dict[str, Any] = {
+    "submit": _("Submit"),
+    "acknowledge": _("Acknowledge"),
+    "request-more-info": _("Ask for more information"),
+    "provide-info": _("Provide the information"),
+    "start-execution": _("Accept and start execution"),
+    "execute": _("Mark as executed"),
+    "execute-partially": _("Mark as partially executed"),
+    "refuse": _("Refuse"),
+    "withdraw": _("Withdraw"),
+    "file-delay-notice": _("File a delay notice"),
+    "extend-preservation": _("Extend the preservation"),
+    "link-follow-up": _("Link the follow-up request"),
+}
+
+# One sentence per recorded event (`MLAStatusChange.event`), naming the agency
+# that took the step: the history both sides read.
+EVENT_SENTENCES: dict[str, Any] = {
+    "submit": _("%(agency)s submitted the request"),
+    "acknowledge": _("%(agency)s acknowledged receipt"),
+    "request-more-info": _("%(agency)s asked for more information"),
+    "provide-info": _("%(agency)s provided the information asked for"),
+    "start-execution": _("%(agency)s accepted the request and started executing it"),
+    "execute": _("%(agency)s executed the request"),
+    "execute-partially": _("%(agency)s executed the request in part"),
+    "refuse": _("%(agency)s refused the request"),
+    "withdraw": _("%(agency)s withdrew the request"),
+    "file-delay-notice": _("%(agency)s announced a delay"),
+    "extend-preservation": _("%(agency)s extended the preservation"),
+    "link-follow-up": _("%(agency)s linked the follow-up request"),
+}
+
+
+def verb_label(verb: str) -> str:
+    """The button label of `verb`, translated; the verb itself when unknown."""
+    return str(VERB_LABELS.get(verb, verb))
+
+
+def describe_step(change: MLAStatusChange) -> str:
+    """A history row in words: "KH-MOJ asked for more information: <question>"."""
+    agency = change.agency.code if change.agency_id else "?"
+    sentence = EVENT_SENTENCES.get(change.event)
+    text = str(sentence) % {"agency": agency} if sentence else f"{agency}: {change.event}"
+    comment = (change.comment or "").strip()
+    if change.event == "link-follow-up":
+        # The service records the follow-up's id; both parties see that request.
+        follow_up = (
+            MLARequest.objects.select_related("requesting_agency", "requested_agency")
+            .filter(public_id=comment)
+            .first()
+            if _is_uuid(comment)
+            else None
+        )
+        comment = str(follow_up) if follow_up else ""
+    return f"{text}: {comment}" if comment else text
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def may_file_delay_notice(user, request: MLARequest) -> bool:
+    """Whether `file_delay_notice` would accept `user` on `request` as it is now."""
+    if request.status not in DELAYABLE or request.delay_notice_at is not None:
+        return False
+    try:
+        access.require(user, "act_requested", request)
+    except DomainError:
+        return False
+    return True
+
+
+def end_of_day(day: dt.date, agency: Agency) -> dt.datetime:
+    """The last moment of `day` where `agency` works (a date picked in a form)."""
+    return _end_of_day(day, agency)
+
+
+def _may_change_live_preservation(user, request: MLARequest) -> bool:
+    if request.kind != MLAKind.PRESERVATION or request.follow_up_id is not None:
+        return False
+    if request.status == MLAStatus.DRAFT or request.status in FINAL_STATUSES:
+        return False
+    try:
+        access.require(user, "act_requesting", request)
+    except DomainError:
+        return False
+    return True
+
+
+def may_extend_preservation(user, request: MLARequest) -> bool:
+    """Whether `extend_preservation` would accept `user` on `request` as it is now."""
+    return _may_change_live_preservation(user, request) and not request.preservation_expired
+
+
+def may_link_follow_up(user, request: MLARequest) -> bool:
+    """Whether `link_follow_up` may be offered to `user` on this preservation request."""
+    return _may_change_live_preservation(user, request)
+
+
+def follow_up_candidates(user, preservation: MLARequest):
+    """Full requests `user` could name as the follow-up of `preservation`."""
+    return (
+        access.visible_mla_requests(user)
+        .filter(
+            kind=MLAKind.FULL,
+            requesting_agency_id=preservation.requesting_agency_id,
+            requested_agency_id=preservation.requested_agency_id,
+            preservation__isnull=True,
+        )
+        .exclude(status__in=[MLAStatus.DRAFT, MLAStatus.WITHDRAWN, MLAStatus.REFUSED])
+        .select_related("requesting_agency", "requested_agency")
+    )

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from cases.views_mla import mla_request_letter
+from cases.views_mla import mla_request_letter, mla_request_letter_pdf
 from config import health
 
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
         "mla-requests/<uuid:public_id>/letter/",
         mla_request_letter,
         name="mla-request-letter",
+    ),
+    path(
+        "mla-requests/<uuid:public_id>/letter.pdf",
+        mla_request_letter_pdf,
+        name="mla-request-letter-pdf",
     ),
     path("", include("cases.urls")),
 ]

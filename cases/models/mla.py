@@ -28,6 +28,14 @@ FINAL_STATUSES = (
 )
 
 
+def _short(text: str, length: int = 60) -> str:
+    """The first line of `text`, cut at a word near `length` characters."""
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    if len(line) <= length:
+        return line
+    return line[:length].rsplit(" ", 1)[0] + "…"
+
+
 class MLARequestQuerySet(models.QuerySet):
     """Clock filters and flags usable in lists (one query, no N+1)."""
 
@@ -191,7 +199,15 @@ class MLARequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.requesting_agency_id}→{self.requested_agency_id}"
+        # "MLA KR-MOJ → KH-MOJ: <reference>": what both sides call the request.
+        kind = _("Preservation") if self.kind == MLAKind.PRESERVATION else _("MLA")
+        label = self.requesting_reference.strip() or _short(self.facts) or self.get_kind_display()
+        return _("%(kind)s %(requesting)s → %(requested)s: %(label)s") % {
+            "kind": kind,
+            "requesting": self.requesting_agency.code,
+            "requested": self.requested_agency.code,
+            "label": label,
+        }
 
     @property
     def is_final(self) -> bool:
@@ -249,7 +265,9 @@ class MLAStatusChange(models.Model):
         verbose_name_plural = _("MLA status changes")
 
     def __str__(self) -> str:
-        return f"{self.event}: {self.from_status} → {self.to_status}"
+        from ..mla import describe_step
+
+        return describe_step(self)
 
 
 class MLARequestGroupObjectPermission(GroupObjectPermissionBase):

@@ -135,8 +135,10 @@ def test_changelist_shows_a_non_party_nothing(in_state, outsider):
 
     response = login(outsider).get(reverse("admin:cases_mlarequest_changelist"))
 
+    body = response.content.decode()
     assert response.status_code == 200
-    assert str(submitted.public_id) not in response.content.decode()
+    assert change_url(submitted) not in body
+    assert submitted.requested_agency.code not in body
 
 
 def test_changelist_lists_the_request_for_both_parties(in_state, knp_coordinator, moj_coordinator):
@@ -144,7 +146,9 @@ def test_changelist_lists_the_request_for_both_parties(in_state, knp_coordinator
 
     for user in (knp_coordinator, moj_coordinator):
         body = login(user).get(reverse("admin:cases_mlarequest_changelist")).content.decode()
-        assert str(submitted.public_id) in body
+        # Listed by its title in words (no raw UUID), linking to its page.
+        assert change_url(submitted) in body
+        assert str(submitted.public_id) not in body
 
 
 def test_requested_agency_gets_404_on_the_case_page(in_state, moj_coordinator, case):
