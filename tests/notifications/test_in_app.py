@@ -347,3 +347,46 @@ def test_landing_page_of_an_outsider_shows_no_one_elses_notifications(task, outs
     body = login(outsider).get("/admin/").content.decode()
     assert "Trace USDT wallets" not in body
     assert "/open/" not in body
+
+
+def test_every_link_of_every_notification_opens_for_its_reader(
+    shared_case, task, knp_coordinator, kh_investigator, kh_coordinator, acknowledged, outsider
+):
+    from cases import deconfliction
+
+    wallet = "0x52908400098527886E0F7030069857D2E4169EE7"
+    services.add_note(actor=kh_investigator, case=shared_case, body="Wallet cluster mapped.")
+    make_document(kh_investigator, shared_case)
+    services.update_task(actor=kh_investigator, task=task, status="in_progress")
+    services.change_case_status(actor=knp_coordinator, case=shared_case, status="active")
+    deconfliction.add_identifier(
+        actor=knp_coordinator, case=shared_case, kind="crypto_wallet", value=wallet,
+        chain="ethereum",
+    )  # fmt: skip
+    searcher = make_user(outsider.membership.agency, Role.INVESTIGATOR)
+    deconfliction.search(actor=searcher, identifiers=[("crypto_wallet", wallet, "ethereum")])
+    deliver_all()
+
+    kinds = set()
+    for notification in Notification.objects.select_related("recipient"):
+        url = shown(notification).url
+        assert url, notification.kind
+        response = login(notification.recipient).get(url)
+        assert response.status_code == 200, (notification.kind, url)
+        kinds.add(notification.kind)
+    assert kinds >= {
+        "case.shared", "task.assigned", "task.status_changed", "note.added", "document.added",
+        "case.status_changed", "mla.submitted", "mla.transitioned", "deconfliction.hit",
+    }  # fmt: skip
+
+
+def test_korean_list_title_is_not_djangos_select_to_view(task, kh_investigator):
+    deliver_all()
+    kh_investigator.membership.language = "ko"
+    kh_investigator.membership.save(update_fields=["language"])
+    body = login(kh_investigator).get("/admin/notifications/notification/").content.decode()
+    with translation.override("ko"):
+        title = translation.gettext("Your notifications")
+        select_to_view = translation.gettext("Select %s to view") % "notification"
+    assert f"<h1>{title}</h1>" in body
+    assert select_to_view not in body
