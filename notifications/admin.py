@@ -46,8 +46,9 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        kinds = model_admin.get_queryset(request).order_by().values_list("kind", flat=True)
-        labelled = [(kind, rendering.kind_label(kind)) for kind in set(kinds)]
+        queryset = model_admin.get_queryset(request).order_by()
+        kinds = queryset.values_list("kind", flat=True).distinct()
+        labelled = [(kind, rendering.kind_label(kind)) for kind in kinds]
         return sorted(labelled, key=lambda pair: str(pair[1]))
 
     def queryset(self, request, queryset):

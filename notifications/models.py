@@ -246,6 +246,12 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
+        # In the active language (page titles, breadcrumbs), without the
+        # object's title: that is added only once the gate says the reader sees it.
+        if self.data:
+            from .rendering import text_for
+
+            return text_for(self.kind, self.data)
         return self.text
 
 

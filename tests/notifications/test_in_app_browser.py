@@ -43,11 +43,18 @@ def test_investigator_finds_the_task_from_the_landing_page(browser, live_server)
     kh.shot("02-task-from-notification")
 
     kh.page.click("#site-name a")  # back to the landing page: the notification was read
+    kh.page.wait_for_url(f"{kh.base}/admin/")
     assert kh.page.locator("#notifications a.cb-notification-link").count() == 0
     kh.page.click("#notifications a.cb-all-notifications")
+    kh.page.wait_for_url(f"{kh.base}/admin/notifications/notification/")
     assert kh.page.locator("a.cb-notification-link.cb-unread").count() == 0
     assert kh.page.locator("#result_list", has_text="Task assigned").count() == 1
     kh.shot("03-notification-list")
+    kh.page.click("#result_list .field-created_at a")  # the notification's own page
+    kh.page.wait_for_url(f"{kh.base}/admin/notifications/notification/*/change/")
+    target = kh.page.locator("a.cb-notification-target")
+    assert target.get_attribute("href") == f"/admin/cases/task/{task.pk}/change/"
+    kh.shot("04-notification-detail")
     kh.close()
 
     un = Session(browser, live_server, outsider, "notif-unodc")
