@@ -287,8 +287,15 @@ register_object(
         agencies_that_see=access.agencies_that_see,
         agency_can_see=access.mla_agency_can_see,
         api_path="mla-requests/{id}/",
-        # The requesting side's own reference, else the public id: no content.
-        reference=lambda request: request.requesting_reference or str(request.public_id),
+        # The requesting side's own reference, else the parties and the day it
+        # was drafted: no content, and no raw id in a text.
+        reference=lambda request: (
+            request.requesting_reference
+            or (
+                f"{request.requesting_agency.code}→{request.requested_agency.code} "
+                f"{request.created_at:%Y-%m-%d}"
+            )
+        ),
         # The acting side (the two parties know each other) and the new state.
         facts=lambda message, request: {
             "by": _acting_side(message, request),

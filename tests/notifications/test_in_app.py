@@ -390,3 +390,28 @@ def test_korean_list_title_is_not_djangos_select_to_view(task, kh_investigator):
         select_to_view = translation.gettext("Select %s to view") % "notification"
     assert f"<h1>{title}</h1>" in body
     assert select_to_view not in body
+
+
+def test_a_confidential_partners_note_is_named_to_the_lead_only(
+    shared_case, knp_coordinator, kh_investigator, unodc
+):
+    services.share_case(
+        actor=knp_coordinator, case=shared_case, agency=unodc, level="contribute",
+        confidential=True,
+    )  # fmt: skip
+    unodc_investigator = make_user(unodc, Role.INVESTIGATOR)
+    services.add_note(actor=unodc_investigator, case=shared_case, body="Cash courier seen.")
+    deliver_all()
+    assert only(knp_coordinator, "note.added").text.startswith("UNODC added a note")
+    assert not Notification.objects.filter(recipient=kh_investigator, kind="note.added").exists()
+
+
+def test_mla_request_without_a_reference_is_named_by_its_parties(
+    case, knp_coordinator, kh_moj, moj_coordinator
+):
+    request = draft(knp_coordinator, case, kh_moj)
+    mla.submit_mla_request(actor=knp_coordinator, request=request)
+    deliver_all()
+    text = only(moj_coordinator, "mla.submitted").text
+    assert text.startswith("KR-KNP sent MLA request KR-KNP→KH-MOJ ")
+    assert str(request.public_id) not in text
