@@ -92,7 +92,7 @@ def _admin(name: str, obj) -> str:
 
 
 def _case_page(reader, obj) -> str:
-    """Notes and tasks are shown on their case, which whoever sees them sees."""
+    """Notes and evidence are shown on their case, which whoever sees them sees."""
     return reverse("admin:cases_case_change", args=[obj.case_id])
 
 
