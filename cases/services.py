@@ -287,6 +287,7 @@ def change_case_status(
         actor=actor,
         changes={"status": {"before": old_status, "after": status}},
     )
+    emit("case.status_changed", obj=case, actor=actor, status=status)
     return case
 
 

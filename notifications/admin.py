@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +21,7 @@ from agencies.choices import Role
 from cases import access
 from cases.admin.base import GatedModelAdmin
 
-from . import services
+from . import rendering, services
 from .choices import EventType
 from .models import Notification, WebhookEndpoint
 
@@ -36,28 +39,126 @@ class UnreadFilter(admin.SimpleListFilter):
         return queryset
 
 
+class KindFilter(admin.SimpleListFilter):
+    """Kinds by their translated names, only those found in your notifications."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        queryset = model_admin.get_queryset(request).order_by()
+        kinds = queryset.values_list("kind", flat=True).distinct()
+        labelled = [(kind, rendering.kind_label(kind)) for kind in kinds]
+        return sorted(labelled, key=lambda pair: str(pair[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(GatedModelAdmin):
+    """Your notifications, each in words in your language, with a link to its
+    object when you may open it; opening one (its page, or its link in the
+    list) marks it read."""
+
     selector = staticmethod(services.visible_notifications)
-    list_display = ("text", "kind", "created_at", "is_read")
-    list_filter = (UnreadFilter, "kind")
-    fields = ("text", "kind", "object_type", "object_id", "created_at", "read_at")
+    list_display = ("summary", "kind_label", "created_at", "is_read")
+    list_display_links = ("created_at",)
+    list_filter = (UnreadFilter, KindFilter)
+    fields = ("text_now", "kind_label", "target", "created_at", "read_at")
     readonly_fields = fields
     actions = ["mark_read"]
 
     def gate_allows(self, request, action, obj) -> bool:
         return action == "view" and obj.recipient_id == request.user.pk
 
+    # --- the reader's view of each notification (`rendering.present`) -----
+
+    def get_object(self, request, object_id, from_field=None):
+        notification = super().get_object(request, object_id, from_field)
+        notification.cb_shown = rendering.present_one(notification, request.user)
+        return notification
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # The page's rows, evaluated once (the template iterates the same
+        # cached rows), shown in one pass: a gate query per object type.
+        rows = list(changelist.result_list)
+        shown = rendering.present(rows, request.user)
+        for row in rows:
+            row.cb_shown = shown[row.pk]
+        return changelist
+
+    @staticmethod
+    def _shown(notification: Notification) -> rendering.Shown:
+        shown = getattr(notification, "cb_shown", None)
+        return shown or rendering.present_one(notification, notification.recipient)
+
+    @admin.display(description=_("notification"))
+    def summary(self, notification: Notification):
+        shown = self._shown(notification)
+        link = format_html(
+            '<a class="cb-notification-link{}" href="{}">{}</a>',
+            " cb-unread" if shown.unread else "",
+            shown.open_url,
+            shown.text,
+        )
+        return format_html("<strong>{}</strong>", link) if shown.unread else link
+
+    @admin.display(description=_("notification"))
+    def text_now(self, notification: Notification) -> str:
+        return self._shown(notification).text
+
+    @admin.display(description=_("kind"))
+    def kind_label(self, notification: Notification):
+        return self._shown(notification).kind_label
+
+    @admin.display(description=_("link"))
+    def target(self, notification: Notification):
+        shown = self._shown(notification)
+        if not shown.url:
+            return _gettext("You can no longer open what this notification is about.")
+        return format_html(
+            '<a class="cb-notification-target" href="{}">{}</a>', shown.url, shown.link_label
+        )
+
     @admin.display(boolean=True, description=_("read"))
     def is_read(self, notification: Notification) -> bool:
         return notification.read_at is not None
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Opening a notification reads it.
-        response = super().change_view(request, object_id, form_url, extra_context)
-        notification = self.get_object(request, object_id)
+    # --- pages ----------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/open/",
+                self.admin_site.admin_view(self.open_view),
+                name="notifications_notification_open",
+            ),
+            *super().get_urls(),
+        ]
+
+    def open_view(self, request, object_id):
+        """The list's and the landing page's link: mark read, then go to the
+        object (or to the notification, if its object can no longer be opened)."""
+        notification = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, notification):
+            raise Http404(_gettext("Not found."))
         services.mark_read(actor=request.user, notification=notification)
-        return response
+        shown = notification.cb_shown
+        return HttpResponseRedirect(shown.url or shown.detail_url)
+
+    def changelist_view(self, request, extra_context=None):
+        # Not Django's "Select notification to view": a title of its own.
+        extra_context = {"title": _gettext("Your notifications"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening a notification reads it (before the page, so the page and
+        # the header's count already say so).
+        notification = self.get_object(request, unquote(object_id))
+        services.mark_read(actor=request.user, notification=notification)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Mark as read"))
     def mark_read(self, request, queryset):

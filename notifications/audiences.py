@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from agencies.choices import Role
 from agencies.models import Agency
@@ -18,6 +19,7 @@ from cases import access
 from cases.choices import AccessLevel
 from cases.models import Case, Document, Identifier, MLARequest, Note, Task
 
+from . import services
 from .choices import EventType
 from .models import WebhookEndpoint
 from .registry import Audience, ObjectType, register_audience, register_object
@@ -25,6 +27,10 @@ from .registry import Audience, ObjectType, register_audience, register_object
 User = get_user_model()
 
 COORDINATORS = (Role.COORDINATOR,)
+#: Those who work a case: told of tasks for their agency and of new notes and
+#: evidence on the cases their agency sees (issue 16), as far as the gate lets
+#: each see the object.
+WORKERS = (Role.COORDINATOR, Role.INVESTIGATOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,39 @@ def _agency_from_payload(message) -> Agency | None:
     return Agency.objects.filter(public_id=agency_id).first() if agency_id else None
 
 
+def _code(obj, field: str) -> str:
+    """The code of the agency `obj.<field>` (loaded with it: `load_related`)."""
+    return getattr(obj, field).code if getattr(obj, f"{field}_id") else ""
+
+
+def _acting_side(message, request: MLARequest) -> str:
+    """The code of the party whose member acted (the two parties know each other)."""
+    for field in ("requesting_agency", "requested_agency"):
+        if message.agency_id is not None and message.agency_id == getattr(request, f"{field}_id"):
+            return _code(request, field)
+    return ""
+
+
+def _admin(name: str, obj) -> str:
+    return reverse(f"admin:cases_{name}_change", args=[obj.pk])
+
+
+def _case_page(reader, obj) -> str:
+    """Notes and evidence are shown on their case, which whoever sees them sees."""
+    return reverse("admin:cases_case_change", args=[obj.case_id])
+
+
+def _document_page(reader, document: Document) -> str:
+    """The case of the evidence; for a party of its MLA request that does not
+    see the case, the request (never a link to a case the reader may not open)."""
+    if (
+        document.mla_request_id is None
+        or access.visible_cases(reader).filter(pk=document.case_id).exists()
+    ):
+        return _case_page(reader, document)
+    return reverse("admin:cases_mlarequest_change", args=[document.mla_request_id])
+
+
 # --- object types -----------------------------------------------------------
 
 register_object(
@@ -80,6 +119,9 @@ register_object(
         agency_can_see=access.agency_can_see,
         api_path="cases/{id}/",
         reference=lambda case: case.reference,
+        facts=lambda message, case: {"status": case.status},
+        selector=access.visible_cases,
+        admin_url=lambda reader, case: _admin("case", case),
     )
 )
 register_object(
@@ -92,6 +134,17 @@ register_object(
         agency_can_see=access.agency_can_see,
         api_path="tasks/{id}/",
         reference=lambda task: task.case.reference,
+        facts=lambda message, task: {
+            "agency": _code(task, "assigned_agency"),
+            "status": task.status,
+            "to": "user" if task.assigned_user_id else "agency",
+        },
+        load_related=("case", "assigned_agency"),
+        selector=access.visible_tasks,
+        # The task's own page: whoever sees the task may open it (read-only
+        # unless they may work on it).
+        admin_url=lambda reader, task: _admin("task", task),
+        title=lambda task: task.title,
     )
 )
 register_object(
@@ -104,6 +157,12 @@ register_object(
         agency_can_see=access.agency_can_see,
         api_path="notes/{id}/",
         reference=lambda note: note.case.reference,
+        # The note's agency: whoever sees the note may learn of it (the gate's
+        # `_disclosed`), so naming it tells no recipient of a confidential party.
+        facts=lambda message, note: {"by": _code(note, "agency")},
+        load_related=("case", "agency"),
+        selector=access.visible_notes,
+        admin_url=_case_page,
     )
 )
 
@@ -141,6 +200,10 @@ register_object(
         agencies_that_see=lambda agencies, endpoint: set(),
         api_path="webhook-endpoints/{id}/",
         reference=lambda endpoint: endpoint.agency.code,
+        selector=services.visible_webhook_endpoints,
+        admin_url=lambda reader, endpoint: reverse(
+            "admin:notifications_webhookendpoint_change", args=[endpoint.pk]
+        ),
     )
 )
 
@@ -165,6 +228,13 @@ def case_revoked(message, case: Case) -> Audience:
     return Audience(users=members(managers), agencies=managers)
 
 
+@register_audience(EventType.CASE_STATUS_CHANGED)
+def case_status_changed(message, case: Case) -> Audience:
+    """Coordinators and investigators of every agency that sees the case."""
+    agencies = list(access.agencies_that_can_see_case(case))
+    return Audience(users=members(agencies, roles=WORKERS), agencies=agencies)
+
+
 @register_audience(EventType.PARTICIPATION_EXPIRING)
 def participation_expiring(message, case: Case) -> Audience:
     agency = _agency_from_payload(message)
@@ -174,8 +244,12 @@ def participation_expiring(message, case: Case) -> Audience:
 
 @register_audience(EventType.TASK_ASSIGNED, EventType.TASK_DUE_SOON, EventType.TASK_OVERDUE)
 def task_assignee(message, task: Task) -> Audience:
-    """The assigned user, or the assigned agency's coordinators if nobody is."""
-    users = [task.assigned_user] if task.assigned_user_id else members([task.assigned_agency])
+    """The assigned user, or the assigned agency's coordinators and
+    investigators if nobody is."""
+    if task.assigned_user_id:
+        users = [task.assigned_user]
+    else:
+        users = members([task.assigned_agency], roles=WORKERS)
     return Audience(users=users, agencies=[task.assigned_agency])
 
 
@@ -190,9 +264,11 @@ def task_status_changed(message, task: Task) -> Audience:
 
 @register_audience(EventType.NOTE_ADDED)
 def note_added(message, note: Note) -> Audience:
-    """Coordinators of every agency that sees the note (the gate filters further)."""
+    """Coordinators and investigators of every agency that sees the case (the
+    gate then drops those the note's handling code or a confidential
+    participation keeps out: a RED note reaches its own agency only)."""
     agencies = list(access.agencies_that_can_see_case(note.case))
-    return Audience(users=members(agencies), agencies=agencies)
+    return Audience(users=members(agencies, roles=WORKERS), agencies=agencies)
 
 
 @register_audience(EventType.WEBHOOK_DISABLED)
@@ -211,8 +287,25 @@ register_object(
         agencies_that_see=access.agencies_that_see,
         agency_can_see=access.mla_agency_can_see,
         api_path="mla-requests/{id}/",
-        # The requesting side's own reference, else the public id: no content.
-        reference=lambda request: request.requesting_reference or str(request.public_id),
+        # The requesting side's own reference, else the parties and the day it
+        # was drafted: no content, and no raw id in a text.
+        reference=lambda request: (
+            request.requesting_reference
+            or (
+                f"{request.requesting_agency.code}→{request.requested_agency.code} "
+                f"{request.created_at:%Y-%m-%d}"
+            )
+        ),
+        # The acting side (the two parties know each other) and the new state.
+        facts=lambda message, request: {
+            "by": _acting_side(message, request),
+            "status": request.status,
+        },
+        load_related=("requesting_agency", "requested_agency"),
+        selector=access.visible_mla_requests,
+        # Its own page, for both sides: never the case, which the requested
+        # side does not see.
+        admin_url=lambda reader, request: _admin("mlarequest", request),
     )
 )
 
@@ -247,19 +340,26 @@ register_object(
         reference=lambda document: (
             document.case.reference if document.case_id else str(document.public_id)
         ),
+        # The uploading agency: whoever sees the document may learn of it.
+        facts=lambda message, document: {"by": _code(document, "agency")},
+        load_related=("case", "agency"),
+        selector=access.visible_documents,
+        admin_url=_document_page,
+        title=lambda document: document.title,
     )
 )
 
 
 @register_audience(EventType.DOCUMENT_ADDED)
 def document_added(message, document: Document) -> Audience:
-    """Coordinators of every agency that sees the case or the MLA request (the
-    gate then drops those the document's handling code keeps out)."""
+    """Coordinators and investigators of every agency that sees the case (the
+    gate then drops those the document's handling code keeps out); an MLA
+    request's coordinators for a document outside a case."""
     if document.case_id:
         agencies = list(access.agencies_that_can_see_case(document.case))
-    else:
-        request = document.mla_request
-        agencies = [request.requesting_agency, request.requested_agency]
+        return Audience(users=members(agencies, roles=WORKERS), agencies=agencies)
+    request = document.mla_request
+    agencies = [request.requesting_agency, request.requested_agency]
     return Audience(users=members(agencies), agencies=agencies)
 
 
@@ -274,6 +374,9 @@ register_object(
         api_path="identifiers/{id}/",
         # The holder's case reference and the kind: never the value itself.
         reference=lambda identifier: f"{identifier.case.reference}, {identifier.kind}",
+        load_related=("case",),
+        selector=access.visible_identifiers,
+        admin_url=lambda reader, identifier: _admin("identifier", identifier),
     )
 )
 

@@ -13,6 +13,7 @@ class EventType(models.TextChoices):
 
     CASE_SHARED = "case.shared", _("Case shared with your agency")
     CASE_REVOKED = "case.revoked", _("Agency access to a case ended")
+    CASE_STATUS_CHANGED = "case.status_changed", _("Case status changed")
     PARTICIPATION_EXPIRING = "participation.expiring", _("Case access expiring")
     TASK_ASSIGNED = "task.assigned", _("Task assigned")
     TASK_STATUS_CHANGED = "task.status_changed", _("Task status changed")

@@ -38,7 +38,7 @@ from config.bulk import insert_rows
 from .choices import Channel, DeliveryStatus, EventType, OutboxStatus
 from .models import Delivery, Notification, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from .registry import audience_for, object_type_named
-from .rendering import language_of, render_in
+from .rendering import facts_of, language_of, render_in
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ def backoff(attempt: int) -> float:
 
 def load_object(message: OutboxMessage):
     object_type = object_type_named(message.object_type)
-    return object_type, object_type.model.objects.filter(public_id=message.object_id).first()
+    objects = object_type.model.objects.select_related(*object_type.load_related)
+    return object_type, objects.filter(public_id=message.object_id).first()
 
 
 # --- outbox messages --------------------------------------------------------
@@ -140,8 +141,6 @@ def fan_out(message: OutboxMessage) -> list[int]:
     if obj is None:
         return []  # the object is gone: nobody can be told about it
     audience = audience_for(message.event_type)(message, obj)
-    reference = object_type.reference(obj)
-    ids = message.payload.get("ids")
     now = timezone.now()
 
     candidates: dict[int, object] = {}
@@ -153,6 +152,10 @@ def fan_out(message: OutboxMessage) -> list[int]:
     # The languages of audiences listed as `User`s (`Member`s carry theirs), in one query.
     prefetch_related_objects([u for u in users if hasattr(u, "_meta")], "membership")
 
+    # Codes, not words: each recipient's text is rendered from them, now in
+    # their language, and again in the admin in the reader's language.
+    data = facts_of(message, object_type, obj) if users else {}
+
     # One row per recipient: the notification is the in-app delivery and
     # carries the e-mail line (`email_status`); its unique (message, recipient)
     # key makes a redelivery write nothing, on either channel.
@@ -161,7 +164,7 @@ def fan_out(message: OutboxMessage) -> list[int]:
     for user in users:
         language = language_of(user)
         if language not in texts:
-            texts[language] = render_in(language, message.event_type, reference, ids)
+            texts[language] = render_in(language, message.event_type, data)
         email = DeliveryStatus.PENDING if user.email else ""
         notifications.append((uuid.uuid4(), user.pk, texts[language], email))
     _insert(
@@ -173,6 +176,7 @@ def fan_out(message: OutboxMessage) -> list[int]:
             "kind": message.event_type,
             "object_type": message.object_type,
             "object_id": message.object_id,
+            "data": data,
             "read_at": None,
             "created_at": now,
             "updated_at": now,

@@ -208,6 +208,10 @@ class Notification(models.Model):
     object_type = models.CharField(_("object type"), max_length=40)
     object_id = models.UUIDField(_("object id"))
     text = models.CharField(_("text"), max_length=500)
+    # What the text says, as codes (reference, agency codes, status, verb:
+    # `notifications.rendering`): the admin renders it again in the reader's
+    # current language; `text` is the delivery-time rendering (e-mail, API).
+    data = models.JSONField(_("data"), default=dict, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     # Changes when it is read: the API's sync order.
@@ -242,6 +246,12 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
+        # In the active language (page titles, breadcrumbs), without the
+        # object's title: that is added only once the gate says the reader sees it.
+        if self.data:
+            from .rendering import text_for
+
+            return text_for(self.kind, self.data)
         return self.text
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,21 @@ class ObjectType:
     # are asked for each candidate (right, but a query or more per user).
     users_that_see: Callable[[list, Any], set[int]] | None = None  # (users, obj)
     agencies_that_see: Callable[[list, Any], set[int]] | None = None  # (agencies, obj)
+    # What the in-app texts say besides the reference (issue 16): codes read
+    # from the message and the object at delivery (an agency code, a status
+    # code, a verb), never content. Stored on each notification, translated
+    # when it is shown.
+    facts: Callable[[Any, Any], dict[str, str]] | None = None  # (message, obj)
+    # Loaded with the object at delivery (its reference, audience and facts
+    # read them): a join rather than a query each.
+    load_related: tuple[str, ...] = ()
+    # Display time, for the reader: the gate's selector (which of the listed
+    # objects the reader still sees, one query per object type), the page
+    # the reader may open for a visible object, and the short title shown
+    # next to the text (content: in-app only, never in e-mail).
+    selector: Callable[[Any], QuerySet] | None = None  # (user) -> visible objects
+    admin_url: Callable[[Any, Any], str | None] | None = None  # (reader, visible obj)
+    title: Callable[[Any], str] | None = None  # (visible obj)
 
     def visible_user_ids(self, users: list, obj) -> set[int]:
         """Ids of those of `users` whom the permission gate lets see `obj` now."""

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from .. import services
+from .. import rendering, services
 
 register = template.Library()
 
@@ -26,3 +26,21 @@ def unread_notifications_badge(context) -> str:
             count,
         )
     return format_html('<a href="{}" class="cb-notifications">{}</a> /', url, label)
+
+
+@register.simple_tag(takes_context=True)
+def latest_notifications(context, limit: int = 8) -> dict:
+    """Your latest unread notifications, shown for you (`rendering.present`):
+    the landing page's panel, each with a link that marks it read."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not hasattr(user, "membership"):
+        return {"items": [], "unread": 0}
+    unread = services.visible_notifications(user).filter(read_at__isnull=True)
+    rows = list(unread[:limit])
+    shown = rendering.present(rows, user)
+    return {
+        "items": [shown[row.pk] for row in rows],
+        "unread": services.unread_count(user),
+        "list_url": reverse("admin:notifications_notification_changelist"),
+    }

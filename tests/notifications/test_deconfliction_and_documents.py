@@ -63,7 +63,7 @@ def test_new_evidence_is_announced_to_participants_but_not_outsiders(
     outsider = make_user(unodc, Role.COORDINATOR)
     with django_capture_on_commit_callbacks(execute=True):
         make_document(knp_coordinator, shared_case)
-    assert texts_of(kh_coordinator) == [f"A document was added to case {shared_case.reference}."]
+    assert texts_of(kh_coordinator) == [f"KR-KNP added evidence to case {shared_case.reference}"]
     assert texts_of(outsider) == []
 
 

@@ -61,7 +61,9 @@ def test_the_actor_is_not_told_of_their_own_action(
     note = services.add_note(actor=knp_coordinator, case=shared_case, body="Wallets traced.")
     message = emit("note.added", obj=note, actor=knp_coordinator)
     dispatch.deliver_message(str(message.pk))
-    assert list(Notification.objects.values_list("recipient", flat=True)) == [kh_coordinator.pk]
+    # Investigators of an agency working the case hear of its notes too (issue 16).
+    told = set(Notification.objects.values_list("recipient", flat=True))
+    assert told == {kh_coordinator.pk, kh_investigator.pk}
 
 
 def test_redelivered_message_has_one_effect(shared_case, knp_coordinator, ccos, kh_coordinator):
