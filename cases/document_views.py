@@ -33,11 +33,35 @@ from . import access, documents
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
-def _error(request: HttpRequest, exc: DomainError, obj=None) -> JsonResponse:
+def _record_refusal(request: HttpRequest, exc: DomainError, obj=None) -> None:
     if isinstance(exc, (NotFound, PermissionDenied)):
         # The service rolled back; the refusal itself goes on the record here.
         audit.record_refusal(actor=request.user, obj=obj, reason=str(exc.message))
+
+
+def _error(request: HttpRequest, exc: DomainError, obj=None) -> JsonResponse:
+    _record_refusal(request, exc, obj)
     return JsonResponse({"errors": exc.errors}, status=exc.status_code)
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    """A browser following a link (Accept: text/html), not a script."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _refused_page(request: HttpRequest, exc: DomainError, obj) -> TemplateResponse:
+    """`_error` for a person in a browser: the message on a page, same status."""
+    _record_refusal(request, exc, obj)
+    return TemplateResponse(
+        request,
+        "admin/casebridge/refused.html",
+        {
+            **admin.site.each_context(request),
+            "title": _("Download refused"),
+            "message": exc.message,
+        },
+        status=exc.status_code,
+    )
 
 
 def _not_found(request: HttpRequest, object_id) -> Http404:
@@ -209,6 +233,8 @@ def download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, message)
         return _purpose_page(request, doc, form)
     except DomainError as exc:
+        if _wants_html(request):
+            return _refused_page(request, exc, doc)
         return _error(request, exc, doc)
     response = StreamingHttpResponse(stream, content_type=doc.content_type)
     response["Content-Length"] = str(doc.size)

@@ -120,3 +120,12 @@ def test_outsider_gets_no_case_preselected_and_404_on_the_upload_url(outsider, s
     assert shared_case.reference not in page.content.decode()
     response = client.get(reverse("cases:document-upload"), {"case": shared_case.public_id})
     assert response.status_code == 404
+
+
+def test_integrity_failure_in_a_browser_is_a_page_not_json(knp_coordinator, upload, evidence_root):
+    doc = upload()
+    (evidence_root / doc.storage_path).write_bytes(b"%PDF-1.7 replaced")
+    response = login(knp_coordinator).get(_download_url(doc), HTTP_ACCEPT="text/html")
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("text/html")
+    assert "integrity check" in response.content.decode()
