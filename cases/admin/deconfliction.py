@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -104,10 +105,10 @@ class IdentifierForm(forms.ModelForm):
 class SingleSearchForm(forms.Form):
     """One identifier: its kind from the same list as the identifier form."""
 
-    kind = forms.ChoiceField(label=_("kind"), choices=IdentifierKind.choices)
-    value = forms.CharField(label=_("value"), max_length=500)
+    kind = forms.ChoiceField(label=capfirst(_("kind")), choices=IdentifierKind.choices)
+    value = forms.CharField(label=capfirst(_("value")), max_length=500)
     country = forms.CharField(
-        label=_("country"),
+        label=capfirst(_("country")),
         max_length=3,
         required=False,
         help_text=_(
@@ -116,7 +117,7 @@ class SingleSearchForm(forms.Form):
         ),
     )
     chain = forms.ChoiceField(
-        label=_("blockchain"),
+        label=capfirst(_("blockchain")),
         choices=[("", "—"), *Chain.choices],
         required=False,
         help_text=_("For a wallet address or a transaction hash."),
@@ -130,7 +131,7 @@ class BulkSearchForm(forms.Form):
     """Many identifiers as CSV, for power users."""
 
     identifiers = forms.CharField(
-        label=_("identifiers (CSV)"),
+        label=_("Identifiers (CSV)"),
         widget=forms.Textarea(attrs={"rows": 10, "cols": 100}),
         help_text=_(
             "One identifier per line. Start with a header row naming the columns, for "
