@@ -2,6 +2,8 @@
 result right after adding one, search one identifier with a kind from a list,
 bulk CSV with a header row and the identifier form's labels."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -198,3 +200,13 @@ def test_add_page_does_not_preselect_a_hidden_case(outsider, case):
     response = login(outsider).get(reverse("admin:cases_identifier_add"), {"case": case.pk})
     assert "case" not in response.context["adminform"].form.initial
     assert case.reference not in response.content.decode()
+
+
+def test_viewer_on_the_check_page_gets_only_links_they_may_open(knp_viewer, knp_wallet):
+    client = login(knp_viewer)
+    response = client.get(_check_url(knp_wallet))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="check-identifier"' not in body and 'id="add-another-identifier"' not in body
+    for href in set(re.findall(r'href="(/admin/[^"#]*)"', body)) - {"/admin/logout/"}:
+        assert client.get(href).status_code == 200, href
