@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods
 from audit import services as audit
 
 from . import access, documents
+from .admin.base import case_from_parameter
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
@@ -157,17 +158,6 @@ def _upload_page(request: HttpRequest) -> HttpResponse:
         )
         raise Http404()
     return HttpResponseRedirect(f"{url}?{urlencode({'case': case.pk})}")
-
-
-def case_from_parameter(user, value: str):
-    """The visible case a `?case=` parameter names (its public id or its pk), or None."""
-    value = (value or "").strip()
-    cases = access.visible_cases(user)
-    try:
-        return cases.filter(public_id=uuid.UUID(value)).first()
-    except ValueError:
-        pass
-    return cases.filter(pk=int(value)).first() if value.isdigit() else None
 
 
 class PurposeForm(forms.Form):

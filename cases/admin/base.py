@@ -65,6 +65,7 @@ A later issue's page, for example::
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -120,6 +121,17 @@ def selector_for(model: type[models.Model]) -> Selector:
             f"No selector in cases.admin.base.FIELD_SELECTORS for {model.__name__}: "
             "register one from cases.access before offering it as a choice."
         ) from None
+
+
+def case_from_parameter(user, value: str) -> Case | None:
+    """The visible case a `?case=` parameter names (its public id or its pk), or None."""
+    value = (value or "").strip()
+    cases = access.visible_cases(user)
+    try:
+        return cases.filter(public_id=uuid.UUID(value)).first()
+    except ValueError:
+        pass
+    return cases.filter(pk=int(value)).first() if value.isdigit() else None
 
 
 def plain_label(obj) -> str:

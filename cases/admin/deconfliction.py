@@ -30,12 +30,11 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import Role
 from cases import access, deconfliction
 from cases.choices import Chain, IdentifierKind
-from cases.document_views import case_from_parameter
 from cases.errors import DomainError
 from cases.models import Identifier
 from config.ratelimit import RateLimited
 
-from .base import FIELD_SELECTORS, GatedModelAdmin
+from .base import FIELD_SELECTORS, GatedModelAdmin, case_from_parameter
 from .cases import tlp_badge
 
 FIELD_SELECTORS[Identifier] = access.visible_identifiers
@@ -221,10 +220,7 @@ def answer_rows(answers) -> list[dict]:
                 "value": answer.value,
                 "errors": errors,
                 "hits": answer.hits,
-                "held_elsewhere": [
-                    {"hit": held, "kind": kinds.get(held.kind, held.kind)}
-                    for held in answer.held_elsewhere
-                ],
+                "held_elsewhere": answer.held_elsewhere,
             }
         )
     return rows

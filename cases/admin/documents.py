@@ -17,10 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
 from cases import access, documents
-from cases.document_views import case_from_parameter
 from cases.models import Document, MLARequest
 
-from .base import FIELD_SELECTORS, GatedModelAdmin
+from .base import FIELD_SELECTORS, GatedModelAdmin, case_from_parameter
 
 FIELD_SELECTORS[Document] = access.visible_documents
 FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)

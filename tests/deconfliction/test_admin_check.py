@@ -164,7 +164,7 @@ def test_request_contact_from_the_check_page_returns_there(
     )
     client = login(knp_coordinator)
     page = client.post(_check_url(knp_wallet), follow=True)
-    token = page.context["answers"][0]["held_elsewhere"][0]["hit"].contact_token
+    token = page.context["answers"][0]["held_elsewhere"][0].contact_token
     response = client.post(
         reverse("admin:cases_identifier_request_contact"),
         {"token": token, "next": _check_url(knp_wallet)},
