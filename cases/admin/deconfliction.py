@@ -22,6 +22,7 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -265,7 +266,12 @@ class IdentifierAdmin(GatedModelAdmin):
 
     @admin.display(description=_("case"), ordering="case__reference")
     def case_reference(self, identifier):
-        return identifier.case.reference
+        # A visible identifier is on a case the reader sees (access.visible_identifiers).
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:cases_case_change", args=[identifier.case_id]),
+            identifier.case.reference,
+        )
 
     @admin.display(description=_("handling code"), ordering="handling_code")
     def handling(self, identifier):

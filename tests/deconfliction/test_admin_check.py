@@ -210,3 +210,11 @@ def test_viewer_on_the_check_page_gets_only_links_they_may_open(knp_viewer, knp_
     assert 'id="check-identifier"' not in body and 'id="add-another-identifier"' not in body
     for href in set(re.findall(r'href="(/admin/[^"#]*)"', body)) - {"/admin/logout/"}:
         assert client.get(href).status_code == 200, href
+
+
+def test_identifier_page_links_to_its_case(knp_coordinator, knp_wallet, case):
+    client = login(knp_coordinator)
+    page = client.get(reverse("admin:cases_identifier_change", args=[knp_wallet.pk]))
+    case_url = reverse("admin:cases_case_change", args=[case.pk])
+    assert f'href="{case_url}"' in page.content.decode()
+    assert client.get(case_url).status_code == 200
