@@ -350,7 +350,8 @@ class IdentifierAdmin(GatedModelAdmin):
         """One identifier from a form (kind from a list), or many as CSV."""
         answers = None
         single, bulk = SingleSearchForm(), BulkSearchForm()
-        if request.method == "POST":
+        # Roles that may not search get the note, not a form (the service refuses anyway).
+        if request.method == "POST" and access.has_role(request.user, Role.INVESTIGATOR):
             if "identifiers" in request.POST:
                 form = bulk = BulkSearchForm(request.POST)
             else:

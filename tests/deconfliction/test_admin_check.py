@@ -218,3 +218,11 @@ def test_identifier_page_links_to_its_case(knp_coordinator, knp_wallet, case):
     case_url = reverse("admin:cases_case_change", args=[case.pk])
     assert f'href="{case_url}"' in page.content.decode()
     assert client.get(case_url).status_code == 200
+
+
+def test_viewer_posting_a_search_sees_the_refusal_once(kh_viewer, hooks):
+    response = login(kh_viewer).post(SEARCH, {"kind": "phone", "value": "+85512345678"})
+    body = response.content.decode()
+    assert body.count("Your role does not allow deconfliction searches.") == 1
+    assert body.count("errornote") == 1
+    assert hooks.of("audit_deconfliction_search") == []
