@@ -9,24 +9,60 @@ from __future__ import annotations
 
 import uuid
 
+from django import forms
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from audit import services as audit
 
 from . import access, documents
+from .admin.base import case_from_parameter
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
-def _error(request: HttpRequest, exc: DomainError, obj=None) -> JsonResponse:
+def _record_refusal(request: HttpRequest, exc: DomainError, obj=None) -> None:
     if isinstance(exc, (NotFound, PermissionDenied)):
         # The service rolled back; the refusal itself goes on the record here.
         audit.record_refusal(actor=request.user, obj=obj, reason=str(exc.message))
+
+
+def _error(request: HttpRequest, exc: DomainError, obj=None) -> JsonResponse:
+    _record_refusal(request, exc, obj)
     return JsonResponse({"errors": exc.errors}, status=exc.status_code)
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    """A browser following a link (Accept: text/html), not a script."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _refused_page(request: HttpRequest, exc: DomainError, obj) -> TemplateResponse:
+    """`_error` for a person in a browser: the message on a page, same status."""
+    _record_refusal(request, exc, obj)
+    return TemplateResponse(
+        request,
+        "admin/casebridge/refused.html",
+        {
+            **admin.site.each_context(request),
+            "title": _("Download refused"),
+            "message": exc.message,
+        },
+        status=exc.status_code,
+    )
 
 
 def _not_found(request: HttpRequest, object_id) -> Http404:
@@ -56,8 +92,12 @@ def _visible_or_404(queryset, public_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
+    """POST: store a file (JSON answer). GET: the upload form of the admin,
+    for the case given as `?case=<public id or pk>` when there is one."""
+    if request.method == "GET":
+        return _upload_page(request)
     try:
         upload = request.FILES.get("file")  # parses the body (see EvidenceUploadHandler)
         if getattr(request, "evidence_upload_too_large", False):
@@ -103,16 +143,88 @@ def upload(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _upload_page(request: HttpRequest) -> HttpResponse:
+    url = reverse("admin:cases_document_add")
+    given = request.GET.get("case", "")
+    if not given:
+        return HttpResponseRedirect(url)
+    case = case_from_parameter(request.user, given)
+    if case is None:
+        audit.record_refusal(
+            actor=request.user,
+            object_type="cases.case",
+            object_id=given[:64],
+            reason=str(NotFound.default_message),
+        )
+        raise Http404()
+    return HttpResponseRedirect(f"{url}?{urlencode({'case': case.pk})}")
+
+
+class PurposeForm(forms.Form):
+    """Why a copy is taken: required for the handling codes of `documents.PURPOSE_REQUIRED`."""
+
+    purpose = forms.CharField(
+        label=_("Purpose"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_(
+            "Say why you need a copy (for example: annex to an MLA request, analysis "
+            "for the prosecutor). It goes on the document's chain of custody."
+        ),
+    )
+
+
+def needs_purpose(doc) -> bool:
+    """The rule of `cases.documents` (one place): which handling codes need a purpose."""
+    return doc.handling_code in documents.PURPOSE_REQUIRED
+
+
+def _purpose_page(request: HttpRequest, doc, form: PurposeForm) -> TemplateResponse:
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Download evidence"),
+        "subtitle": None,
+        "document": doc,
+        "form": form,
+        "opts": doc._meta,
+    }
+    response = TemplateResponse(request, "admin/cases/document/download.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Stream a verified copy. Where the handling code requires a purpose, GET
+    shows a form asking for it and the POST of that form downloads."""
     doc = access.visible_documents(request.user).filter(public_id=public_id).first()
     if doc is None:
         raise _not_found(request, public_id)
-    purpose = request.POST.get("purpose") or request.GET.get("purpose", "")
+    form = None
+    if needs_purpose(doc):
+        if request.method != "POST":
+            return _purpose_page(
+                request, doc, PurposeForm(initial={"purpose": request.GET.get("purpose", "")})
+            )
+        form = PurposeForm(request.POST)
+        if not form.is_valid():
+            return _purpose_page(request, doc, form)
+        purpose = form.cleaned_data["purpose"]
+    else:
+        purpose = request.POST.get("purpose") or request.GET.get("purpose", "")
     try:
         stream = documents.download_document(actor=request.user, document=doc, purpose=purpose)
+    except ValidationFailed as exc:
+        if form is None:
+            return _error(request, exc, doc)
+        for field, messages in exc.errors.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+        return _purpose_page(request, doc, form)
     except DomainError as exc:
+        if _wants_html(request):
+            return _refused_page(request, exc, doc)
         return _error(request, exc, doc)
     response = StreamingHttpResponse(stream, content_type=doc.content_type)
     response["Content-Length"] = str(doc.size)

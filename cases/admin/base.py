@@ -35,6 +35,11 @@ What the base classes guarantee, so subclasses only declare:
 * **Actions**: `delete_selected` is removed; actions get the changelist's
   (gated) queryset and must call a service per object, through
   `run_service_action`, which turns `DomainError`s into messages.
+* **Links** from read-only related fields (lead agency, "uploaded by", a
+  task's agency, on change pages and inlines) lead to the related object's
+  change page only when the reader may open it (its admin's
+  `has_view_permission`); otherwise the object is named in plain text
+  (`plain_label`: an agency's code and name, a person's name and agency).
 
 A later issue's page, for example::
 
@@ -60,10 +65,12 @@ A later issue's page, for example::
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers as admin_helpers
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR
@@ -114,6 +121,63 @@ def selector_for(model: type[models.Model]) -> Selector:
             f"No selector in cases.admin.base.FIELD_SELECTORS for {model.__name__}: "
             "register one from cases.access before offering it as a choice."
         ) from None
+
+
+def case_from_parameter(user, value: str) -> Case | None:
+    """The visible case a `?case=` parameter names (its public id or its pk), or None."""
+    value = (value or "").strip()
+    cases = access.visible_cases(user)
+    try:
+        return cases.filter(public_id=uuid.UUID(value)).first()
+    except ValueError:
+        pass
+    return cases.filter(pk=int(value)).first() if value.isdigit() else None
+
+
+def plain_label(obj) -> str:
+    """How a related object is named where its page may not be opened."""
+    if isinstance(obj, User):
+        name = obj.get_full_name() or obj.get_username()
+        membership = Membership.objects.filter(user=obj).select_related("agency").first()
+        return f"{name} ({membership.agency.code})" if membership else name
+    return str(obj)
+
+
+def may_open(request: HttpRequest, admin_site, obj) -> bool:
+    """Whether the reader may open `obj`'s change page on `admin_site`."""
+    model_admin = admin_site._registry.get(type(obj))
+    return model_admin is not None and model_admin.has_view_permission(request, obj)
+
+
+_django_readonly_link = admin_helpers.AdminReadonlyField.get_admin_url
+
+
+def _readonly_link(self, remote_field, remote_obj):
+    """Django's read-only related field, linked only when the reader may open it.
+
+    Django links every read-only foreign key to its change page, whoever
+    reads (a coordinator would land on a 404 of the platform's agency page).
+    The request comes from the form (`_LinkRequest`); without one, no link.
+    """
+    request = getattr(self.form, _LinkRequest.attr, None)
+    if request is None or not may_open(request, self.model_admin.admin_site, remote_obj):
+        return plain_label(remote_obj)
+    return _django_readonly_link(self, remote_field, remote_obj)
+
+
+admin_helpers.AdminReadonlyField.get_admin_url = _readonly_link
+
+
+class _LinkRequest:
+    """The request, on the per-request form class, for `_readonly_link`."""
+
+    attr = "_cb_link_request"
+
+    @classmethod
+    def put(cls, form_class, request: HttpRequest):
+        # get_form / get_formset build a new class per call: per request.
+        setattr(form_class, cls.attr, request)
+        return form_class
 
 
 class _DomainErrorsOnForm:
@@ -284,7 +348,8 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
         return {name: form.cleaned_data[name] for name in form.changed_data}
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        return _with_domain_errors(super().get_form(request, obj, change, **kwargs), request)
+        form = _with_domain_errors(super().get_form(request, obj, change, **kwargs), request)
+        return _LinkRequest.put(form, request)
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
@@ -507,6 +572,7 @@ class _GatedInlineMixin(GatedAdminMixin):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.cb_inline = self
+        _LinkRequest.put(formset.form, request)
         return formset
 
     def create_via_service(self, request, parent, form):
@@ -566,6 +632,9 @@ class PlatformModelAdmin(admin.ModelAdmin):
         if obj is None:
             raise Http404(gettext("Not found."))
         return obj
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return _LinkRequest.put(super().get_form(request, obj, change, **kwargs), request)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

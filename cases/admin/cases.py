@@ -372,6 +372,15 @@ class CaseAdmin(GatedModelAdmin):
 
     # --- actions ------------------------------------------------------------------------
 
+    def get_actions(self, request):
+        """Offer sharing and status changes only to roles the gate could allow them
+        (coordinators); others would only be refused after choosing cases."""
+        actions = super().get_actions(request)
+        if not access.has_role(request.user, Role.COORDINATOR):
+            for name in ("share_with_agency", "change_status"):
+                actions.pop(name, None)
+        return actions
+
     @admin.action(description=_("Export case summary (printable)"))
     def export_summary(self, request, queryset):
         return self._render_summaries(request, list(queryset.select_related("lead_agency")))

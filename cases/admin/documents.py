@@ -8,8 +8,8 @@ report. A correction is uploaded as a new document that supersedes the old.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
-from django.http import Http404
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -19,7 +19,7 @@ from agencies.choices import Role
 from cases import access, documents
 from cases.models import Document, MLARequest
 
-from .base import FIELD_SELECTORS, GatedModelAdmin
+from .base import FIELD_SELECTORS, GatedModelAdmin, case_from_parameter
 
 FIELD_SELECTORS[Document] = access.visible_documents
 FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)
@@ -80,6 +80,38 @@ class DocumentAdmin(GatedModelAdmin):
     search_fields = ("title", "original_name", "sha256")
     autocomplete_fields = ()
     ordering = ("-created_at", "-id")
+    change_form_template = "admin/cases/document/change_form.html"
+
+    # --- upload from the case page: `?case=<pk or public id>` -------------------
+
+    def get_changeform_initial_data(self, request):
+        """Preselect the case named by `?case=` (its pk or public id), if visible."""
+        initial = super().get_changeform_initial_data(request)
+        initial.pop("case", None)
+        case = case_from_parameter(request.user, request.GET.get("case", ""))
+        if case is not None:
+            initial["case"] = case.pk
+        return initial
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Back to the case page when the upload started there (`?case=`)."""
+        came_from_case = request.GET.get("case") and not (
+            "_continue" in request.POST or "_addanother" in request.POST
+        )
+        if came_from_case and access.is_visible(request.user, obj.case):
+            self.message_user(
+                request,
+                _("The evidence “%(title)s” was uploaded.") % {"title": obj.title},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(
+                reverse(
+                    "admin:cases_case_change",
+                    args=[obj.case_id],
+                    current_app=self.admin_site.name,
+                )
+            )
+        return super().response_add(request, obj, post_url_continue)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -139,11 +139,11 @@ def test_download_streams_the_original_bytes(investigator_client, upload):
     assert AuditEvent.objects.filter(action="download", object_id=str(doc.public_id)).count() == 1
 
 
-def test_amber_download_without_a_purpose_is_refused(investigator_client, upload):
+def test_amber_download_without_a_purpose_asks_for_one(investigator_client, upload):
     doc = upload(handling_code=HandlingCode.AMBER)
     response = investigator_client.get(_download_url(doc))
-    assert response.status_code == 400
-    assert response.json()["errors"]["purpose"]
+    assert response.status_code == 200
+    assert 'name="purpose"' in response.content.decode()
     assert doc.custody_events.filter(action="download").count() == 0
 
 
