@@ -598,15 +598,7 @@ def require(user, action: str, obj) -> None:
             raise PermissionDenied(_("Only the assigned agency can work on this task."))
         _check_rule(membership, Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR), obj.case)
     elif isinstance(obj, Task) and action == "log_progress":
-        # Contributors of the assigned agency or of a managing agency.
-        _check_rule(membership, CASE_RULES["contribute"], obj.case)
-        if (
-            obj.assigned_agency_id != membership.agency_id
-            and agency_level(membership.agency, obj.case) != AccessLevel.MANAGE
-        ):
-            raise PermissionDenied(
-                _("Only the assigned agency or a managing agency can log progress on this task.")
-            )
+        _check_log_progress(membership, obj, obj.case, agency_level(membership.agency, obj.case))
     elif isinstance(obj, MLARequest):
         _check_mla_rule(membership, action, obj)
         return
@@ -618,6 +610,38 @@ def require(user, action: str, obj) -> None:
         status = Case.objects.filter(pk=case_id).values_list("status", flat=True).first()
         if status in ENDED_CASE_STATUSES:
             raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": status})
+
+
+def _check_log_progress(membership: Membership, task: Task, case: Case, level) -> None:
+    """A task's progress log takes lines from contributors of the task's
+    assigned agency or of a managing agency."""
+    _check_rule(membership, CASE_RULES["contribute"], case, level)
+    if task.assigned_agency_id != membership.agency_id and level != AccessLevel.MANAGE:
+        raise PermissionDenied(
+            _("Only the assigned agency or a managing agency can log progress on this task.")
+        )
+
+
+def tasks_user_may_log(user, case: Case, tasks) -> set[int]:
+    """Ids of `tasks` (visible tasks of `case`) for which
+    `can(user, "log_progress", task)` holds, with the case read once."""
+    membership = membership_of(user)
+    if membership is None or not is_visible(user, case):
+        return set()
+    status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
+    if status in ENDED_CASE_STATUSES:
+        return set()
+    level = agency_level(membership.agency, case)
+    allowed = set()
+    for task in tasks:
+        if task.case_id != case.pk:
+            continue
+        try:
+            _check_log_progress(membership, task, case, level)
+        except PermissionDenied:
+            continue
+        allowed.add(task.pk)
+    return allowed
 
 
 def require_role(user, role: str) -> Membership:

@@ -657,3 +657,21 @@ def log_task_progress(*, actor, task: Task, body: str) -> TaskLogEntry:
         changes={"task": str(task.public_id), "case": str(task.case.public_id)},
     )
     return entry
+
+
+def allowed_case_statuses(actor, case: Case) -> list[str]:
+    """The statuses `actor` may move `case` to now, in workflow order (for
+    offering only what `change_case_status` would accept)."""
+    if case.status in ENDED_STATUSES_FOR_OFFER and not access.can(actor, "reopen", case):
+        return []
+    allowed = []
+    for status in CaseStatus.values:
+        if status not in CASE_TRANSITIONS.get(case.status, set()):
+            continue
+        closing = status in ENDED_STATUSES_FOR_OFFER
+        if access.can(actor, "close" if closing else "change_status", case):
+            allowed.append(status)
+    return allowed
+
+
+ENDED_STATUSES_FOR_OFFER = (CaseStatus.CLOSED, CaseStatus.ARCHIVED)

@@ -2,6 +2,9 @@
 // URL hash (kept across the change form's save: the form posts to "#tab").
 (function () {
   "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("[data-cb-print]"), function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
   var bar = document.getElementById("cb-tabs");
   if (!bar) { return; }
   var tabs = Array.prototype.slice.call(bar.querySelectorAll("[data-cb-tab]"));
