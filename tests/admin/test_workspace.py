@@ -15,6 +15,7 @@ from tests.factories import make_agency, make_case, make_document, make_user
 from tests.mla.helpers import draft
 
 from .conftest import login
+from .test_browser import Session, browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -319,3 +320,50 @@ def test_the_query_count_does_not_grow_with_the_case(
     _fill(shared_case, knp_coordinator, kh_investigator, ccos, 4, 1)
     five = count_queries(as_knp, change_url(shared_case))
     assert five == one, (one, five)
+
+
+# --- in a real browser ----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_investigator_opens_the_workspace_switches_tabs_and_logs_progress(
+    browser,  # noqa: F811
+    live_server,
+):
+    knp = make_agency("KR-KNP", country="KR", timezone="Asia/Seoul")
+    ccos = make_agency("KH-CCOS", country="KH", timezone="Asia/Phnom_Penh")
+    lead = make_user(knp, Role.COORDINATOR, "knp.lead")
+    kh_user = make_user(ccos, Role.INVESTIGATOR, "kh.worker")
+    case = make_case(lead, title="Golden Fortune compound")
+    services.share_case(actor=lead, case=case, agency=ccos, level=AccessLevel.CONTRIBUTE)
+    task = services.create_task(
+        actor=lead, case=case, title="Trace USDT wallets", assigned_agency=ccos
+    )
+
+    kh = Session(browser, live_server, kh_user, "kh-workspace")
+    page = kh.page
+    page.click(f"#recent-shares a:has-text('{case.reference}')")
+    page.wait_for_selector("#cb-tabs")
+    assert page.is_visible("#cb-panel-overview") and not page.is_visible("#cb-evidence")
+
+    page.click("#cb-tab-evidence")
+    assert page.is_visible("#cb-upload-evidence") and not page.is_visible("#cb-panel-overview")
+    assert page.url.endswith("#evidence")
+
+    page.click("#cb-tab-tasks")
+    assert page.is_visible("#cb-task-logs") and not page.is_visible("#cb-evidence")
+    page.fill(f"#cb-log-body-{task.pk}", "Two wallets traced to an OKX account.")
+    kh.shot("workspace-tasks")
+    page.click(f"#cb-task-log-{task.pk} .cb-log-submit")
+    page.wait_for_selector("ul.messagelist .success")
+    assert page.url.endswith("#tasks") and page.is_visible("#cb-task-logs")
+    assert "Two wallets traced" in page.inner_text(f"#cb-task-log-{task.pk}")
+    assert TaskLogEntry.objects.get(task=task).user == kh_user
+
+    page.click("#cb-tab-timeline")
+    assert "logged progress on the task" in page.inner_text("#cb-timeline")
+    page.reload()
+    assert page.is_visible("#cb-timeline") and not page.is_visible("#cb-task-logs")
+    kh.shot("workspace-timeline")
+    kh.close()
