@@ -103,7 +103,7 @@ class ParticipationInline(_CachedViewPermission, GatedTabularInline):
     model = CaseParticipation
     selector = access.visible_participations
     fields = ("agency", "level", "confidential", "expires_at", "granted_at")
-    readonly_fields = ("granted_at",)
+    readonly_fields = ("granted_at", "agency_code")
     verbose_name = _("participating agency")
     verbose_name_plural = _("participating agencies")
     formset = SharedChoicesFormSet
@@ -123,6 +123,17 @@ class ParticipationInline(_CachedViewPermission, GatedTabularInline):
 
     may_change = may_add
     may_delete = may_add
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.may_change(request, obj):
+            # Read-only rows name the agency without linking to the agency
+            # directory's admin page, which members cannot open.
+            return tuple("agency_code" if f == "agency" else f for f in self.fields)
+        return self.fields
+
+    @admin.display(description=_("agency"))
+    def agency_code(self, participation):
+        return str(participation.agency)
 
     def create_via_service(self, request, parent, form):
         data = form.cleaned_data
@@ -174,10 +185,22 @@ class TaskInline(_CachedViewPermission, GatedTabularInline):
     def may_change(self, request, parent) -> bool:
         return can_once(request, "contribute", parent)
 
+    def get_fields(self, request, obj=None):
+        if obj is not None and not can_once(request, "manage_tasks", obj):
+            return tuple(
+                "assigned_agency_code" if f == "assigned_agency" else f for f in self.fields
+            )
+        return self.fields
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not can_once(request, "manage_tasks", obj):
-            return ("title", "assigned_agency", "priority", "due_date")
-        return ()
+            return ("title", "assigned_agency_code", "priority", "due_date")
+        return ("assigned_agency_code",)
+
+    @admin.display(description=_("assigned agency"))
+    def assigned_agency_code(self, task):
+        # Text, not a link: members cannot open the agency directory's admin page.
+        return str(task.assigned_agency) if task.pk else "—"
 
     def create_via_service(self, request, parent, form):
         data = form.cleaned_data
@@ -360,14 +383,21 @@ class CaseAdmin(GatedModelAdmin):
         return (
             (
                 None,
-                {"fields": (("reference", "status"), "lead_agency", *case_fields, "updated_at")},
+                {
+                    "fields": (
+                        ("reference", "status"),
+                        "lead_agency_name",
+                        *case_fields,
+                        "updated_at",
+                    )
+                },
             ),
         )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        fixed = ("reference", "status", "lead_agency", "updated_at")
+        fixed = ("reference", "status", "lead_agency_name", "updated_at")
         if can_once(request, "update", obj):
             return fixed
         return (*fixed, *CASE_FIELDS, "crime_type_labels")
@@ -375,6 +405,11 @@ class CaseAdmin(GatedModelAdmin):
     @admin.display(description=_("handling code"), ordering="handling_code")
     def handling(self, case):
         return tlp_badge(case.handling_code)
+
+    @admin.display(description=_("lead agency"))
+    def lead_agency_name(self, case):
+        # Text, not a link: members cannot open the agency directory's admin page.
+        return str(case.lead_agency)
 
     @admin.display(description=_("crime types"))
     def crime_type_labels(self, case):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -320,6 +323,37 @@ def test_the_query_count_does_not_grow_with_the_case(
     _fill(shared_case, knp_coordinator, kh_investigator, ccos, 4, 1)
     five = count_queries(as_knp, change_url(shared_case))
     assert five == one, (one, five)
+
+
+# --- every link of the workspace opens ---------------------------------------------------
+
+
+def workspace_links(body: str) -> set[str]:
+    """The hrefs of the workspace's own parts: tabs' sections, overview actions."""
+    parts = [body[body.index('id="cb-overview-actions"') :]]
+    links = set()
+    for part in parts:
+        links |= set(re.findall(r'href="(/[^"#]*)"', part))
+    return {html.unescape(link) for link in links}
+
+
+@pytest.mark.parametrize("who", ["lead", "partner"])
+def test_every_workspace_link_opens_for_its_reader(
+    who, shared_case, knp_coordinator, kh_investigator, task, kh_moj
+):
+    user = knp_coordinator if who == "lead" else kh_investigator
+    make_document(kh_investigator, shared_case, title="Compound ledger")
+    deconfliction.add_identifier(
+        actor=kh_investigator, case=shared_case, kind="phone", value="+855 12 345 678"
+    )
+    draft(knp_coordinator, shared_case, kh_moj)
+    services.log_task_progress(actor=kh_investigator, task=task, body="Step one.")
+    client = login(user)
+    links = workspace_links(client.get(change_url(shared_case)).content.decode())
+    assert len(links) >= 6, links
+    for link in sorted(links):
+        response = client.get(link)
+        assert response.status_code == 200, (link, response.status_code)
 
 
 # --- in a real browser ----------------------------------------------------------------------
