@@ -81,6 +81,9 @@ class SharedChoicesFormSet(BaseInlineFormSet):
     the submitted value up in it.
     """
 
+    #: Fields that cannot change on a saved row (disabled: the saved value counts).
+    fixed_on_existing_rows: tuple[str, ...] = ()
+
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
         cache = self.__dict__.setdefault("_cb_choices", {})
@@ -93,7 +96,16 @@ class SharedChoicesFormSet(BaseInlineFormSet):
                 if name not in cache:
                     cache[name] = list(field.choices)
                 field.choices = cache[name]
+                if name in self.fixed_on_existing_rows and form.instance.pk is not None:
+                    # Shown, not chosen: one option instead of every agency per row.
+                    field.disabled = True
+                    field.choices = [c for c in cache[name] if str(c[0]) == str(form[name].value())]
         return form
+
+
+class ParticipationFormSet(SharedChoicesFormSet):
+    # The agency of a participation never changes (revoke and share instead).
+    fixed_on_existing_rows = ("agency",)
 
 
 class ParticipationInline(_CachedViewPermission, GatedTabularInline):
@@ -106,7 +118,7 @@ class ParticipationInline(_CachedViewPermission, GatedTabularInline):
     readonly_fields = ("granted_at", "agency_code")
     verbose_name = _("participating agency")
     verbose_name_plural = _("participating agencies")
-    formset = SharedChoicesFormSet
+    formset = ParticipationFormSet
     workspace_tab = "overview"
 
     def get_queryset(self, request):
