@@ -59,6 +59,7 @@ from .models import (
     MLAStatusChange,
     Note,
     Task,
+    TaskLogEntry,
 )
 
 _MISSING = object()
@@ -408,9 +409,29 @@ def visible_tasks(user) -> QuerySet[Task]:
 
 @_per_agency
 def _visible_tasks(agency) -> QuerySet[Task]:
+    return _tasks_seen_by(agency)
+
+
+def _tasks_seen_by(agency) -> QuerySet[Task]:
     return Task.objects.filter(
         Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
         _disclosed(agency, "assigned_agency"),
+    )
+
+
+def visible_task_log_entries(user) -> QuerySet[TaskLogEntry]:
+    """Progress logs of visible tasks, each line shown only if its author
+    agency may be learnt of (a confidential co-manager's lines stay hidden)."""
+    agency = agency_of(user)
+    if agency is None:
+        return TaskLogEntry.objects.none()
+    return _visible_task_log_entries(agency)
+
+
+@_per_agency
+def _visible_task_log_entries(agency) -> QuerySet[TaskLogEntry]:
+    return TaskLogEntry.objects.filter(
+        Q(task__in=_tasks_seen_by(agency)), _disclosed(agency, "agency")
     )
 
 
@@ -517,7 +538,14 @@ CASE_RULES: dict[str, Rule] = {
 
 # A closed or archived case is a record: nothing is added to or changed in it
 # until the lead reopens it (sharing stays possible, e.g. with a prosecutor).
-WORK_ON_OPEN_CASES_ONLY = {"contribute", "update", "manage_tasks", "manage", "work"}
+WORK_ON_OPEN_CASES_ONLY = {
+    "contribute",
+    "update",
+    "manage_tasks",
+    "manage",
+    "work",
+    "log_progress",
+}
 ENDED_CASE_STATUSES = {CaseStatus.CLOSED, CaseStatus.ARCHIVED}
 
 _VISIBLE = {
@@ -526,6 +554,7 @@ _VISIBLE = {
     Note: visible_notes,
     Identifier: visible_identifiers,
     CaseParticipation: visible_participations,
+    TaskLogEntry: visible_task_log_entries,
 }
 
 
@@ -548,7 +577,8 @@ def require(user, action: str, obj) -> None:
 
     Case actions are listed in CASE_RULES; on a task, "view", "manage"
     (coordinator of a managing agency) and "work" (an investigator of the
-    assigned agency, whose agency contributes, moving it along); on a note or
+    assigned agency, whose agency contributes, moving it along), "log_progress"
+    (a contributor of the assigned or a managing agency); on a note or
     participation, "view"; on an MLA request, see `MLA_RULES`.
     """
     if not is_visible(user, obj):
@@ -567,6 +597,8 @@ def require(user, action: str, obj) -> None:
         if obj.assigned_agency_id != membership.agency_id:
             raise PermissionDenied(_("Only the assigned agency can work on this task."))
         _check_rule(membership, Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR), obj.case)
+    elif isinstance(obj, Task) and action == "log_progress":
+        _check_log_progress(membership, obj, obj.case, agency_level(membership.agency, obj.case))
     elif isinstance(obj, MLARequest):
         _check_mla_rule(membership, action, obj)
         return
@@ -578,6 +610,38 @@ def require(user, action: str, obj) -> None:
         status = Case.objects.filter(pk=case_id).values_list("status", flat=True).first()
         if status in ENDED_CASE_STATUSES:
             raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": status})
+
+
+def _check_log_progress(membership: Membership, task: Task, case: Case, level) -> None:
+    """A task's progress log takes lines from contributors of the task's
+    assigned agency or of a managing agency."""
+    _check_rule(membership, CASE_RULES["contribute"], case, level)
+    if task.assigned_agency_id != membership.agency_id and level != AccessLevel.MANAGE:
+        raise PermissionDenied(
+            _("Only the assigned agency or a managing agency can log progress on this task.")
+        )
+
+
+def tasks_user_may_log(user, case: Case, tasks) -> set[int]:
+    """Ids of `tasks` (visible tasks of `case`) for which
+    `can(user, "log_progress", task)` holds, with the case read once."""
+    membership = membership_of(user)
+    if membership is None or not is_visible(user, case):
+        return set()
+    status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
+    if status in ENDED_CASE_STATUSES:
+        return set()
+    level = agency_level(membership.agency, case)
+    allowed = set()
+    for task in tasks:
+        if task.case_id != case.pk:
+            continue
+        try:
+            _check_log_progress(membership, task, case, level)
+        except PermissionDenied:
+            continue
+        allowed.add(task.pk)
+    return allowed
 
 
 def require_role(user, role: str) -> Membership:

@@ -35,7 +35,7 @@ from .choices import (
     TaskStatus,
 )
 from .errors import Conflict, PreconditionFailed, ValidationFailed
-from .models import Case, CaseParticipation, CaseSequence, Note, Task
+from .models import Case, CaseParticipation, CaseSequence, Note, Task, TaskLogEntry
 
 # Sharing and revoking live in `cases.sharing` (one code path for one agency
 # or many); their public names stay importable from here.
@@ -614,3 +614,65 @@ def add_note(
         changes=audit.created(note, NOTE_AUDIT_FIELDS),
     )
     return note
+
+
+# --- task progress log --------------------------------------------------------
+
+TASK_LOG_MAX_LENGTH = 4000
+
+
+@transaction.atomic
+def log_task_progress(*, actor, task: Task, body: str) -> TaskLogEntry:
+    """Add a line to a task's progress log (who did what, when).
+
+    Contributors of the task's assigned agency or of a managing agency may
+    (gate action "log_progress"); the log is append-only, and the audit
+    trail names the entry, not its text (case content under the case's
+    handling code).
+    """
+    access.require(actor, "log_progress", task)
+    body = (body or "").strip() if isinstance(body, str) else ""
+    if not body:
+        raise ValidationFailed({"body": [_("Write what was done.")]})
+    if len(body) > TASK_LOG_MAX_LENGTH:
+        raise ValidationFailed(
+            {
+                "body": [
+                    _("Keep it under %(max)d characters (it has %(length)d).")
+                    % {"max": TASK_LOG_MAX_LENGTH, "length": len(body)}
+                ]
+            }
+        )
+    entry = TaskLogEntry.objects.create(
+        task=task,
+        case_id=task.case_id,
+        agency=access.agency_of(actor),
+        user=actor,
+        body=body,
+    )
+    _touch_case(task.case, actor)
+    audit.record(
+        action=AuditAction.CREATE,
+        obj=entry,
+        actor=actor,
+        changes={"task": str(task.public_id), "case": str(task.case.public_id)},
+    )
+    return entry
+
+
+def allowed_case_statuses(actor, case: Case) -> list[str]:
+    """The statuses `actor` may move `case` to now, in workflow order (for
+    offering only what `change_case_status` would accept)."""
+    if case.status in ENDED_STATUSES_FOR_OFFER and not access.can(actor, "reopen", case):
+        return []
+    allowed = []
+    for status in CaseStatus.values:
+        if status not in CASE_TRANSITIONS.get(case.status, set()):
+            continue
+        closing = status in ENDED_STATUSES_FOR_OFFER
+        if access.can(actor, "close" if closing else "change_status", case):
+            allowed.append(status)
+    return allowed
+
+
+ENDED_STATUSES_FOR_OFFER = (CaseStatus.CLOSED, CaseStatus.ARCHIVED)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,10 +20,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
+from audit.timeline import case_timeline
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType, HandlingCode
 from cases.errors import DomainError, ValidationFailed
-from cases.models import Case, CaseParticipation, Note, Task
+from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
 
 from .base import GatedModelAdmin, GatedStackedInline, GatedTabularInline, selector_for
 
@@ -41,29 +45,107 @@ def tlp_badge(code: str):
     return format_html('<span class="tlp tlp-{}">{}</span>', css, label)
 
 
+def can_once(request: HttpRequest, action: str, obj) -> bool:
+    """`access.can`, asked once per request, action and object.
+
+    Django asks the same permissions of the same case many times while it
+    builds one change page (each inline, each formset, the submit row); each
+    answer costs the gate three or four queries. The answers are kept on the
+    request only: the next request asks the gate again.
+    """
+    cache = request.__dict__.setdefault("_cb_can", {})
+    key = (action, type(obj), obj.pk)
+    if key not in cache:
+        cache[key] = access.can(request.user, action, obj)
+    return cache[key]
+
+
+class _CachedViewPermission:
+    """Inlines: "view" on the parent through `can_once`."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return access.membership_of(request.user) is not None and (
+            obj is None or can_once(request, "view", obj)
+        )
+
+
 # --- inlines ------------------------------------------------------------------
 
 
-class ParticipationInline(GatedTabularInline):
+class SharedChoicesFormSet(BaseInlineFormSet):
+    """Reads each select's choices once per formset, not once per row.
+
+    A list of 50 tasks would otherwise query the agencies and users once per
+    task; the workspace's query count must not grow with its rows. Choices
+    still come from the gate (the field's queryset); validation still looks
+    the submitted value up in it.
+    """
+
+    #: Fields that cannot change on a saved row (disabled: the saved value counts).
+    fixed_on_existing_rows: tuple[str, ...] = ()
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        cache = self.__dict__.setdefault("_cb_choices", {})
+        for name, field in form.fields.items():
+            if (
+                isinstance(field, forms.ModelChoiceField)
+                and not isinstance(field, forms.ModelMultipleChoiceField)
+                and not field.widget.is_hidden  # the row's own id: no list rendered
+            ):
+                if name not in cache:
+                    cache[name] = list(field.choices)
+                field.choices = cache[name]
+                if name in self.fixed_on_existing_rows and form.instance.pk is not None:
+                    # Shown, not chosen: one option instead of every agency per row.
+                    field.disabled = True
+                    field.choices = [c for c in cache[name] if str(c[0]) == str(form[name].value())]
+        return form
+
+
+class ParticipationFormSet(SharedChoicesFormSet):
+    # The agency of a participation never changes (revoke and share instead).
+    fixed_on_existing_rows = ("agency",)
+
+
+class ParticipationInline(_CachedViewPermission, GatedTabularInline):
     """Who shares the case. Adding a row shares, editing changes access,
     ticking "delete" revokes — each through its service."""
 
     model = CaseParticipation
     selector = access.visible_participations
     fields = ("agency", "level", "confidential", "expires_at", "granted_at")
-    readonly_fields = ("granted_at",)
+    readonly_fields = ("granted_at", "agency_code")
     verbose_name = _("participating agency")
     verbose_name_plural = _("participating agencies")
+    formset = ParticipationFormSet
+    workspace_tab = "overview"
 
     def get_queryset(self, request):
         # Ended participations are history, not editable rows.
-        return super().get_queryset(request).filter(revoked_at__isnull=True)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(revoked_at__isnull=True)
+            .select_related("agency", "case")
+        )
 
     def may_add(self, request, parent) -> bool:
-        return access.can(request.user, "share", parent)
+        return can_once(request, "share", parent)
 
     may_change = may_add
     may_delete = may_add
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.may_change(request, obj):
+            # Read-only rows name the agency without linking to the agency
+            # directory's admin page, which members cannot open.
+            return tuple("agency_code" if f == "agency" else f for f in self.fields)
+        return self.fields
+
+    @admin.display(description=_("agency"))
+    def agency_code(self, participation):
+        return str(participation.agency)
 
     def create_via_service(self, request, parent, form):
         data = form.cleaned_data
@@ -95,7 +177,7 @@ class ParticipationInline(GatedTabularInline):
         services.revoke_case(actor=request.user, participation=obj)
 
 
-class TaskInline(GatedTabularInline):
+class TaskInline(_CachedViewPermission, GatedTabularInline):
     """Joint tasks. Coordinators of a managing agency plan them; investigators
     of the assigned agency move them along (status, assignee)."""
 
@@ -103,17 +185,34 @@ class TaskInline(GatedTabularInline):
     selector = access.visible_tasks
     fields = ("title", "assigned_agency", "assigned_user", "priority", "due_date", "status")
     show_change_link = True
+    formset = SharedChoicesFormSet
+    workspace_tab = "tasks"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("assigned_agency", "assigned_user")
 
     def may_add(self, request, parent) -> bool:
-        return access.can(request.user, "manage_tasks", parent)
+        return can_once(request, "manage_tasks", parent)
 
     def may_change(self, request, parent) -> bool:
-        return access.can(request.user, "contribute", parent)
+        return can_once(request, "contribute", parent)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not can_once(request, "manage_tasks", obj):
+            return tuple(
+                "assigned_agency_code" if f == "assigned_agency" else f for f in self.fields
+            )
+        return self.fields
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not access.can(request.user, "manage_tasks", obj):
-            return ("title", "assigned_agency", "priority", "due_date")
-        return ()
+        if obj is not None and not can_once(request, "manage_tasks", obj):
+            return ("title", "assigned_agency_code", "priority", "due_date")
+        return ("assigned_agency_code",)
+
+    @admin.display(description=_("assigned agency"))
+    def assigned_agency_code(self, task):
+        # Text, not a link: members cannot open the agency directory's admin page.
+        return str(task.assigned_agency) if task.pk else "—"
 
     def create_via_service(self, request, parent, form):
         data = form.cleaned_data
@@ -136,7 +235,7 @@ class TaskInline(GatedTabularInline):
         )
 
 
-class NoteInline(GatedStackedInline):
+class NoteInline(_CachedViewPermission, GatedStackedInline):
     """The case journal: append-only, so existing entries are read-only."""
 
     model = Note
@@ -153,12 +252,16 @@ class NoteInline(GatedStackedInline):
     readonly_fields = ("note_heading",)
     verbose_name = _("journal entry")
     verbose_name_plural = _("journal")
+    workspace_tab = "journal"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("agency")
 
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is not None and self.may_add(request, obj) else 0
 
     def may_add(self, request, parent) -> bool:
-        return access.can(request.user, "contribute", parent)
+        return can_once(request, "contribute", parent)
 
     @admin.display(description=_("entry"))
     def note_heading(self, note):
@@ -238,6 +341,16 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("new status"), choices=CaseStatus.choices)
 
 
+class TaskLogForm(forms.Form):
+    """One line of a task's progress log (the workspace's "Log progress")."""
+
+    body = forms.CharField(
+        label=_("What was done"),
+        max_length=services.TASK_LOG_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 # --- the case admin ---------------------------------------------------------------
 
 
@@ -262,7 +375,10 @@ class CaseAdmin(GatedModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         if not self.is_member(request):
             return False
-        return obj is None or access.can(request.user, "contribute", obj)
+        return obj is None or can_once(request, "contribute", obj)
+
+    def gate_allows(self, request: HttpRequest, action: str, obj) -> bool:
+        return can_once(request, action, obj)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
@@ -270,7 +386,7 @@ class CaseAdmin(GatedModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return ((None, {"fields": CASE_FIELDS}),)
-        if access.can(request.user, "update", obj):
+        if can_once(request, "update", obj):
             case_fields = (*CASE_FIELDS, "expected_version")
         else:
             case_fields = tuple(
@@ -279,21 +395,33 @@ class CaseAdmin(GatedModelAdmin):
         return (
             (
                 None,
-                {"fields": (("reference", "status"), "lead_agency", *case_fields, "updated_at")},
+                {
+                    "fields": (
+                        ("reference", "status"),
+                        "lead_agency_name",
+                        *case_fields,
+                        "updated_at",
+                    )
+                },
             ),
         )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        fixed = ("reference", "status", "lead_agency", "updated_at")
-        if access.can(request.user, "update", obj):
+        fixed = ("reference", "status", "lead_agency_name", "updated_at")
+        if can_once(request, "update", obj):
             return fixed
         return (*fixed, *CASE_FIELDS, "crime_type_labels")
 
     @admin.display(description=_("handling code"), ordering="handling_code")
     def handling(self, case):
         return tlp_badge(case.handling_code)
+
+    @admin.display(description=_("lead agency"))
+    def lead_agency_name(self, case):
+        # Text, not a link: members cannot open the agency directory's admin page.
+        return str(case.lead_agency)
 
     @admin.display(description=_("crime types"))
     def crime_type_labels(self, case):
@@ -322,12 +450,19 @@ class CaseAdmin(GatedModelAdmin):
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
+
+        def url(route, view, name):
+            return path(
+                f"<path:object_id>/{route}/",
+                self.admin_site.admin_view(view),
+                name=f"{info[0]}_{info[1]}_{name}",
+            )
+
         return [
-            path(
-                "<path:object_id>/summary/",
-                self.admin_site.admin_view(self.summary_view),
-                name=f"{info[0]}_{info[1]}_summary",
-            ),
+            url("summary", self.summary_view, "summary"),
+            url("share", self.share_view, "share"),
+            url("status", self.status_view, "status"),
+            url("task-log", self.task_log_view, "task_log"),
             *super().get_urls(),
         ]
 
@@ -349,6 +484,14 @@ class CaseAdmin(GatedModelAdmin):
                 .filter(case=case)
                 .select_related("assigned_agency"),
                 "notes": access.visible_notes(user).filter(case=case).select_related("agency"),
+                "documents": access.visible_documents(user)
+                .filter(case=case)
+                .select_related("agency")
+                .order_by("created_at", "id"),
+                "identifiers": access.visible_identifiers(user)
+                .filter(case=case)
+                .select_related("agency")
+                .order_by("kind", "created_at", "id"),
                 "crime_types": [dict(CrimeType.choices).get(c, c) for c in case.crime_types],
             }
             for case in cases
@@ -369,6 +512,238 @@ class CaseAdmin(GatedModelAdmin):
             "admin:cases_case_summary", args=[object_id], current_app=self.admin_site.name
         )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context.update(self._workspace(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _workspace(self, request, case: Case) -> dict:
+        """What the workspace's tabs show besides the change form, each list
+        from its selector, in a number of queries independent of its size."""
+        user = request.user
+        registry = self.admin_site._registry
+        may_contribute = can_once(request, "contribute", case)
+        tasks = list(
+            access.visible_tasks(user)
+            .filter(case=case)
+            .select_related("assigned_agency")
+            .order_by("due_date", "id")
+        )
+        entries: dict[int, list] = {}
+        for entry in (
+            access.visible_task_log_entries(user)
+            .filter(case=case)
+            .select_related("user", "agency")
+            .order_by("created_at", "id")
+        ):
+            entries.setdefault(entry.task_id, []).append(entry)
+        loggable = access.tasks_user_may_log(user, case, tasks)
+        documents = list(
+            access.visible_documents(user)
+            .filter(case=case)
+            .select_related("agency")
+            .order_by("-created_at", "-id")
+        )
+        identifiers = list(
+            access.visible_identifiers(user)
+            .filter(case=case)
+            .select_related("agency")
+            .order_by("-created_at", "-id")
+        )
+        mla_requests = list(
+            access.visible_mla_requests(user)
+            .filter(case=case)
+            .select_related("requesting_agency", "requested_agency")
+            .order_by("-created_at", "-id")
+        )
+        mla_admin = registry.get(MLARequest)
+        document_admin = registry.get(Document)
+        identifier_admin = registry.get(Identifier)
+        return {
+            "workspace": True,
+            "task_logs": [
+                {"task": t, "entries": entries.get(t.pk, []), "may_log": t.pk in loggable}
+                for t in tasks
+            ],
+            "task_log_url": reverse("admin:cases_case_task_log", args=[case.pk]),
+            "documents": documents,
+            "identifiers": identifiers,
+            "mla_requests": mla_requests,
+            "timeline": case_timeline(user, case),
+            "may_share": can_once(request, "share", case),
+            "may_change_status": can_once(request, "change_status", case),
+            "share_url": reverse("admin:cases_case_share", args=[case.pk]),
+            "status_url": reverse("admin:cases_case_status", args=[case.pk]),
+            "may_upload": may_contribute
+            and document_admin is not None
+            and document_admin.has_add_permission(request),
+            "may_add_identifier": may_contribute
+            and identifier_admin is not None
+            and identifier_admin.has_add_permission(request),
+            "may_draft_mla": may_contribute
+            and mla_admin is not None
+            and mla_admin.has_add_permission(request),
+            "upload_url": f"{reverse('admin:cases_document_add')}?case={case.pk}",
+            "add_identifier_url": f"{reverse('admin:cases_identifier_add')}?case={case.pk}",
+            "draft_mla_url": f"{reverse('admin:cases_mlarequest_add')}?case={case.pk}",
+        }
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The case's history is its timeline: every agency's steps the
+        reader may know, not only the admin log of its own agency."""
+        case = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            "timeline": case_timeline(request.user, case),
+            "case_url": reverse("admin:cases_case_change", args=[case.pk]),
+        }
+        return super().history_view(request, object_id, extra_context)
+
+    def _case_page(
+        self, request, case, form, title, template="admin/cases/case/case_form_page.html", **extra
+    ):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "subtitle": None,
+                "case": case,
+                "original": case,
+                "form": form,
+                "opts": self.opts,
+                "case_url": reverse("admin:cases_case_change", args=[case.pk]),
+                "media": self.media + form.media if form is not None else self.media,
+                **extra,
+            },
+        )
+
+    def share_view(self, request: HttpRequest, object_id: str):
+        """Share this case with an agency (the workspace's "Share" action)."""
+        case = self.get_object(request, unquote(object_id))
+        if not access.can(request.user, "share", case):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = ShareForm(request.POST, user=request.user)
+            if form.is_valid():
+                errors = self._share_all(request, [case], form.cleaned_data)
+                if not errors:
+                    self.message_user(
+                        request,
+                        gettext("Shared %(case)s with %(agency)s.")
+                        % {"case": case.reference, "agency": form.cleaned_data["agency"].code},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:cases_case_change", args=[case.pk]) + "#overview"
+                    )
+                for field, messages_ in errors.items():
+                    for message in messages_:
+                        form.add_error(field if field in form.fields else None, message)
+        else:
+            form = ShareForm(user=request.user)
+        return self._case_page(
+            request,
+            case,
+            form,
+            _("Share %(reference)s with an agency") % {"reference": case.reference},
+            submit_label=_("Share"),
+            form_id="cb-share-form",
+        )
+
+    def status_view(self, request: HttpRequest, object_id: str):
+        """Move this case along its workflow (the statuses the reader may choose)."""
+        case = self.get_object(request, unquote(object_id))
+        if not access.can(request.user, "change_status", case):
+            raise PermissionDenied
+        allowed = services.allowed_case_statuses(request.user, case)
+        labels = dict(CaseStatus.choices)
+        form = StatusForm(request.POST if request.method == "POST" else None)
+        form.fields["status"].choices = [(s, labels[s]) for s in allowed]
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.change_case_status(
+                    actor=request.user, case=case, status=form.cleaned_data["status"]
+                )
+            except DomainError as exc:
+                for field, messages_ in exc.errors.items():
+                    for message in messages_:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(case)s is now %(status)s.")
+                    % {"case": case.reference, "status": labels[form.cleaned_data["status"]]},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:cases_case_change", args=[case.pk]) + "#overview"
+                )
+        return self._case_page(
+            request,
+            case,
+            form if allowed else None,
+            _("Change the status of %(reference)s") % {"reference": case.reference},
+            submit_label=_("Change status"),
+            form_id="cb-status-form",
+            nothing_to_do=None if allowed else _("No status change is open to you on this case."),
+        )
+
+    def task_log_view(self, request: HttpRequest, object_id: str):
+        """One task's progress log, and the form that adds to it (the
+        workspace posts its per-task forms here; `?task=<id>` on GET)."""
+        case = self.get_object(request, unquote(object_id))
+        task_id = request.POST.get("task") if request.method == "POST" else request.GET.get("task")
+        task = (
+            access.visible_tasks(request.user)
+            .filter(case=case, pk=task_id if str(task_id or "").isdigit() else None)
+            .select_related("case", "assigned_agency")
+            .first()
+        )
+        if task is None:
+            raise Http404(gettext("Not found."))
+        may_log = access.can(request.user, "log_progress", task)
+        form = TaskLogForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST":
+            if not may_log:
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    services.log_task_progress(
+                        actor=request.user, task=task, body=form.cleaned_data["body"]
+                    )
+                except DomainError as exc:
+                    for field, messages_ in exc.errors.items():
+                        for message in messages_:
+                            form.add_error(field if field in form.fields else None, message)
+                else:
+                    self.message_user(
+                        request,
+                        gettext("Progress logged on “%(task)s”.") % {"task": task.title},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:cases_case_change", args=[case.pk]) + "#tasks"
+                    )
+        entries = (
+            access.visible_task_log_entries(request.user)
+            .filter(task=task)
+            .select_related("user", "agency")
+            .order_by("created_at", "id")
+        )
+        return self._case_page(
+            request,
+            case,
+            form if may_log else None,
+            _("Progress log of “%(task)s”") % {"task": task.title},
+            template="admin/cases/case/task_log.html",
+            task=task,
+            entries=list(entries),
+            submit_label=_("Log progress"),
+            form_id="cb-task-log-form",
+        )
 
     # --- actions ------------------------------------------------------------------------
 

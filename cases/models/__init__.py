@@ -6,7 +6,7 @@ from .handling import HandlingMixin
 from .identifier import ContactRequest, Identifier
 from .mla import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .note import Note
-from .task import Task
+from .task import Task, TaskLogEntry
 
 __all__ = [
     "Case",
@@ -23,4 +23,5 @@ __all__ = [
     "MLAStatusChange",
     "Note",
     "Task",
+    "TaskLogEntry",
 ]

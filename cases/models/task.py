@@ -54,3 +54,36 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TaskLogEntry(models.Model):
+    """One line of a task's progress log: who did what, when. Append-only.
+
+    `case` repeats the task's case so that the gate reads an entry like any
+    other case child (its author agency disclosed or not, `access._disclosed`).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="log_entries", verbose_name=_("task")
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("logged by"),
+    )
+    body = models.TextField(_("progress"), max_length=4000)
+    created_at = models.DateTimeField(_("logged at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("task log entry")
+        verbose_name_plural = _("task log entries")
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.body[:40]}"

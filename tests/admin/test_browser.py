@@ -143,7 +143,9 @@ def test_a_case_travels_from_knp_to_kh_ccos_and_stays_hidden_from_unodc(
     assert case.reference in kh.page.inner_text("#recent-shares")
     kh.shot("04-my-work")
     kh.page.click(f"#recent-shares a:has-text('{case.reference}')")
+    kh.page.click("#cb-tab-journal")  # the case workspace shows one tab at a time
     kh.page.fill("textarea[name=notes-0-body]", "Raid planned; 40 phones to seize.")
+    kh.page.click("#cb-tab-tasks")
     kh.page.select_option("select[name=tasks-0-status]", TaskStatus.IN_PROGRESS)
     kh.shot("05-note-and-task")
     kh.page.click("input[name=_continue]")

@@ -38,6 +38,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 2000
 
 NOT_SERVICES = {
     # reads, helpers and hooks, not writes of their own
+    "allowed_case_statuses",
     "authenticate_token",
     "default_expiry",
     "hash_token",
@@ -231,6 +232,12 @@ CHANGES = {
         lambda w: lambda: services.add_note(actor=w.kh_investigator, case=w.case, body="Seen."),
         [("create", "cases.note")],
     ),
+    "log_task_progress": (
+        lambda w: (
+            lambda: services.log_task_progress(actor=w.kh_investigator, task=w.task, body="Done.")
+        ),
+        [("create", "cases.tasklogentry")],
+    ),
     "upload_document": (lambda w: lambda: w.upload(), [("upload", "cases.document")]),
     "download_document": (
         lambda w: (
@@ -369,6 +376,9 @@ REFUSALS = {
         lambda: services.update_task(actor=w.outsider, task=w.task, status="done")
     ),
     "add_note": lambda w: lambda: services.add_note(actor=w.kh_viewer, case=w.case, body="x"),
+    "log_task_progress": lambda w: (
+        lambda: services.log_task_progress(actor=w.kh_viewer, task=w.task, body="x")
+    ),
     "upload_document": lambda w: lambda: w.upload(actor=w.outsider),
     "download_document": lambda w: (
         lambda doc: lambda: documents.download_document(actor=w.outsider, document=doc)
