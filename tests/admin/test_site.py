@@ -129,8 +129,8 @@ def test_fonts_css_declares_the_shipped_khmer_and_korean_faces():
     assert set(sources) == {
         "fonts/NotoSansKhmer-Regular.ttf",
         "fonts/NotoSansKhmer-Bold.ttf",
-        "fonts/NanumGothic.ttf",
-        "fonts/NanumGothicBold.ttf",
+        "fonts/CasebridgeHangul-Regular.woff",
+        "fonts/CasebridgeHangul-Bold.woff",
     }
     for url, face in sources.items():
         assert finders.find(f"casebridge/{url}"), url
