@@ -1,5 +1,6 @@
-"""Khmer and Korean screens render with the fonts shipped in cases/static/casebridge/fonts/,
-not with whatever the viewer's machine has (Chromium asked which font drew the heading)."""
+"""The site in a real browser: Khmer and Korean screens render with the fonts shipped in
+cases/static/casebridge/fonts/, not with whatever the viewer's machine has (Chromium is asked
+which font drew the heading); the language is chosen on the login page by clicks."""
 
 from __future__ import annotations
 
@@ -53,3 +54,24 @@ def test_khmer_and_korean_are_drawn_with_the_shipped_fonts(
     # Chromium's own account of the font that drew the heading: the webfont.
     assert fonts_drawing(session.page, "h1").get(family) is True
     session.close()
+
+
+def test_a_reader_picks_korean_on_the_login_page_before_signing_in(
+    browser,  # noqa: F811 - the fixture imported above
+    live_server,
+):
+    context = browser.new_context(locale="km-KH")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/admin/login/?next=/admin/")
+    assert page.get_attribute("html", "lang") == "km"
+    options = page.locator("#cb-language option").all_inner_texts()
+    assert options == ["English", "ខ្មែរ", "한국어"]
+    page.select_option("#cb-language", "ko")
+    page.click("#cb-language-submit")
+    page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == "ko"
+    assert page.url.endswith("/admin/login/?next=/admin/")
+    assert page.input_value("#login-form input[type=submit]") == "로그인"
+    page.screenshot(path=str(RESULTS / "login-language-ko.png"), full_page=True)
+    context.close()
