@@ -3,8 +3,9 @@
 Run by `make lint`. Two checks, per language of `LANGUAGES` (English is the
 source language):
 
-1. `msgfmt --check --statistics` on locale/<lang>/LC_MESSAGES/django.po:
-   any untranslated or fuzzy entry, or a translation whose placeholders do not
+1. `msgfmt --check --statistics` on locale/<lang>/LC_MESSAGES/django.po (and
+   on djangojs.po where there is one: Khmer for the admin's JavaScript): any
+   untranslated or fuzzy entry, or a translation whose placeholders do not
    match its msgid, fails.
 2. The msgids `makemessages` would extract today are compared with the
    catalogue: a string marked for translation in the code but absent from the
@@ -37,8 +38,8 @@ IGNORE = [".venv", "bench", "tests", "node_modules"]
 Key = tuple[str, str]  # (msgctxt, msgid)
 
 
-def po_path(language: str) -> Path:
-    return ROOT / "locale" / language / "LC_MESSAGES" / "django.po"
+def po_path(language: str, domain: str = "django") -> Path:
+    return ROOT / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 # --- a small reader of .po/.pot files (polib is not a dependency) ------------
@@ -170,6 +171,16 @@ def main() -> int:
         if errors:
             problems.append(f"{language}: msgfmt --check fails:\n{errors}")
         catalogues[language] = keys(read_entries(path))
+        javascript = po_path(language, "djangojs")
+        if javascript.exists():
+            counts, errors = statistics(javascript)
+            if counts["untranslated"] or counts["fuzzy"]:
+                problems.append(
+                    f"{language} (djangojs): {counts['untranslated']} untranslated and "
+                    f"{counts['fuzzy']} fuzzy messages"
+                )
+            if errors:
+                problems.append(f"{language} (djangojs): msgfmt --check fails:\n{errors}")
 
     extracted = extracted_keys()
     for language, known in catalogues.items():

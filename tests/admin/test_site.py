@@ -184,3 +184,21 @@ def test_every_admin_page_says_which_time_zone_its_times_are_in(knp_coordinator,
 def test_the_preferences_page_names_the_agency_time_zone(kh_investigator):
     html = login(kh_investigator).get("/admin/preferences/").content.decode()
     assert "Asia/Phnom_Penh" in html
+
+
+def test_the_admin_javascript_speaks_khmer(kh_investigator):
+    membership = kh_investigator.membership
+    membership.language = "km"
+    membership.save(update_fields=["language"])
+    script = login(kh_investigator).get("/admin/jsi18n/").content.decode()
+    script = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), script)
+    assert "មករា" in script  # January, for the calendar of date fields
+    assert "ជ្រើសកាលបរិច្ឆេទ" in script  # "Choose a Date"
+
+
+def test_django_strings_left_english_by_django_khmer_are_translated():
+    from django.utils import translation
+
+    with translation.override("km"):
+        assert translation.gettext("Filter navigation items") == "តម្រងធាតុរុករក"
+        assert translation.gettext("Enter a valid date.") == "សូមបញ្ចូលកាលបរិច្ឆេទត្រឹមត្រូវ។"
