@@ -16,17 +16,21 @@ Only what is evidence of a missing translation counts:
   "English" on purpose).
 
 Matching is on word boundaries; the msgid may appear as written, with a
-capital first letter (Django's `capfirst` on verbose names) or in capitals
-(CSS `text-transform`). A placeholder such as %(ref)s matches any short text
-on the same line, so "Case KR-1 was shared with your agency." is found too;
-msgids with placeholders need two literal words, so "Change %(name)s" does
-not match every "Change …".
+capital first letter (Django's `capfirst` on verbose names) or, when it has
+two words or more, in capitals (CSS `text-transform`). Pass the data the page
+shows as typed (agency names, English case titles) as `data`.
+
+A placeholder such as %(ref)s matches any short text on the same line, so
+"Case KR-1 was shared with your agency." is found too; msgids with
+placeholders need two literal words, so "Change %(name)s" does not match
+every "Change …".
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,7 +65,9 @@ def _is_evidence(msgid: str) -> bool:
 
 def _pattern(msgid: str) -> re.Pattern[str]:
     """The msgid as written, capitalised or in capitals; placeholders as wildcards."""
-    variants = {msgid, msgid[:1].upper() + msgid[1:], msgid.upper()}
+    variants = {msgid, msgid[:1].upper() + msgid[1:]}
+    if len(_WORD.findall(msgid)) >= 2:  # a lone "Clear" in capitals is TLP:CLEAR, a code
+        variants.add(msgid.upper())
     alternatives = []
     for variant in sorted(variants):
         pieces = _PLACEHOLDER.split(variant)
@@ -104,12 +110,23 @@ def _catalogue(path: Path, mtime: float) -> tuple[tuple[str, re.Pattern[str]], .
     return tuple(sorted(checks.items()))
 
 
-def english_leftovers(page_text: str, language: str, *, catalogue: Path | None = None) -> list[str]:
+def english_leftovers(
+    page_text: str,
+    language: str,
+    *,
+    data: Iterable[str] = (),
+    catalogue: Path | None = None,
+) -> list[str]:
     """The catalogue's msgids that `page_text` (a page's visible text) shows untranslated.
 
-    A msgid found only inside the match of a longer one ("case" inside "Case
-    KR-1 was shared with your agency.") is not listed again. `catalogue`
-    replaces the project's .po (for the helper's own tests)."""
+    `data`: what people typed or named and the page rightly shows as is (agency
+    names such as "Korean National Police Agency", a case summary written in
+    English); it is blanked out before matching. A msgid found only inside the
+    match of a longer one ("case" inside "Case KR-1 was shared with your
+    agency.") is not listed again. `catalogue` replaces the project's .po (for
+    the helper's own tests)."""
+    for text in sorted(filter(None, data), key=len, reverse=True):
+        page_text = page_text.replace(text, "\n")
     path = catalogue or catalogue_path(language)
     found = []
     for msgid, pattern in _catalogue(path, path.stat().st_mtime):

@@ -107,6 +107,21 @@ def test_placeholders_match_the_text_put_in_their_place(catalogue):
     assert leftovers(text, catalogue) == ["Case %(ref)s was shared with your agency."]
 
 
+def test_a_single_word_in_capitals_is_a_code_not_a_leftover(catalogue):
+    assert leftovers("TLP:DRAFT", catalogue) == []
+
+
+def test_data_shown_as_typed_is_not_a_leftover(catalogue):
+    text = "Search warrant: Next steps agreed with KNP"
+    assert english_leftovers(text, "ko", catalogue=catalogue) == ["Next steps", "Search"]
+    assert (
+        english_leftovers(
+            text, "ko", data=["Search warrant: Next steps agreed with KNP"], catalogue=catalogue
+        )
+        == []
+    )
+
+
 def test_plural_forms_are_checked_too(catalogue):
     assert leftovers("All 12 selected", catalogue) == ["All %(count)s selected"]
 
