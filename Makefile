@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python scripts/check_translations.py
 
 # bandit on the code, pip-audit on the dependencies (scripts/security_scan.py);
 # SECURITY_STRICT=1 fails when the advisory service cannot be reached.

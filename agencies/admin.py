@@ -12,6 +12,7 @@ Both follow `cases.admin.base`: rows from the gate, writes through
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -95,6 +96,12 @@ class InviteForm(forms.ModelForm):
     class Meta:
         model = Membership
         fields = ("agency", "role", "language")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:
+            # Each language under its own name, as in the preferences page.
+            self.fields["language"].choices = [("", "---------"), *settings.LANGUAGES]
 
     def clean_password(self):
         password = self.cleaned_data["password"]

@@ -18,3 +18,9 @@ class Role(models.TextChoices):
     INVESTIGATOR = "investigator", _("Investigator")
     COORDINATOR = "coordinator", _("Coordinator")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+
+
+# The interface languages as stored on a membership. The labels describe a
+# member's setting to others (translated); the picker offers
+# `settings.LANGUAGES`, which names each language in itself.
+LANGUAGE_CHOICES = [("en", _("English")), ("km", _("Khmer")), ("ko", _("Korean"))]

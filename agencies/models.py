@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AgencyKind, Role
+from .choices import LANGUAGE_CHOICES, AgencyKind, Role
 
 
 def validate_timezone(value: str) -> None:
@@ -76,7 +76,7 @@ class Membership(models.Model):
         _("language"),
         max_length=8,
         blank=True,
-        choices=settings.LANGUAGES,
+        choices=LANGUAGE_CHOICES,
         help_text=_("Language of the user interface and e-mails; empty: the browser's."),
     )
     is_service_account = models.BooleanField(

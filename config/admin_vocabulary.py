@@ -1,9 +1,12 @@
-# ruff: noqa: RUF001 - Django's own msgids use typographic quotes.
-"""Django admin strings that Django's own Khmer catalogue leaves untranslated.
+# ruff: noqa: RUF001, E501 - Django's own msgids, as written: typographic quotes, long sentences.
+"""Django strings that Django's own Khmer catalogue leaves untranslated.
 
-Listed here so `makemessages` puts them in our catalogue (locale/km), which
-takes precedence over Django's. Korean needs none: Django's is complete, and
-an empty entry in ours falls back to it. Nothing imports this module.
+Listed here so `makemessages` puts them in our catalogue (locale/), which
+takes precedence over Django's: the admin's screens, form and password
+errors, file sizes and durations a Casebridge page can show. Korean entries
+are filled too (`scripts/check_translations.py` wants no empty entry); most
+follow Django's own Korean, a few read better in ours ("Select %s to view").
+Nothing imports this module.
 """
 
 from django.utils.translation import gettext_noop, ngettext_lazy
@@ -59,6 +62,129 @@ ADMIN_STRINGS = [
     gettext_noop("Username:"),
     gettext_noop("Password:"),
     gettext_noop("Date/time"),
+    # Django's admin, auth and core strings also left English in Khmer:
+    gettext_noop("Delete selected %(verbose_name_plural)s"),
+    gettext_noop("Successfully deleted %(count)d %(items)s."),
+    gettext_noop("Cannot delete %(name)s"),
+    gettext_noop("Delete multiple objects"),
+    gettext_noop("No date"),
+    gettext_noop("Has date"),
+    gettext_noop("Empty"),
+    gettext_noop("Not empty"),
+    gettext_noop("Added “%(object)s”."),
+    gettext_noop("Changed “%(object)s” — %(changes)s"),
+    gettext_noop("Deleted “%(object)s.”"),
+    gettext_noop("The {name} “{obj}” was added successfully. You may add another {name} below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
+    gettext_noop("The %(name)s “%(obj)s” was deleted successfully."),
+    gettext_noop("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"),
+    gettext_noop("View %s"),
+    gettext_noop("Click here to select the objects across all pages"),
+    gettext_noop("Select all %(total_count)s %(module_name)s"),
+    gettext_noop("Remove from sorting"),
+    gettext_noop("Sorting priority: %(priority_number)s"),
+    gettext_noop("Toggle sorting"),
+    gettext_noop("Toggle theme (current theme: auto)"),
+    gettext_noop("Toggle theme (current theme: light)"),
+    gettext_noop("Toggle theme (current theme: dark)"),
+    gettext_noop("Objects"),
+    gettext_noop("Yes, I’m sure"),
+    gettext_noop("No, take me back"),
+    gettext_noop(
+        "Are you sure you want to delete the selected %(objects_name)s? All of the following objects and their related items will be deleted:"
+    ),
+    gettext_noop("My actions"),
+    gettext_noop("Added:"),
+    gettext_noop("Changed:"),
+    gettext_noop("Deleted:"),
+    gettext_noop("Unknown content"),
+    gettext_noop("Forgotten your login credentials?"),
+    gettext_noop("Filter navigation items"),
+    gettext_noop("Change selected %(model)s"),
+    gettext_noop("Add another %(model)s"),
+    gettext_noop("Delete selected %(model)s"),
+    gettext_noop("View selected %(model)s"),
+    gettext_noop("Thanks for spending some quality time with the web site today."),
+    gettext_noop(
+        "Please enter your old password, for security’s sake, and then enter your new password twice so we can verify you typed it in correctly."
+    ),
+    gettext_noop("Currently:"),
+    gettext_noop("Change:"),
+    gettext_noop("Set password"),
+    gettext_noop("The two password fields didn’t match."),
+    gettext_noop("Password confirmation"),
+    gettext_noop("Enter the same password as before, for verification."),
+    gettext_noop("New password"),
+    gettext_noop("New password confirmation"),
+    gettext_noop("Your old password was entered incorrectly. Please enter it again."),
+    gettext_noop("Old password"),
+    gettext_noop("The password is too similar to the %(verbose_name)s."),
+    gettext_noop("Your password can’t be too similar to your other personal information."),
+    gettext_noop("This password is too common."),
+    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("This password is entirely numeric."),
+    gettext_noop("Your password can’t be entirely numeric."),
+    gettext_noop("Password change successful"),
+    gettext_noop(
+        "Please enter a correct %(username)s and password. Note that both fields may be case-sensitive."
+    ),
+    gettext_noop("Email"),
+    gettext_noop("email address"),
+    gettext_noop("A user with that username already exists."),
+    gettext_noop("Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only."),
+    gettext_noop(
+        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+    ),
+    gettext_noop("Raw passwords are not stored, so there is no way to see the user’s password."),
+    gettext_noop("No password set."),
+    gettext_noop(
+        "Designates whether this user should be treated as active. Unselect this instead of deleting accounts."
+    ),
+    gettext_noop("Enabled"),
+    gettext_noop("Disabled"),
+    gettext_noop("That page number is not an integer"),
+    gettext_noop("That page number is less than 1"),
+    gettext_noop("That page contains no results"),
+    gettext_noop("Enter a valid value."),
+    gettext_noop("Enter a valid URL."),
+    gettext_noop("Enter a valid integer."),
+    gettext_noop("Enter a valid email address."),
+    gettext_noop("Ensure this value is less than or equal to %(limit_value)s."),
+    gettext_noop("Ensure this value is greater than or equal to %(limit_value)s."),
+    gettext_noop("Enter a number."),
+    gettext_noop(
+        "File extension “%(extension)s” is not allowed. Allowed extensions are: %(allowed_extensions)s."
+    ),
+    gettext_noop("Null characters are not allowed."),
+    gettext_noop("%(model_name)s with this %(field_label)s already exists."),
+    gettext_noop("Value %(value)r is not a valid choice."),
+    gettext_noop("This field cannot be blank."),
+    gettext_noop("Enter a valid date."),
+    gettext_noop("Enter a valid time."),
+    gettext_noop("Enter a valid date/time."),
+    gettext_noop("Enter a valid duration."),
+    gettext_noop("No file was submitted."),
+    gettext_noop("Please either submit a file or check the clear checkbox, not both."),
+    gettext_noop("Select a valid choice. %(value)s is not one of the available choices."),
+    gettext_noop("Select a valid choice. That choice is not one of the available choices."),
+    gettext_noop("Enter a list of values."),
+    gettext_noop("Enter a complete value."),
+    gettext_noop("Enter a valid UUID."),
+    gettext_noop("Enter a valid JSON."),
+    gettext_noop("Value must be valid JSON."),
+    gettext_noop("Please correct the duplicate values below."),
+    gettext_noop(
+        "%(datetime)s couldn’t be interpreted in time zone %(current_timezone)s; it may be ambiguous or it may not exist."
+    ),
+    gettext_noop("%s KB"),
+    gettext_noop("%s MB"),
+    gettext_noop("%s GB"),
+    gettext_noop("p.m."),
+    gettext_noop("a.m."),
+    gettext_noop("CSRF verification failed. Request aborted."),
+    gettext_noop("Clear"),
+    gettext_noop("Currently"),
+    gettext_noop("Forbidden"),
 ]
 
 ADMIN_PLURALS = [
@@ -70,4 +196,36 @@ ADMIN_PLURALS = [
         "%(count)s %(name)s were changed successfully.",
         1,
     ),
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        1,
+    ),
+    ngettext_lazy(
+        "Your password must contain at least %(min_length)d character.",
+        "Your password must contain at least %(min_length)d characters.",
+        1,
+    ),
+    ngettext_lazy(
+        "Ensure this value has at least %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at least %(limit_value)d characters (it has %(show_value)d).",
+        1,
+    ),
+    ngettext_lazy(
+        "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+        1,
+    ),
+    ngettext_lazy(
+        "Ensure this filename has at most %(max)d character (it has %(length)d).",
+        "Ensure this filename has at most %(max)d characters (it has %(length)d).",
+        1,
+    ),
+    ngettext_lazy("%(size)d byte", "%(size)d bytes", 1),
+    ngettext_lazy("%(num)d year", "%(num)d years", 1),
+    ngettext_lazy("%(num)d month", "%(num)d months", 1),
+    ngettext_lazy("%(num)d week", "%(num)d weeks", 1),
+    ngettext_lazy("%(num)d day", "%(num)d days", 1),
+    ngettext_lazy("%(num)d hour", "%(num)d hours", 1),
+    ngettext_lazy("%(num)d minute", "%(num)d minutes", 1),
 ]

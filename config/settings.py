@@ -13,7 +13,6 @@ import environ
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -93,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.languages",
             ],
         },
     },
@@ -147,7 +147,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("km", _("Khmer")), ("ko", _("Korean"))]
+# Each language under its own name, never translated, so that a reader stuck in
+# a language they cannot read still finds theirs in the picker.
+LANGUAGES = [("en", "English"), ("km", "ខ្មែរ"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
