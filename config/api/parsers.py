@@ -27,21 +27,29 @@ class RequestTooLarge(exceptions.APIException):
     default_detail = _("The request body is larger than this server accepts.")
 
 
-def depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether `value` nests deeper than `limit`, walked without recursion."""
+def refusal(value: Any, limit: int) -> str:
+    """Why a parsed body is refused ("" when it is not): nesting deeper than
+    `limit`, or a NUL character, which PostgreSQL cannot store in text or
+    JSON (an echo of it in a stored idempotent response was a 500).
+    Walked without recursion."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "nul"
+            continue
         if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
             children = item.values()
         elif isinstance(item, list):
             children = item
         else:
             continue
         if depth > limit:
-            return True
+            return "depth"
         stack.extend((child, depth + 1) for child in children)
-    return False
+    return ""
 
 
 class JSONParser(parsers.JSONParser):
@@ -52,8 +60,11 @@ class JSONParser(parsers.JSONParser):
             if "depth limit" in str(exc) or "recursion" in str(exc).lower():
                 raise self._too_deep() from exc
             raise exceptions.ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from exc
-        if depth_exceeds(data, MAX_JSON_DEPTH):
+        problem = refusal(data, MAX_JSON_DEPTH)
+        if problem == "depth":
             raise self._too_deep()
+        if problem == "nul":
+            raise exceptions.ParseError(_("The JSON body contains a NUL character (\\u0000)."))
         return data
 
     @staticmethod

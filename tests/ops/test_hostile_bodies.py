@@ -42,3 +42,10 @@ def test_moderately_nested_json_still_parses(client):
     response = client.post("/api/v1/cases/", nested(5), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+def test_a_nul_character_anywhere_in_the_body_answers_400(client):
+    body = '{"identifiers": [{"kind": "phone", "value": "1", "x\\u0000": true}]}'
+    response = client.post("/api/v1/deconfliction/search/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
