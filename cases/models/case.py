@@ -248,7 +248,8 @@ class CaseParticipation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.agency.code}: {self.level}"
+        # Shown on the case page (participants): the level in words, translated.
+        return f"{self.agency.code}: {self.get_level_display()}"
 
     @property
     def is_active(self) -> bool:
