@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop, ngettext_lazy
 
 ADMIN_STRINGS = [
     gettext_noop("Action:"),
+    gettext_noop("%(app)s administration"),
     gettext_noop("Add another %(verbose_name)s"),
     gettext_noop("None"),
     gettext_noop("Hold down “Control”, or “Command” on a Mac, to select more than one."),
