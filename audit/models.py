@@ -80,11 +80,11 @@ class AuditEvent(models.Model):
         _("outcome"), max_length=10, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS
     )
     reason = models.TextField(_("reason"), blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False, verbose_name=_("previous hash"))
     # Not unique-indexed: `seq` is, and each hash covers the previous one, so a
     # fork or an edit shows in `verify_audit` without a fourth random-key
     # index that every append pays for (~1 ms per event at 5.6M events).
-    hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False, verbose_name=_("hash"))
 
     class Meta:
         ordering = ["-seq"]
@@ -103,12 +103,13 @@ class AuditChainHead(models.Model):
     """The single row every append locks: it serialises writers, so the chain
     order is the commit order and no two events ever claim the same `seq`."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_seq = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, verbose_name=_("ID"))
+    last_seq = models.PositiveBigIntegerField(default=0, verbose_name=_("last sequence"))
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH, verbose_name=_("last hash"))
 
     class Meta:
         verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
 
     def __str__(self) -> str:
         return f"#{self.last_seq} {self.last_hash[:12]}"
@@ -122,9 +123,9 @@ class AuditCheckpoint(models.Model):
     """
 
     seq = models.PositiveBigIntegerField(_("sequence"))
-    hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, verbose_name=_("hash"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    signature = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64, verbose_name=_("signature"))
 
     class Meta:
         ordering = ["-seq", "-id"]

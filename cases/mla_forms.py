@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -146,7 +147,8 @@ def _form_field(section: str, spec: DetailField) -> forms.Field:
     label = spec.label
     help_text = spec.help
     if spec.name in required_names(section):
-        help_text = format_html(
+        # Lazy: the form fields are built once, the help is read in the reader's language.
+        help_text = format_lazy(
             "{} {}", _("Needed before the request can be submitted."), help_text
         )
     common = {"label": label, "help_text": help_text, "required": False}

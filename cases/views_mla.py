@@ -179,11 +179,14 @@ def letter_of(request: MLARequest) -> Letter:
 def mla_request_letter(request: HttpRequest, public_id) -> HttpResponse:
     """The request as a printable letter, in the request's language."""
     mla = _request_for(request.user, public_id)
+    # The link above the letter is the reader's; the letter is in the request's language.
+    pdf_label = _("Download as PDF")
     with translation.override(mla.language):
         context = {
             "letter": letter_of(mla),
             "mla": mla,
             "pdf_url": reverse("mla-request-letter-pdf", args=[mla.public_id]),
+            "pdf_label": pdf_label,
         }
         body = render_to_string("cases/mla/letter.html", context, request=request)
     response = HttpResponse(body)

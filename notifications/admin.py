@@ -14,7 +14,7 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
@@ -117,7 +117,7 @@ class NotificationAdmin(GatedModelAdmin):
     def target(self, notification: Notification):
         shown = self._shown(notification)
         if not shown.url:
-            return _gettext("You can no longer open what this notification is about.")
+            return gettext("You can no longer open what this notification is about.")
         return format_html(
             '<a class="cb-notification-target" href="{}">{}</a>', shown.url, shown.link_label
         )
@@ -143,14 +143,14 @@ class NotificationAdmin(GatedModelAdmin):
         object (or to the notification, if its object can no longer be opened)."""
         notification = self.get_object(request, unquote(object_id))
         if not self.has_view_permission(request, notification):
-            raise Http404(_gettext("Not found."))
+            raise Http404(gettext("Not found."))
         services.mark_read(actor=request.user, notification=notification)
         shown = notification.cb_shown
         return HttpResponseRedirect(shown.url or shown.detail_url)
 
     def changelist_view(self, request, extra_context=None):
         # Not Django's "Select notification to view": a title of its own.
-        extra_context = {"title": _gettext("Your notifications"), **(extra_context or {})}
+        extra_context = {"title": gettext("Your notifications"), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -166,7 +166,7 @@ class NotificationAdmin(GatedModelAdmin):
             request,
             queryset,
             lambda n: services.mark_read(actor=request.user, notification=n),
-            _gettext("Marked %(count)d notification(s) read."),
+            gettext("Marked %(count)d notification(s) read."),
         )
 
 

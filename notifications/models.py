@@ -22,7 +22,9 @@ class OutboxMessage(models.Model):
     content: what a recipient may read is decided at delivery time.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID")
+    )
     # Not indexed: nothing looks messages up by type, and every event (10,000
     # for one bulk share) would pay for two indexes (the second for LIKE).
     event_type = models.CharField(_("event type"), max_length=64)
@@ -30,7 +32,12 @@ class OutboxMessage(models.Model):
     object_id = models.UUIDField(_("object id"))
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agency"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -38,10 +45,13 @@ class OutboxMessage(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("actor"),
     )
     # Scheduled reminders ("task X due soon for due date D") are told once
     # (a unique constraint rather than `unique=True`: that adds a LIKE index).
-    dedup_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 (NULL: no key, many allowed)
+    dedup_key = models.CharField(  # noqa: DJ001 (NULL: no key, many allowed)
+        _("deduplication key"), max_length=200, null=True, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
@@ -49,7 +59,7 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
@@ -85,7 +95,9 @@ def validate_webhook_url(value: str) -> None:
 class WebhookEndpoint(models.Model):
     """A partner system's URL that receives an agency's events, HMAC-signed."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
     agency = models.ForeignKey(
         Agency, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("agency")
     )
@@ -128,15 +140,21 @@ class Delivery(models.Model):
     row and does nothing a second time.
     """
 
-    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.ForeignKey(
+        OutboxMessage,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("message"),
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    recipient_key = models.CharField(max_length=64, editable=False)
+    recipient_key = models.CharField(max_length=64, editable=False, verbose_name=_("recipient key"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="notification_deliveries",
+        verbose_name=_("user"),
     )
     endpoint = models.ForeignKey(
         WebhookEndpoint,
@@ -144,15 +162,16 @@ class Delivery(models.Model):
         null=True,
         blank=True,
         related_name="deliveries",
+        verbose_name=_("webhook endpoint"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
 
     class Meta:
         verbose_name = _("delivery")
@@ -188,7 +207,9 @@ class Notification(models.Model):
     1,250 users writes 1,250 rows.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -203,6 +224,7 @@ class Notification(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name=_("message"),
     )
     kind = models.CharField(_("kind"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=40)
@@ -215,7 +237,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     # Changes when it is read: the API's sync order.
-    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("updated at")
+    )
     # The e-mail channel: "" for a user without an address, else pending
     # until the digest sends the line (sent) or drops it (skipped: the user
     # no longer sees the object).
@@ -258,9 +282,18 @@ class Notification(models.Model):
 class WebhookDelivery(models.Model):
     """The log of every POST attempt: what the partner's server answered, when."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="log")
-    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="+")
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="log")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="log",
+        verbose_name=_("webhook endpoint"),
+    )
+    message = models.ForeignKey(
+        OutboxMessage, on_delete=models.CASCADE, related_name="+", verbose_name=_("message")
+    )
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="log", verbose_name=_("delivery")
+    )
     attempt = models.PositiveIntegerField(_("attempt"))
     status_code = models.PositiveIntegerField(_("status code"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)

@@ -20,7 +20,9 @@ class Case(HandlingMixin):
     Visibility is never decided here: see `cases.access`, the one gate.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
     reference = models.CharField(_("reference"), max_length=40, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     summary = models.TextField(_("summary"), blank=True)
@@ -46,16 +48,24 @@ class Case(HandlingMixin):
         ),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("created by"),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("updated by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # Indexed by (updated_at, public_id), the keyset order, below.
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # Bumped by every service write: the basis of ETags and optimistic locking.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     # Lists build many: instances from rows without __init__ (config.loading).
     from_db = loading.from_db
@@ -87,11 +97,15 @@ class CaseSequence(models.Model):
     for the same agency and year, so two never get the same reference.
     """
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    last_value = models.PositiveIntegerField(default=0, verbose_name=_("last number used"))
 
     class Meta:
+        verbose_name = _("case reference counter")
+        verbose_name_plural = _("case reference counters")
         constraints = [
             models.UniqueConstraint(fields=["agency", "year"], name="case_sequence_agency_year")
         ]
@@ -106,7 +120,11 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
     # Guardian's unique (group, permission, content_object) is the index
     # every grant check reads; a second index of the same columns was dropped
     # (cases 0013: 334 MB at 10.5M grants, never scanned, written by every share).
-    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE, verbose_name=_("case"))
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("case permission")
+        verbose_name_plural = _("case permissions")
 
 
 class ParticipationQuerySet(models.QuerySet):
@@ -128,8 +146,12 @@ class CaseParticipation(models.Model):
         REVOKED = "revoked", _("Revoked")
         EXPIRED = "expired", _("Expired")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participations")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="participations", verbose_name=_("case")
+    )
     # Indexed by (agency, case) in Meta: a second index on the agency alone
     # would only slow every participation write (each case touch rewrites them).
     agency = models.ForeignKey(
@@ -157,9 +179,15 @@ class CaseParticipation(models.Model):
         related_name="+",
         null=True,
         db_index=False,
+        verbose_name=_("granted by"),
     )
     granted_by_agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
+        verbose_name=_("granting agency"),
     )
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
@@ -170,17 +198,22 @@ class CaseParticipation(models.Model):
         related_name="+",
         null=True,
         db_index=False,
+        verbose_name=_("revoked by"),
     )
-    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    end_reason = models.CharField(
+        max_length=10, choices=EndReason.choices, blank=True, verbose_name=_("end reason")
+    )
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
     # Copies of the case's `updated_at` and `public_id`, kept in step by
     # database triggers (migration 0007) in the transaction that changes the
     # case: with them an agency's case list is read newest first from one
     # index on (agency, case_updated_at, case_public_id) instead of sorting
     # every case it sees. Never written by the application; not a grant.
-    case_updated_at = models.DateTimeField(null=True, editable=False)
-    case_public_id = models.UUIDField(null=True, editable=False)
+    case_updated_at = models.DateTimeField(
+        null=True, editable=False, verbose_name=_("case updated at")
+    )
+    case_public_id = models.UUIDField(null=True, editable=False, verbose_name=_("case public ID"))
 
     from_db = loading.from_db  # lists build many (config.loading)
 

@@ -22,8 +22,12 @@ class Document(HandlingMixin):
     `storage_path`, and `sha256` is re-verified on every download.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="documents", verbose_name=_("case")
+    )
     task = models.ForeignKey(
         Task,
         on_delete=models.PROTECT,
@@ -48,9 +52,14 @@ class Document(HandlingMixin):
     size = models.PositiveBigIntegerField(_("size in bytes"))
     content_type = models.CharField(_("content type (detected)"), max_length=100)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    storage_path = models.CharField(max_length=255, unique=True, editable=False)
+    storage_path = models.CharField(
+        max_length=255, unique=True, editable=False, verbose_name=_("storage path")
+    )
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="documents", verbose_name=_("agency")
@@ -95,8 +104,15 @@ class CustodyEvent(models.Model):
         SUPERSEDE = "supersede", _("Superseded")
         INTEGRITY_FAILURE = "integrity_failure", _("Integrity failure")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="custody_events")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    document = models.ForeignKey(
+        Document,
+        on_delete=models.PROTECT,
+        related_name="custody_events",
+        verbose_name=_("document"),
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -21,12 +21,18 @@ class Identifier(HandlingMixin):
     what a searcher is told is filtered in `cases.deconfliction`.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="identifiers")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="identifiers", verbose_name=_("case")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=IdentifierKind.choices)
     raw_value = models.CharField(_("value as recorded"), max_length=500)
     normalised_value = models.TextField(_("normalised value"), editable=False)
-    value_hash = models.BinaryField(max_length=32, editable=False, db_index=True)
+    value_hash = models.BinaryField(
+        max_length=32, editable=False, db_index=True, verbose_name=_("value hash")
+    )
     chain = models.CharField(_("blockchain"), max_length=12, choices=Chain.choices, blank=True)
     country = models.CharField(
         _("country"),
@@ -43,7 +49,11 @@ class Identifier(HandlingMixin):
     registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("added by"),
     )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="identifiers", verbose_name=_("agency")
@@ -72,15 +82,26 @@ class ContactRequest(models.Model):
     holder's matching identifiers and nothing more.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
     )
-    requester_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    holder_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
-    value_hash = models.BinaryField(max_length=32)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requester_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("requesting agency")
+    )
+    holder_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("holding agency")
+    )
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices, verbose_name=_("kind"))
+    value_hash = models.BinaryField(max_length=32, verbose_name=_("value hash"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -84,7 +84,9 @@ class MLARequest(models.Model):
     `cases.mla`, where the state machine lives.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=MLAKind.choices, default=MLAKind.FULL)
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="mla_requests", verbose_name=_("case")
@@ -171,15 +173,23 @@ class MLARequest(models.Model):
         help_text=_("The full request that replaces this preservation request."),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("created by"),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("updated by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
     # Bumped by every service write: the basis of ETags and optimistic locking.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     objects = MLARequestQuerySet.as_manager()
 
@@ -247,15 +257,25 @@ class MLAStatusChange(models.Model):
     change it records.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    request = models.ForeignKey(MLARequest, on_delete=models.CASCADE, related_name="history")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    request = models.ForeignKey(
+        MLARequest, on_delete=models.CASCADE, related_name="history", verbose_name=_("MLA request")
+    )
     event = models.CharField(_("event"), max_length=30)
     from_status = models.CharField(_("from"), max_length=20, choices=MLAStatus.choices)
     to_status = models.CharField(_("to"), max_length=20, choices=MLAStatus.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("actor"),
     )
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     comment = models.TextField(_("comment"), blank=True)
 
@@ -277,7 +297,11 @@ class MLARequestGroupObjectPermission(GroupObjectPermissionBase):
     requested agency's.
     """
 
-    content_object = models.ForeignKey(MLARequest, on_delete=models.CASCADE)
+    content_object = models.ForeignKey(
+        MLARequest, on_delete=models.CASCADE, verbose_name=_("MLA request")
+    )
 
     class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("MLA request permission")
+        verbose_name_plural = _("MLA request permissions")
         indexes = [models.Index(fields=["group", "permission", "content_object"])]

@@ -15,8 +15,12 @@ from .case import Case
 class Task(models.Model):
     """A joint-investigation task on a case, owned by one participating agency."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("case")
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     assigned_agency = models.ForeignKey(
@@ -38,11 +42,19 @@ class Task(models.Model):
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("updated at")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     from_db = loading.from_db  # lists build many (config.loading)
 
@@ -63,11 +75,15 @@ class TaskLogEntry(models.Model):
     other case child (its author agency disclosed or not, `access._disclosed`).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
     task = models.ForeignKey(
         Task, on_delete=models.CASCADE, related_name="log_entries", verbose_name=_("task")
     )
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
+    )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
     )
