@@ -472,6 +472,8 @@ def play(story: Story, agencies: dict) -> None:
     entries = krmoj.locator("#cb-timeline li.cb-timeline-entry")
     assert entries.count() >= 5
     assert "KH-MOJ" in timeline
+    # Each of KH-MOJ's four steps is on the requesting side's timeline.
+    assert entries.filter(has_text="khmoj.coordinator").count() >= 4
     krmoj.click("#cb-tab-mla")
     assert krmoj.locator("tr.cb-mla-request").count() == 1
     story.seen("krmoj", "workspace-mla")
