@@ -141,3 +141,12 @@ def note(shared_case, knp_coordinator):
     return services.add_note(
         actor=knp_coordinator, case=shared_case, body="Victim statements collected in Seoul."
     )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for every browser test of the session (tests/browser.py):
+    Playwright's sync API allows one instance per thread."""
+    from tests.browser import launch_browser
+
+    yield from launch_browser()

@@ -8,89 +8,16 @@ leaves a screenshot in test-results/.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from agencies.choices import Role
 from cases import services
 from cases.choices import TaskStatus
 from cases.models import Case, Note, Task
-from tests.factories import PASSWORD, make_agency, make_user
+from tests.browser import Session
+from tests.factories import make_agency, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "admin-browser"
-
-
-# Debian packages the browser tests need: the browser, and fonts for the Khmer
-# and Korean screens (without them the screenshots show empty boxes).
-PACKAGES = {
-    "chromium": lambda: shutil.which("chromium") or Path(CHROMIUM).exists(),
-    "fonts-khmeros": lambda: Path("/usr/share/fonts/truetype/khmeros").is_dir(),
-    "fonts-nanum": lambda: Path("/usr/share/fonts/truetype/nanum").is_dir(),
-}
-
-
-def ensure_chromium() -> None:
-    """Install Debian's Chromium (never Playwright's own download) and fonts when missing."""
-    missing = [name for name, present in PACKAGES.items() if not present()]
-    if not missing:
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
-    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)  # noqa: S603, S607
-
-
-@pytest.fixture(scope="session")
-def browser():
-    ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test still
-    # talks to the database synchronously between browser steps.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Session:
-    """One person's browser context, signed in through the real login form."""
-
-    def __init__(self, browser, live_server, user, name: str):
-        self.context = browser.new_context(locale="en-GB")
-        self.page = self.context.new_page()
-        self.base = live_server.url
-        self.name = name
-        self.page.goto(f"{self.base}/admin/login/")
-        self.page.fill("#id_username", user.username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("input[type=submit]")
-        self.page.wait_for_url(f"{self.base}/admin/")
-
-    def goto(self, path: str):
-        return self.page.goto(f"{self.base}{path}")
-
-    def shot(self, step: str) -> None:
-        self.page.screenshot(path=str(RESULTS / f"{step}-{self.name}.png"), full_page=True)
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture

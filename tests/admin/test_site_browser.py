@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agencies.choices import Role
-from tests.admin.test_browser import RESULTS, Session, browser  # noqa: F401 - the fixture
+from tests.browser import RESULTS, Session
 from tests.factories import make_agency, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,7 +32,7 @@ def fonts_drawing(page, selector: str) -> dict[str, bool]:
     ],
 )
 def test_khmer_and_korean_are_drawn_with_the_shipped_fonts(
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
     live_server,
     language,
     face,
@@ -57,7 +57,7 @@ def test_khmer_and_korean_are_drawn_with_the_shipped_fonts(
 
 
 def test_a_reader_picks_korean_on_the_login_page_before_signing_in(
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
     live_server,
 ):
     context = browser.new_context(locale="km-KH")

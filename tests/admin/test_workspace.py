@@ -14,11 +14,11 @@ from agencies.choices import Role
 from cases import deconfliction, services
 from cases.choices import AccessLevel, CaseStatus, HandlingCode
 from cases.models import CaseParticipation, TaskLogEntry
+from tests.browser import Session
 from tests.factories import make_agency, make_case, make_document, make_user
 from tests.mla.helpers import draft
 
 from .conftest import login
-from .test_browser import Session, browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -362,7 +362,7 @@ def test_every_workspace_link_opens_for_its_reader(
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_an_investigator_opens_the_workspace_switches_tabs_and_logs_progress(
-    browser,  # noqa: F811
+    browser,
     live_server,
 ):
     knp = make_agency("KR-KNP", country="KR", timezone="Asia/Seoul")

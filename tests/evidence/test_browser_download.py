@@ -1,21 +1,17 @@
 """In Chromium, by clicks: a KR-KNP coordinator downloads AMBER evidence
 uploaded by KH-CCOS, gives a purpose, and finds it on the chain of custody.
 
-The browser runs in its own thread with its own Playwright: the session-wide
-`browser` fixture of tests/admin/test_browser.py may already hold this
-thread's event loop, and Playwright's sync API allows one per thread.
+The browser is the session's one Chromium (the `browser` fixture, tests/browser.py).
 """
 
 from __future__ import annotations
-
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from agencies.choices import Role
 from cases import services
 from cases.choices import AccessLevel, HandlingCode
-from tests.admin.test_browser import CHROMIUM, CHROMIUM_ARGS, RESULTS, Session, ensure_chromium
+from tests.browser import Session
 from tests.factories import make_agency, make_case, make_document, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,41 +19,29 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PURPOSE = "Annex to the MLA request for the Phnom Penh bank records"
 
 
-def _in_own_thread(play):
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(play).result()
+def _download_by_clicks(browser, live_server, user, doc) -> dict:
+    session = Session(browser, live_server, user, "knp-download")
+    page = session.page
+    page.click(".app-cases a[href$='/admin/cases/document/']")
+    page.click(f"#result_list a:has-text('{doc.title}')")
+    page.click("#document-download")
+    page.fill("#id_purpose", PURPOSE)
+    session.shot("evidence-01-purpose")
+    with page.expect_download() as download:
+        page.click("#download-submit")
+    page.click("#document-custody")
+    session.shot("evidence-02-custody")
+    result = {
+        "filename": download.value.suggested_filename,
+        "report": page.inner_text("body"),
+    }
+    session.close()
+    return result
 
 
-def _download_by_clicks(live_server, user, doc) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    ensure_chromium()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            session = Session(browser, live_server, user, "knp-download")
-            page = session.page
-            page.click(".app-cases a[href$='/admin/cases/document/']")
-            page.click(f"#result_list a:has-text('{doc.title}')")
-            page.click("#document-download")
-            page.fill("#id_purpose", PURPOSE)
-            session.shot("evidence-01-purpose")
-            with page.expect_download() as download:
-                page.click("#download-submit")
-            page.click("#document-custody")
-            session.shot("evidence-02-custody")
-            result = {
-                "filename": download.value.suggested_filename,
-                "report": page.inner_text("body"),
-            }
-            session.close()
-            return result
-        finally:
-            browser.close()
-
-
-def test_coordinator_downloads_amber_evidence_giving_a_purpose(live_server, settings, tmp_path):
+def test_coordinator_downloads_amber_evidence_giving_a_purpose(
+    browser, live_server, settings, tmp_path
+):
     settings.MEDIA_ROOT = str(tmp_path)
     knp = make_agency("KR-KNP", name="Korean National Police Agency", country="KR",
                       timezone="Asia/Seoul")  # fmt: skip
@@ -68,7 +52,7 @@ def test_coordinator_downloads_amber_evidence_giving_a_purpose(live_server, sett
     services.share_case(actor=coordinator, case=case, agency=ccos, level=AccessLevel.CONTRIBUTE)
     doc = make_document(investigator, case, title="Seized ledger", handling_code=HandlingCode.AMBER)
 
-    result = _in_own_thread(lambda: _download_by_clicks(live_server, coordinator, doc))
+    result = _download_by_clicks(browser, live_server, coordinator, doc)
 
     assert result["filename"] == doc.original_name
     assert PURPOSE in result["report"] and "knp.coordinator" in result["report"]

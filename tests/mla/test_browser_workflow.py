@@ -8,13 +8,13 @@ import pytest
 
 from cases.choices import MLAStatus
 from cases.models import MLARequest
-from tests.admin.test_browser import RESULTS, Session, browser  # noqa: F401 - the fixture
+from tests.browser import RESULTS, Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_draft_submit_and_acknowledge_by_clicks(
-    browser,  # noqa: F811 - the fixture imported above
+    browser,
     live_server,
     case,
     kh_moj,

@@ -8,7 +8,7 @@ import pytest
 from agencies.choices import Role
 from cases import services
 from cases.choices import AccessLevel
-from tests.admin.test_browser import Session, browser  # noqa: F401 (the fixture)
+from tests.browser import Session
 from tests.factories import make_agency, make_case, make_user
 
 pytestmark = [
@@ -18,7 +18,7 @@ pytestmark = [
 ]
 
 
-def test_investigator_finds_the_task_from_the_landing_page(browser, live_server):  # noqa: F811
+def test_investigator_finds_the_task_from_the_landing_page(browser, live_server):
     knp = make_agency("KR-KNP", name="Korean National Police Agency", country="KR")
     ccos = make_agency("KH-CCOS", name="Commission for Combating Online Scams", country="KH")
     unodc = make_agency("UNODC", name="UNODC", country="INT", kind="international")

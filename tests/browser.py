@@ -1,0 +1,88 @@
+"""What every browser test shares: Debian's Chromium, one Playwright per session, `Session`.
+
+Playwright's sync API runs one event loop per thread, so the whole test session
+has ONE `sync_playwright()` and one Chromium, started by the `browser` fixture
+of tests/conftest.py on first use; every browser module takes that fixture
+instead of starting its own (two in one thread crash the second).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.factories import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+RESULTS_ROOT = Path(__file__).resolve().parents[1] / "test-results"
+RESULTS = RESULTS_ROOT / "admin-browser"
+
+# Debian packages the browser tests need: the browser, and fonts for the Khmer
+# and Korean screens (without them the screenshots show empty boxes).
+PACKAGES = {
+    "chromium": lambda: shutil.which("chromium") or Path(CHROMIUM).exists(),
+    "fonts-khmeros": lambda: Path("/usr/share/fonts/truetype/khmeros").is_dir(),
+    "fonts-nanum": lambda: Path("/usr/share/fonts/truetype/nanum").is_dir(),
+}
+
+
+def ensure_chromium() -> None:
+    """Install Debian's Chromium (never Playwright's own download) and fonts when missing."""
+    missing = [name for name, present in PACKAGES.items() if not present()]
+    if not missing:
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)  # noqa: S603, S607
+
+
+def launch_browser():
+    """Yield one Chromium for the whole test session (the `browser` fixture's body)."""
+    ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the tests still
+    # talk to the database synchronously between browser steps.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Session:
+    """One person's browser context, signed in through the real login form."""
+
+    def __init__(self, browser, live_server, user, name: str, results: Path = RESULTS):
+        self.context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800})
+        self.page = self.context.new_page()
+        self.base = live_server.url
+        self.name = name
+        self.results = results
+        results.mkdir(parents=True, exist_ok=True)
+        self.page.goto(f"{self.base}/admin/login/")
+        self.page.fill("#id_username", user.username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("input[type=submit]")
+        self.page.wait_for_url(f"{self.base}/admin/")
+
+    def goto(self, path: str):
+        return self.page.goto(f"{self.base}{path}")
+
+    def shot(self, step: str, *, full_page: bool = True) -> None:
+        path = self.results / f"{step}-{self.name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+
+    def close(self) -> None:
+        self.context.close()
