@@ -43,6 +43,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _english_until_asked():
+    """A request through the test client activates its reader's language in
+    this thread and leaves it active (as every request does in a server);
+    each test starts again from the default language."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _test_friendly_security(settings):
     """The test client speaks plain HTTP and logs in without a phone.
 
