@@ -14,11 +14,12 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
+from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,9 @@ from cases.errors import DomainError
 from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
 
 from .base import GatedModelAdmin, GatedStackedInline, GatedTabularInline, selector_for
+
+#: The latest timeline events the workspace shows (the History page shows all).
+WORKSPACE_TIMELINE_LIMIT = 50
 
 CASE_FIELDS = (
     "title",
@@ -99,20 +103,69 @@ class _AddRowOnly:
         return False
 
 
-class SharedChoicesFormSet(BaseInlineFormSet):
-    """Reads each select's choices once per formset, not once per row.
+class OptionsInPythonSelect(forms.Select):
+    """A select whose options are written in Python, not through one template
+    per option: a list of every agency costs a template render per agency
+    otherwise, the largest part of the workspace's rendering for a coordinator.
+    Same HTML as `forms.Select` (flat choices; grouped ones fall back to it)."""
 
-    A list of 50 tasks would otherwise query the agencies and users once per
-    task; the workspace's query count must not grow with its rows. Choices
-    still come from the gate (the field's queryset); validation still looks
-    the submitted value up in it.
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = list(self.choices)
+        if any(isinstance(label, (list, tuple)) for _value, label in choices):
+            return super().render(name, value, attrs, renderer)
+        chosen = {str(v) for v in self.format_value(value)}
+        rows, found = [], False
+        for option_value, label in choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = not found and option_value in chosen
+            found = found or selected
+            rows.append((option_value, " selected" if selected else "", label))
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            format_html_join("", '<option value="{}"{}>{}</option>', rows),
+        )
+
+
+def _options_in_python(field: forms.Field) -> None:
+    """Render `field`'s plain select (inside the admin's wrapper) with `OptionsInPythonSelect`."""
+    widget = getattr(field.widget, "widget", field.widget)
+    if type(widget) is forms.Select:
+        widget.__class__ = OptionsInPythonSelect
+
+
+class AddOnlyFormSet(BaseInlineFormSet):
+    """A formset of new rows only: a post that claims saved rows (forged
+    `INITIAL_FORMS`) is refused with an error, changing nothing."""
+
+    def clean(self):
+        super().clean()
+        if self.is_bound and self.initial_form_count():
+            raise forms.ValidationError(
+                _("Saved entries cannot be changed here; open the entry's own page."),
+                code="saved_rows",
+            )
+
+
+class SharedChoicesFormSet(AddOnlyFormSet):
+    """Reads each select's choices once per formset, not once per form, and
+    writes their options in Python (`OptionsInPythonSelect`).
+
+    The workspace's formsets hold the add row and the "add another" template
+    row (`empty_form`): both list every agency. Choices still come from the
+    gate (the field's queryset); validation still looks the submitted value
+    up in it.
     """
 
-    #: Fields that cannot change on a saved row (disabled: the saved value counts).
-    fixed_on_existing_rows: tuple[str, ...] = ()
-
     def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
+        return self._share_choices(super()._construct_form(i, **kwargs))
+
+    @property
+    def empty_form(self):
+        return self._share_choices(super().empty_form)
+
+    def _share_choices(self, form):
         cache = self.__dict__.setdefault("_cb_choices", {})
         for name, field in form.fields.items():
             if (
@@ -123,16 +176,8 @@ class SharedChoicesFormSet(BaseInlineFormSet):
                 if name not in cache:
                     cache[name] = list(field.choices)
                 field.choices = cache[name]
-                if name in self.fixed_on_existing_rows and form.instance.pk is not None:
-                    # Shown, not chosen: one option instead of every agency per row.
-                    field.disabled = True
-                    field.choices = [c for c in cache[name] if str(c[0]) == str(form[name].value())]
+                _options_in_python(field)
         return form
-
-
-class ParticipationFormSet(SharedChoicesFormSet):
-    # The agency of a participation never changes (revoke and share instead).
-    fixed_on_existing_rows = ("agency",)
 
 
 class ParticipationInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline):
@@ -145,7 +190,7 @@ class ParticipationInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline
     fields = ("agency", "level", "confidential", "expires_at")
     verbose_name = _("participating agency")
     verbose_name_plural = _("Share with another agency")
-    formset = ParticipationFormSet
+    formset = SharedChoicesFormSet
     workspace_tab = "overview"
 
     def may_add(self, request, parent) -> bool:
@@ -161,7 +206,6 @@ class ParticipationInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline
             expires_at=data.get("expires_at"),
             confidential=data.get("confidential", False),
         )
-
 
 
 class TaskInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline):
@@ -192,7 +236,6 @@ class TaskInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline):
         )
 
 
-
 class NoteInline(_AddRowOnly, _CachedViewPermission, GatedStackedInline):
     """A new entry of the case journal. The journal is append-only: saved
     entries are listed read-only by the workspace."""
@@ -211,6 +254,7 @@ class NoteInline(_AddRowOnly, _CachedViewPermission, GatedStackedInline):
     readonly_fields = ("note_heading",)
     verbose_name = _("journal entry")
     verbose_name_plural = _("New journal entry")
+    formset = AddOnlyFormSet
     workspace_tab = "journal"
 
     def may_add(self, request, parent) -> bool:
@@ -583,7 +627,9 @@ class CaseAdmin(GatedModelAdmin):
             "documents": documents,
             "identifiers": identifiers,
             "mla_requests": mla_requests,
-            "timeline": case_timeline(user, case),
+            # The latest steps; the History page (linked) tells the whole story.
+            "timeline": case_timeline(user, case, limit=WORKSPACE_TIMELINE_LIMIT),
+            "history_url": reverse("admin:cases_case_history", args=[case.pk]),
             "may_share": may_share,
             "may_change_status": can_once(request, "change_status", case),
             "share_url": reverse("admin:cases_case_share", args=[case.pk]),
