@@ -842,7 +842,9 @@ class CaseAdmin(GatedModelAdmin):
                                 )
                 except DomainError as exc:
                     if revoke:
-                        form = AccessForm(initial=initial)
+                        # The refusal is shown on the form, as it stands.
+                        form = AccessForm(_as_data(initial), initial=initial)
+                        form.is_valid()
                     for field, messages_ in exc.errors.items():
                         for message in messages_:
                             form.add_error(field if field in form.fields else None, message)
@@ -984,6 +986,18 @@ class CaseAdmin(GatedModelAdmin):
                 "media": self.media + form.media,
             },
         )
+
+
+def _as_data(initial: dict) -> dict:
+    """The POST that would send `AccessForm`'s initial values back unchanged."""
+    expires_at = initial["expires_at"]
+    return {
+        "level": initial["level"],
+        "expires_at": timezone.localtime(expires_at).strftime("%Y-%m-%dT%H:%M")
+        if expires_at
+        else "",
+        **({"confidential": "on"} if initial["confidential"] else {}),
+    }
 
 
 def _active_participation(user, case: Case, public_id) -> CaseParticipation | None:
