@@ -275,3 +275,33 @@ def test_a_stale_form_does_not_overwrite_a_newer_case(as_knp, knp_coordinator):
     assert "someone else" in str(response.context["adminform"].form.non_field_errors())
     case.refresh_from_db()
     assert case.title != "New title" and case.summary == "Changed meanwhile"
+
+
+def test_the_python_written_select_matches_djangos(ccos, unodc):
+    from django import forms
+
+    from cases.admin.cases import OptionsInPythonSelect
+
+    choices = [("", "---------"), (ccos.pk, str(ccos)), (unodc.pk, 'A <b>"quoted"</b> & co')]
+    attrs = {"id": "id_tasks-0-assigned_agency", "required": True}
+    expected = forms.Select(choices=choices).render("tasks-0-assigned_agency", unodc.pk, attrs)
+    ours = OptionsInPythonSelect(choices=choices).render("tasks-0-assigned_agency", unodc.pk, attrs)
+    assert _html(ours) == _html(expected)
+
+
+def _html(rendered) -> str:
+    """Markup without the whitespace between tags that Django's templates add."""
+    text = " ".join(str(rendered).replace('selected=""', "selected").split())
+    return text.replace("> <", "><")
+
+
+def test_the_workspace_timeline_shows_the_latest_steps_and_links_the_history(
+    as_knp, shared_case, monkeypatch
+):
+    from cases.admin import cases as case_admin
+
+    monkeypatch.setattr(case_admin, "WORKSPACE_TIMELINE_LIMIT", 1)
+    response = as_knp.get(change_url(shared_case))
+    assert len(response.context["timeline"]) == 1  # opened + shared: the latest only
+    history = reverse("admin:cases_case_history", args=[shared_case.pk])
+    assert f'href="{history}" id="cb-timeline-all"' in response.content.decode()
