@@ -114,25 +114,37 @@ class OptionsInPythonSelect(forms.Select):
         if any(isinstance(label, (list, tuple)) for _value, label in choices):
             return super().render(name, value, attrs, renderer)
         chosen = {str(v) for v in self.format_value(value)}
-        rows, found = [], False
-        for option_value, label in choices:
-            option_value = "" if option_value is None else str(option_value)
-            selected = not found and option_value in chosen
-            found = found or selected
-            rows.append((option_value, " selected" if selected else "", label))
+        # The add row and the "add another" template row share their options
+        # (`SharedChoicesFormSet`): written once per formset and selection.
+        written = getattr(self, "cb_written_options", {})
+        key = (getattr(self, "cb_field", None), frozenset(chosen))
+        if key not in written:
+            rows, found = [], False
+            for option_value, label in choices:
+                option_value = "" if option_value is None else str(option_value)
+                selected = not found and option_value in chosen
+                found = found or selected
+                rows.append((option_value, " selected" if selected else "", label))
+            written[key] = format_html_join("", '<option value="{}"{}>{}</option>', rows)
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
             flatatt(self.build_attrs(self.attrs, attrs)),
-            format_html_join("", '<option value="{}"{}>{}</option>', rows),
+            written[key],
         )
 
 
-def _options_in_python(field: forms.Field) -> None:
-    """Render `field`'s plain select (inside the admin's wrapper) with `OptionsInPythonSelect`."""
+def _options_in_python(
+    field: forms.Field, written: dict | None = None, field_name: str | None = None
+) -> None:
+    """Render `field`'s plain select (inside the admin's wrapper) with
+    `OptionsInPythonSelect`; the selects of `field_name` in one formset (same
+    choices) share the options they wrote in `written`."""
     widget = getattr(field.widget, "widget", field.widget)
     if type(widget) is forms.Select:
         widget.__class__ = OptionsInPythonSelect
+        if written is not None and field_name is not None:
+            widget.cb_written_options, widget.cb_field = written, field_name
 
 
 class AddOnlyFormSet(BaseInlineFormSet):
@@ -176,7 +188,7 @@ class SharedChoicesFormSet(AddOnlyFormSet):
                 if name not in cache:
                     cache[name] = list(field.choices)
                 field.choices = cache[name]
-                _options_in_python(field)
+                _options_in_python(field, self.__dict__.setdefault("_cb_written", {}), name)
         return form
 
 
