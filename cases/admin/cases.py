@@ -6,16 +6,20 @@ through `cases.services`, invisible cases 404.
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
+from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,10 +27,13 @@ from agencies.choices import Role
 from audit.timeline import case_timeline
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType, HandlingCode
-from cases.errors import DomainError, ValidationFailed
+from cases.errors import DomainError
 from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
 
 from .base import GatedModelAdmin, GatedStackedInline, GatedTabularInline, selector_for
+
+#: The latest timeline events the workspace shows (the History page shows all).
+WORKSPACE_TIMELINE_LIMIT = 50
 
 CASE_FIELDS = (
     "title",
@@ -72,20 +79,105 @@ class _CachedViewPermission:
 # --- inlines ------------------------------------------------------------------
 
 
-class SharedChoicesFormSet(BaseInlineFormSet):
-    """Reads each select's choices once per formset, not once per row.
+class _AddRowOnly:
+    """The workspace's inlines only add: one empty row, no saved rows.
 
-    A list of 50 tasks would otherwise query the agencies and users once per
-    task; the workspace's query count must not grow with its rows. Choices
-    still come from the gate (the field's queryset); validation still looks
-    the submitted value up in it.
+    Saved rows are shown as plain, read-only lists built from the rows the
+    workspace already fetched (`CaseAdmin._workspace`); editing one happens on
+    its own page (a task's page, a participation's "Change access"). One
+    editable form per saved row (selects of every agency and user) made the
+    page's rendering time grow with the case. A forged post naming a saved
+    row finds nothing to change: the formset's queryset is empty.
     """
 
-    #: Fields that cannot change on a saved row (disabled: the saved value counts).
-    fixed_on_existing_rows: tuple[str, ...] = ()
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is not None and self.may_add(request, obj) else 0
+
+    def may_change(self, request, parent) -> bool:
+        return False
+
+    def may_delete(self, request, parent) -> bool:
+        return False
+
+
+class OptionsInPythonSelect(forms.Select):
+    """A select whose options are written in Python, not through one template
+    per option: a list of every agency costs a template render per agency
+    otherwise, the largest part of the workspace's rendering for a coordinator.
+    Same HTML as `forms.Select` (flat choices; grouped ones fall back to it)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = list(self.choices)
+        if any(isinstance(label, (list, tuple)) for _value, label in choices):
+            return super().render(name, value, attrs, renderer)
+        chosen = {str(v) for v in self.format_value(value)}
+        # The add row and the "add another" template row share their options
+        # (`SharedChoicesFormSet`): written once per formset and selection.
+        written = getattr(self, "cb_written_options", {})
+        key = (getattr(self, "cb_field", None), frozenset(chosen))
+        if key not in written:
+            rows, found = [], False
+            for option_value, label in choices:
+                option_value = "" if option_value is None else str(option_value)
+                selected = not found and option_value in chosen
+                found = found or selected
+                rows.append((option_value, " selected" if selected else "", label))
+            written[key] = format_html_join("", '<option value="{}"{}>{}</option>', rows)
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            written[key],
+        )
+
+
+def _options_in_python(
+    field: forms.Field, written: dict | None = None, field_name: str | None = None
+) -> None:
+    """Render `field`'s plain select (inside the admin's wrapper) with
+    `OptionsInPythonSelect`; the selects of `field_name` in one formset (same
+    choices) share the options they wrote in `written`."""
+    widget = getattr(field.widget, "widget", field.widget)
+    if type(widget) is forms.Select:
+        widget.__class__ = OptionsInPythonSelect
+        if written is not None and field_name is not None:
+            widget.cb_written_options, widget.cb_field = written, field_name
+
+
+class AddOnlyFormSet(BaseInlineFormSet):
+    """A formset of new rows only: a post that claims saved rows (forged
+    `INITIAL_FORMS`) is refused with an error, changing nothing."""
+
+    def clean(self):
+        super().clean()
+        if self.is_bound and self.initial_form_count():
+            raise forms.ValidationError(
+                _("Saved entries cannot be changed here; open the entry's own page."),
+                code="saved_rows",
+            )
+
+
+class SharedChoicesFormSet(AddOnlyFormSet):
+    """Reads each select's choices once per formset, not once per form, and
+    writes their options in Python (`OptionsInPythonSelect`).
+
+    The workspace's formsets hold the add row and the "add another" template
+    row (`empty_form`): both list every agency. Choices still come from the
+    gate (the field's queryset); validation still looks the submitted value
+    up in it.
+    """
 
     def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
+        return self._share_choices(super()._construct_form(i, **kwargs))
+
+    @property
+    def empty_form(self):
+        return self._share_choices(super().empty_form)
+
+    def _share_choices(self, form):
         cache = self.__dict__.setdefault("_cb_choices", {})
         for name, field in form.fields.items():
             if (
@@ -96,56 +188,25 @@ class SharedChoicesFormSet(BaseInlineFormSet):
                 if name not in cache:
                     cache[name] = list(field.choices)
                 field.choices = cache[name]
-                if name in self.fixed_on_existing_rows and form.instance.pk is not None:
-                    # Shown, not chosen: one option instead of every agency per row.
-                    field.disabled = True
-                    field.choices = [c for c in cache[name] if str(c[0]) == str(form[name].value())]
+                _options_in_python(field, self.__dict__.setdefault("_cb_written", {}), name)
         return form
 
 
-class ParticipationFormSet(SharedChoicesFormSet):
-    # The agency of a participation never changes (revoke and share instead).
-    fixed_on_existing_rows = ("agency",)
-
-
-class ParticipationInline(_CachedViewPermission, GatedTabularInline):
-    """Who shares the case. Adding a row shares, editing changes access,
-    ticking "delete" revokes — each through its service."""
+class ParticipationInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline):
+    """Share the case: adding a row shares it through its service. Existing
+    participations are changed or ended on their "Change access" page
+    (`CaseAdmin.access_view`)."""
 
     model = CaseParticipation
     selector = access.visible_participations
-    fields = ("agency", "level", "confidential", "expires_at", "granted_at")
-    readonly_fields = ("granted_at", "agency_code")
+    fields = ("agency", "level", "confidential", "expires_at")
     verbose_name = _("participating agency")
-    verbose_name_plural = _("participating agencies")
-    formset = ParticipationFormSet
+    verbose_name_plural = _("Share with another agency")
+    formset = SharedChoicesFormSet
     workspace_tab = "overview"
-
-    def get_queryset(self, request):
-        # Ended participations are history, not editable rows.
-        return (
-            super()
-            .get_queryset(request)
-            .filter(revoked_at__isnull=True)
-            .select_related("agency", "case")
-        )
 
     def may_add(self, request, parent) -> bool:
         return can_once(request, "share", parent)
-
-    may_change = may_add
-    may_delete = may_add
-
-    def get_fields(self, request, obj=None):
-        if obj is not None and not self.may_change(request, obj):
-            # Read-only rows name the agency without linking to the agency
-            # directory's admin page, which members cannot open.
-            return tuple("agency_code" if f == "agency" else f for f in self.fields)
-        return self.fields
-
-    @admin.display(description=_("agency"))
-    def agency_code(self, participation):
-        return str(participation.agency)
 
     def create_via_service(self, request, parent, form):
         data = form.cleaned_data
@@ -158,61 +219,21 @@ class ParticipationInline(_CachedViewPermission, GatedTabularInline):
             confidential=data.get("confidential", False),
         )
 
-    def update_via_service(self, request, parent, obj, form):
-        changes = self.changed_values(form)
-        if "agency" in changes:
-            raise ValidationFailed(
-                {"agency": [_("The agency of a participation cannot change; revoke and share.")]}
-            )
-        kwargs = {}
-        if "level" in changes:
-            kwargs["level"] = changes["level"]
-        if "expires_at" in changes:
-            kwargs["expires_at"] = changes["expires_at"]
-        if "confidential" in changes:
-            kwargs["confidential"] = changes["confidential"]
-        return services.change_access(actor=request.user, participation=obj, **kwargs)
 
-    def delete_via_service(self, request, parent, obj) -> None:
-        services.revoke_case(actor=request.user, participation=obj)
-
-
-class TaskInline(_CachedViewPermission, GatedTabularInline):
-    """Joint tasks. Coordinators of a managing agency plan them; investigators
-    of the assigned agency move them along (status, assignee)."""
+class TaskInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline):
+    """New joint tasks, planned by coordinators of a managing agency. A saved
+    task moves along (status, assignee) on its own page (`TaskAdmin`), where
+    investigators of the assigned agency may work on it."""
 
     model = Task
     selector = access.visible_tasks
-    fields = ("title", "assigned_agency", "assigned_user", "priority", "due_date", "status")
-    show_change_link = True
+    fields = ("title", "assigned_agency", "assigned_user", "priority", "due_date")
     formset = SharedChoicesFormSet
+    verbose_name_plural = _("New task")
     workspace_tab = "tasks"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("assigned_agency", "assigned_user")
 
     def may_add(self, request, parent) -> bool:
         return can_once(request, "manage_tasks", parent)
-
-    def may_change(self, request, parent) -> bool:
-        return can_once(request, "contribute", parent)
-
-    def get_fields(self, request, obj=None):
-        if obj is not None and not can_once(request, "manage_tasks", obj):
-            return tuple(
-                "assigned_agency_code" if f == "assigned_agency" else f for f in self.fields
-            )
-        return self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not can_once(request, "manage_tasks", obj):
-            return ("title", "assigned_agency_code", "priority", "due_date")
-        return ("assigned_agency_code",)
-
-    @admin.display(description=_("assigned agency"))
-    def assigned_agency_code(self, task):
-        # Text, not a link: members cannot open the agency directory's admin page.
-        return str(task.assigned_agency) if task.pk else "—"
 
     def create_via_service(self, request, parent, form):
         data = form.cleaned_data
@@ -226,17 +247,10 @@ class TaskInline(_CachedViewPermission, GatedTabularInline):
             due_date=data.get("due_date"),
         )
 
-    def update_via_service(self, request, parent, obj, form):
-        return services.update_task(
-            actor=request.user,
-            task=obj,
-            expected_version=obj.version,
-            **self.changed_values(form),
-        )
 
-
-class NoteInline(_CachedViewPermission, GatedStackedInline):
-    """The case journal: append-only, so existing entries are read-only."""
+class NoteInline(_AddRowOnly, _CachedViewPermission, GatedStackedInline):
+    """A new entry of the case journal. The journal is append-only: saved
+    entries are listed read-only by the workspace."""
 
     model = Note
     selector = access.visible_notes
@@ -251,14 +265,9 @@ class NoteInline(_CachedViewPermission, GatedStackedInline):
     )
     readonly_fields = ("note_heading",)
     verbose_name = _("journal entry")
-    verbose_name_plural = _("journal")
+    verbose_name_plural = _("New journal entry")
+    formset = AddOnlyFormSet
     workspace_tab = "journal"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("agency")
-
-    def get_extra(self, request, obj=None, **kwargs):
-        return 1 if obj is not None and self.may_add(request, obj) else 0
 
     def may_add(self, request, parent) -> bool:
         return can_once(request, "contribute", parent)
@@ -337,6 +346,23 @@ class ShareForm(forms.Form):
         )(user)
 
 
+class AccessForm(forms.Form):
+    """One participation's access (the workspace's "Change access" page)."""
+
+    level = forms.ChoiceField(label=_("access level"), choices=AccessLevel.choices)
+    expires_at = forms.DateTimeField(
+        label=_("expires at"),
+        required=False,
+        help_text=_("Optional. Access ends automatically at this time; empty: no end."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    confidential = forms.BooleanField(
+        label=_("confidential"),
+        required=False,
+        help_text=CaseParticipation._meta.get_field("confidential").help_text,
+    )
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("new status"), choices=CaseStatus.choices)
 
@@ -382,6 +408,15 @@ class CaseAdmin(GatedModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
+
+    def get_inline_instances(self, request, obj=None):
+        # The inlines only add (`_AddRowOnly`): one the reader may not add
+        # through would be an empty table.
+        return [
+            inline
+            for inline in super().get_inline_instances(request, obj)
+            if obj is not None and inline.may_add(request, obj)
+        ]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -463,6 +498,7 @@ class CaseAdmin(GatedModelAdmin):
             url("share", self.share_view, "share"),
             url("status", self.status_view, "status"),
             url("task-log", self.task_log_view, "task_log"),
+            url("access", self.access_view, "access"),
             *super().get_urls(),
         ]
 
@@ -524,11 +560,24 @@ class CaseAdmin(GatedModelAdmin):
         user = request.user
         registry = self.admin_site._registry
         may_contribute = can_once(request, "contribute", case)
+        may_share = can_once(request, "share", case)
         tasks = list(
             access.visible_tasks(user)
             .filter(case=case)
-            .select_related("assigned_agency")
+            .select_related("assigned_agency", "assigned_user")
             .order_by("due_date", "id")
+        )
+        participations = list(
+            access.visible_participations(user)
+            .filter(case=case, revoked_at__isnull=True)
+            .select_related("agency")
+            .order_by("granted_at", "id")
+        )
+        notes = list(
+            access.visible_notes(user)
+            .filter(case=case)
+            .select_related("agency")
+            .order_by("-created_at", "-id")
         )
         entries: dict[int, list] = {}
         for entry in (
@@ -560,18 +609,40 @@ class CaseAdmin(GatedModelAdmin):
         mla_admin = registry.get(MLARequest)
         document_admin = registry.get(Document)
         identifier_admin = registry.get(Identifier)
+        # Links built once, not with {% url %} per row: the rows' pages.
+        task_page = reverse("admin:cases_task_changelist")
+        access_page = reverse("admin:cases_case_access", args=[case.pk])
         return {
             "workspace": True,
             "task_logs": [
-                {"task": t, "entries": entries.get(t.pk, []), "may_log": t.pk in loggable}
+                {
+                    "task": t,
+                    "entries": entries.get(t.pk, []),
+                    "may_log": t.pk in loggable,
+                    "url": f"{task_page}{t.pk}/change/",
+                }
                 for t in tasks
             ],
+            "participants": [
+                {
+                    "participation": p,
+                    "is_lead": p.agency_id == case.lead_agency_id,
+                    # The lead's own participation never changes (services refuse).
+                    "access_url": f"{access_page}?participation={p.public_id}"
+                    if may_share and p.agency_id != case.lead_agency_id
+                    else None,
+                }
+                for p in participations
+            ],
+            "notes": notes,
             "task_log_url": reverse("admin:cases_case_task_log", args=[case.pk]),
             "documents": documents,
             "identifiers": identifiers,
             "mla_requests": mla_requests,
-            "timeline": case_timeline(user, case),
-            "may_share": can_once(request, "share", case),
+            # The latest steps; the History page (linked) tells the whole story.
+            "timeline": case_timeline(user, case, limit=WORKSPACE_TIMELINE_LIMIT),
+            "history_url": reverse("admin:cases_case_history", args=[case.pk]),
+            "may_share": may_share,
             "may_change_status": can_once(request, "change_status", case),
             "share_url": reverse("admin:cases_case_share", args=[case.pk]),
             "status_url": reverse("admin:cases_case_status", args=[case.pk]),
@@ -745,6 +816,72 @@ class CaseAdmin(GatedModelAdmin):
             form_id="cb-task-log-form",
         )
 
+    def access_view(self, request: HttpRequest, object_id: str):
+        """Change or end one agency's access to this case
+        (`?participation=<public id>`; the workspace's "Change access").
+
+        Offered to whoever may share the case; the services decide the rest
+        (the lead's own access, managers, confidentiality) and their refusals
+        are shown on the form, changing nothing.
+        """
+        case = self.get_object(request, unquote(object_id))
+        if not access.can(request.user, "share", case):
+            raise PermissionDenied
+        source = request.POST if request.method == "POST" else request.GET
+        participation = _active_participation(request.user, case, source.get("participation"))
+        if participation is None:
+            raise Http404(gettext("Not found."))
+        initial = {
+            "level": participation.level,
+            "expires_at": participation.expires_at,
+            "confidential": participation.confidential,
+        }
+        form = AccessForm(request.POST if request.method == "POST" else None, initial=initial)
+        case_url = reverse("admin:cases_case_change", args=[case.pk])
+        agency = participation.agency.code
+        if request.method == "POST":
+            revoke = "_revoke" in request.POST
+            if revoke or form.is_valid():
+                try:
+                    with transaction.atomic():
+                        if revoke:
+                            services.revoke_case(actor=request.user, participation=participation)
+                        else:
+                            changes = {n: form.cleaned_data[n] for n in form.changed_data}
+                            if changes:
+                                services.change_access(
+                                    actor=request.user, participation=participation, **changes
+                                )
+                except DomainError as exc:
+                    if revoke:
+                        # The refusal is shown on the form, as it stands.
+                        form = AccessForm(_as_data(initial), initial=initial)
+                        form.is_valid()
+                    for field, messages_ in exc.errors.items():
+                        for message in messages_:
+                            form.add_error(field if field in form.fields else None, message)
+                else:
+                    done = (
+                        gettext("%(agency)s no longer has access to %(case)s.")
+                        if revoke
+                        else gettext("Changed the access of %(agency)s to %(case)s.")
+                    )
+                    self.message_user(
+                        request, done % {"agency": agency, "case": case.reference}, messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(case_url + "#overview")
+        return self._case_page(
+            request,
+            case,
+            form,
+            _("Access of %(agency)s to %(reference)s")
+            % {"agency": agency, "reference": case.reference},
+            template="admin/cases/case/access.html",
+            participation=participation,
+            submit_label=_("Change access"),
+            form_id="cb-access-form",
+        )
+
     # --- actions ------------------------------------------------------------------------
 
     def get_actions(self, request):
@@ -861,6 +998,33 @@ class CaseAdmin(GatedModelAdmin):
                 "media": self.media + form.media,
             },
         )
+
+
+def _as_data(initial: dict) -> dict:
+    """The POST that would send `AccessForm`'s initial values back unchanged."""
+    expires_at = initial["expires_at"]
+    return {
+        "level": initial["level"],
+        "expires_at": timezone.localtime(expires_at).strftime("%Y-%m-%dT%H:%M")
+        if expires_at
+        else "",
+        **({"confidential": "on"} if initial["confidential"] else {}),
+    }
+
+
+def _active_participation(user, case: Case, public_id) -> CaseParticipation | None:
+    """The participation `public_id` of `case` that is still running, if the
+    user may see it (the selector decides; a malformed id finds nothing)."""
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return (
+        access.visible_participations(user)
+        .filter(case=case, public_id=public_id, revoked_at__isnull=True)
+        .select_related("agency", "case")
+        .first()
+    )
 
 
 __all__ = ["CaseAdmin", "NoteInline", "ParticipationInline", "TaskInline"]

@@ -72,13 +72,18 @@ def test_a_case_travels_from_knp_to_kh_ccos_and_stays_hidden_from_unodc(
     kh.page.click(f"#recent-shares a:has-text('{case.reference}')")
     kh.page.click("#cb-tab-journal")  # the case workspace shows one tab at a time
     kh.page.fill("textarea[name=notes-0-body]", "Raid planned; 40 phones to seize.")
-    kh.page.click("#cb-tab-tasks")
-    kh.page.select_option("select[name=tasks-0-status]", TaskStatus.IN_PROGRESS)
-    kh.shot("05-note-and-task")
+    kh.shot("05-note")
     kh.page.click("input[name=_continue]")
     kh.page.wait_for_selector("ul.messagelist .success")
-    kh.shot("06-saved")
     assert Note.objects.filter(case=case, body__startswith="Raid planned").exists()
+    # The task moves on its own page, opened from the Tasks tab.
+    kh.page.click("#cb-tab-tasks")
+    kh.page.click(f"#cb-task-open-{task.pk}")
+    kh.page.select_option("select[name=status]", TaskStatus.IN_PROGRESS)
+    kh.shot("05-task")
+    kh.page.click("input[name=_save]")
+    kh.page.wait_for_selector("ul.messagelist .success")
+    kh.shot("06-saved")
     assert Task.objects.get(pk=task.pk).status == TaskStatus.IN_PROGRESS
     kh.close()
 

@@ -63,19 +63,14 @@ def test_a_coordinator_shares_through_the_participants_inline(as_knp, case, ccos
     assert participation.expires_at == expiry
 
 
-def test_ticking_delete_on_a_participant_revokes_it(as_knp, shared_case, ccos):
-    page = as_knp.get(change_url(shared_case))
-    data = change_form_data(page)
-    prefix = inline_prefix(page, "caseparticipation")
-    index = next(
-        i
-        for i in range(int(data[f"{prefix}-INITIAL_FORMS"]))
-        if data[f"{prefix}-{i}-agency"] == str(ccos.pk)
-    )
-    data[f"{prefix}-{index}-DELETE"] = "on"
-    response = as_knp.post(change_url(shared_case), data)
-    assert response.status_code == 302
+def test_end_access_on_a_participants_access_page_revokes_it(as_knp, shared_case, ccos):
     participation = CaseParticipation.objects.get(case=shared_case, agency=ccos)
+    access_url = reverse("admin:cases_case_access", args=[shared_case.pk])
+    page = as_knp.get(change_url(shared_case)).content.decode()
+    assert f"{access_url}?participation={participation.public_id}" in page
+    response = as_knp.post(access_url, {"participation": participation.public_id, "_revoke": "1"})
+    assert response.status_code == 302
+    participation.refresh_from_db()
     assert participation.revoked_at is not None  # ended, kept as a record
     assert login_sees_case(ccos_member(ccos), shared_case) is False
 
@@ -158,15 +153,23 @@ def test_an_investigator_adds_a_journal_entry(as_kh, shared_case):
     assert note.agency.code == "KH-CCOS"
 
 
-def test_an_investigator_moves_their_agencys_task(as_kh, shared_case, task):
-    page = as_kh.get(change_url(shared_case))
-    data = change_form_data(page)
-    prefix = inline_prefix(page, "task")
-    data[f"{prefix}-0-status"] = TaskStatus.IN_PROGRESS
-    response = as_kh.post(change_url(shared_case), data)
+def test_an_investigator_moves_their_agencys_task_on_its_page(as_kh, shared_case, task):
+    task_url = reverse("admin:cases_task_change", args=[task.pk])
+    assert f'href="{task_url}"' in as_kh.get(change_url(shared_case)).content.decode()
+    data = change_form_data(as_kh.get(task_url))
+    data["status"] = TaskStatus.IN_PROGRESS
+    response = as_kh.post(task_url, data)
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.status == TaskStatus.IN_PROGRESS
+
+
+def test_saved_tasks_are_not_editable_on_the_case_page(as_knp, shared_case, task):
+    page = as_knp.get(change_url(shared_case))
+    data = change_form_data(page)
+    prefix = inline_prefix(page, "task")
+    assert data[f"{prefix}-INITIAL_FORMS"] == "0"  # only the add row
+    assert f'name="{prefix}-0-status"' not in page.content.decode()
 
 
 def test_an_investigator_sees_the_case_fields_read_only(as_kh, shared_case):
@@ -176,13 +179,20 @@ def test_an_investigator_sees_the_case_fields_read_only(as_kh, shared_case):
 
 
 def test_journal_entries_cannot_be_edited(as_knp, note, shared_case):
+    """A forged post naming the saved entry as an existing row changes nothing."""
     page = as_knp.get(change_url(shared_case))
+    assert note.body in page.content.decode()  # listed read-only
     data = change_form_data(page)
     prefix = inline_prefix(page, "note")
+    data[f"{prefix}-INITIAL_FORMS"] = "1"
+    data[f"{prefix}-0-id"] = str(note.pk)
     data[f"{prefix}-0-body"] = "Rewritten history"
-    as_knp.post(change_url(shared_case), data)
+    response = as_knp.post(change_url(shared_case), data)
+    assert response.status_code == 200
+    assert "Saved entries cannot be changed here" in response.content.decode()
     note.refresh_from_db()
     assert note.body == "Victim statements collected in Seoul."
+    assert not Note.objects.filter(body="Rewritten history").exists()
 
 
 def test_the_handling_code_is_shown_in_its_tlp_colour(as_kh, shared_case):
@@ -265,3 +275,33 @@ def test_a_stale_form_does_not_overwrite_a_newer_case(as_knp, knp_coordinator):
     assert "someone else" in str(response.context["adminform"].form.non_field_errors())
     case.refresh_from_db()
     assert case.title != "New title" and case.summary == "Changed meanwhile"
+
+
+def test_the_python_written_select_matches_djangos(ccos, unodc):
+    from django import forms
+
+    from cases.admin.cases import OptionsInPythonSelect
+
+    choices = [("", "---------"), (ccos.pk, str(ccos)), (unodc.pk, 'A <b>"quoted"</b> & co')]
+    attrs = {"id": "id_tasks-0-assigned_agency", "required": True}
+    expected = forms.Select(choices=choices).render("tasks-0-assigned_agency", unodc.pk, attrs)
+    ours = OptionsInPythonSelect(choices=choices).render("tasks-0-assigned_agency", unodc.pk, attrs)
+    assert _html(ours) == _html(expected)
+
+
+def _html(rendered) -> str:
+    """Markup without the whitespace between tags that Django's templates add."""
+    text = " ".join(str(rendered).replace('selected=""', "selected").split())
+    return text.replace("> <", "><")
+
+
+def test_the_workspace_timeline_shows_the_latest_steps_and_links_the_history(
+    as_knp, shared_case, monkeypatch
+):
+    from cases.admin import cases as case_admin
+
+    monkeypatch.setattr(case_admin, "WORKSPACE_TIMELINE_LIMIT", 1)
+    response = as_knp.get(change_url(shared_case))
+    assert len(response.context["timeline"]) == 1  # opened + shared: the latest only
+    history = reverse("admin:cases_case_history", args=[shared_case.pk])
+    assert f'href="{history}" id="cb-timeline-all"' in response.content.decode()
