@@ -347,6 +347,17 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
         """The form's changed fields and their cleaned values: the service's `**changes`."""
         return {name: form.cleaned_data[name] for name in form.changed_data}
 
+    def get_changeform_initial_data(self, request):
+        """`?case=` (a case's pk or public id, as the workspace links) preselects
+        the case only when the reader sees it: a hidden case selects nothing."""
+        initial = super().get_changeform_initial_data(request)
+        if "case" in initial:
+            case = case_from_parameter(request.user, request.GET.get("case", ""))
+            initial.pop("case")
+            if case is not None:
+                initial["case"] = case.pk
+        return initial
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = _with_domain_errors(super().get_form(request, obj, change, **kwargs), request)
         return _LinkRequest.put(form, request)

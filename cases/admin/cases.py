@@ -24,11 +24,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
-from audit.timeline import case_timeline
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType, HandlingCode
 from cases.errors import DomainError
 from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
+from cases.timeline import case_timeline
 
 from .base import GatedModelAdmin, GatedStackedInline, GatedTabularInline, selector_for
 

@@ -35,7 +35,7 @@ from cases.errors import DomainError
 from cases.models import Identifier
 from config.ratelimit import RateLimited
 
-from .base import FIELD_SELECTORS, GatedModelAdmin, case_from_parameter
+from .base import FIELD_SELECTORS, GatedModelAdmin
 from .cases import tlp_badge
 
 FIELD_SELECTORS[Identifier] = access.visible_identifiers
@@ -284,15 +284,6 @@ class IdentifierAdmin(GatedModelAdmin):
         return deconfliction.add_identifier(actor=request.user, **data)
 
     # --- from the case page: `?case=<pk or public id>` ---------------------------
-
-    def get_changeform_initial_data(self, request):
-        """Preselect the case named by `?case=` (its pk or public id), if visible."""
-        initial = super().get_changeform_initial_data(request)
-        initial.pop("case", None)
-        case = case_from_parameter(request.user, request.GET.get("case", ""))
-        if case is not None:
-            initial["case"] = case.pk
-        return initial
 
     def response_add(self, request, obj, post_url_continue=None):
         """After recording an identifier, show at once who else holds it."""

@@ -19,7 +19,7 @@ from agencies.choices import Role
 from cases import access, documents
 from cases.models import Document, MLARequest
 
-from .base import FIELD_SELECTORS, GatedModelAdmin, case_from_parameter
+from .base import FIELD_SELECTORS, GatedModelAdmin
 
 FIELD_SELECTORS[Document] = access.visible_documents
 FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)
@@ -83,15 +83,6 @@ class DocumentAdmin(GatedModelAdmin):
     change_form_template = "admin/cases/document/change_form.html"
 
     # --- upload from the case page: `?case=<pk or public id>` -------------------
-
-    def get_changeform_initial_data(self, request):
-        """Preselect the case named by `?case=` (its pk or public id), if visible."""
-        initial = super().get_changeform_initial_data(request)
-        initial.pop("case", None)
-        case = case_from_parameter(request.user, request.GET.get("case", ""))
-        if case is not None:
-            initial["case"] = case.pk
-        return initial
 
     def response_add(self, request, obj, post_url_continue=None):
         """Back to the case page when the upload started there (`?case=`)."""

@@ -22,11 +22,11 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from cases import access
-from cases.choices import AccessLevel, CaseStatus, IdentifierKind, MLAStatus, TaskStatus
-from cases.models import Case
+from audit.models import AuditAction, AuditEvent, AuditOutcome
 
-from .models import AuditAction, AuditEvent, AuditOutcome
+from . import access
+from .choices import AccessLevel, CaseStatus, IdentifierKind, MLAStatus, TaskStatus
+from .models import Case
 
 #: The latest events a timeline shows.
 TIMELINE_LIMIT = 200
