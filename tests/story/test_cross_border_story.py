@@ -314,7 +314,7 @@ def play(story: Story, agencies: dict) -> None:
     assert TaskLogEntry.objects.filter(task=task, body=LOG).exists()
     story.seen("kh", "task-log")
     kh.click("#cb-tab-journal")
-    kh.fill("textarea[name=notes-1-body]", NOTE_KH)
+    kh.fill("textarea[name=notes-0-body]", NOTE_KH)
     kh.click("input[name=_continue]")
     success(kh)
     assert Note.objects.filter(case=case, body=NOTE_KH).exists()
