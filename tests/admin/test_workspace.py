@@ -77,7 +77,9 @@ def test_an_investigator_may_not_open_the_share_or_status_page(as_kh, shared_cas
     assert as_kh.get(page_url(shared_case, "status")).status_code == 403
 
 
-@pytest.mark.parametrize("name", ["change", "share", "status", "task_log", "history", "summary"])
+@pytest.mark.parametrize(
+    "name", ["change", "share", "status", "task_log", "history", "summary", "timeline"]
+)
 def test_an_outsider_gets_404_on_every_workspace_page(as_outsider, shared_case, task, name):
     url = page_url(shared_case, name)
     for response in (
@@ -228,7 +230,7 @@ def test_an_investigator_is_not_offered_to_draft_an_mla_request(as_kh, shared_ca
 
 
 def timeline_text(client, case) -> str:
-    response = client.get(change_url(case))
+    response = client.get(page_url(case, "timeline"))
     return " ".join(f"{e.agency} {e.actor} {e.text}" for e in response.context["timeline"])
 
 
@@ -396,8 +398,10 @@ def test_an_investigator_opens_the_workspace_switches_tabs_and_logs_progress(
     assert TaskLogEntry.objects.get(task=task).user == kh_user
 
     page.click("#cb-tab-timeline")
+    page.wait_for_selector("#cb-timeline-body[data-cb-loaded]")
     assert "logged progress on the task" in page.inner_text("#cb-timeline")
     page.reload()
     assert page.is_visible("#cb-timeline") and not page.is_visible("#cb-task-logs")
+    page.wait_for_selector("#cb-timeline-body[data-cb-loaded]")  # the tab of the URL loads too
     kh.shot("workspace-timeline")
     kh.close()

@@ -468,6 +468,7 @@ def play(story: Story, agencies: dict) -> None:
     assert PARTIAL in story.seen("krmoj", "mla-result")
     krmoj.click("#mla-case-link")
     krmoj.click("#cb-tab-timeline")
+    krmoj.wait_for_selector("#cb-timeline-body[data-cb-loaded]")
     timeline = story.seen("krmoj", "case-timeline")
     entries = krmoj.locator("#cb-timeline li.cb-timeline-entry")
     assert entries.count() >= 5
@@ -486,6 +487,7 @@ def play(story: Story, agencies: dict) -> None:
     # KR-KNP, the lead, is no party to KR-MOJ's request: its timeline holds the case's work.
     open_case(knp, case)
     knp.click("#cb-tab-timeline")
+    knp.wait_for_selector("#cb-timeline-body[data-cb-loaded]")
     story.seen("knp", "lead-timeline")
 
     # --- UNODC finds none of it anywhere ------------------------------------------------

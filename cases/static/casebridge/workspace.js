@@ -12,7 +12,30 @@
   var panels = Array.prototype.slice.call(document.querySelectorAll("[data-cb-panel]"));
   var form = document.getElementById("case_form");
 
+  // The Timeline tab's entries come from their own URL, once, when the tab is
+  // first shown (the costliest part of the page, seldom opened). On failure the
+  // panel says so; its link to the case's whole history stays.
+  var timeline = document.getElementById("cb-timeline-body");
+  function loadTimeline() {
+    if (!timeline || timeline.hasAttribute("data-cb-requested")) { return; }
+    timeline.setAttribute("data-cb-requested", "");
+    fetch(timeline.getAttribute("data-cb-src"), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        timeline.innerHTML = html;  // the server's own rendered, escaped template
+        timeline.setAttribute("data-cb-loaded", "");
+      })
+      .catch(function () {
+        timeline.querySelector(".cb-loading").textContent = timeline.getAttribute("data-cb-error");
+        timeline.removeAttribute("data-cb-requested");
+      });
+  }
+
   function show(name) {
+    if (name === "timeline") { loadTimeline(); }
     if (names.indexOf(name) < 0) { name = names[0]; }
     panels.forEach(function (p) {
       p.hidden = p.getAttribute("data-cb-panel").split(" ").indexOf(name) < 0;
