@@ -625,22 +625,24 @@ def _check_log_progress(membership: Membership, task: Task, case: Case, level) -
 def tasks_user_may_log(user, case: Case, tasks) -> set[int]:
     """Ids of `tasks` (visible tasks of `case`) for which
     `can(user, "log_progress", task)` holds, with the case read once
-    (through `require_many`: visibility, level and status in one query)."""
+    (through `require_many`: visibility, level and status in one query;
+    not again if `case` was read that way)."""
     membership = membership_of(user)
     if membership is None:
         return set()
-    try:
-        (loaded,) = require_many(user, "view", Case.objects.filter(pk=case.pk), count=1)
-    except NotFound:
-        return set()
-    if loaded.status in ENDED_CASE_STATUSES:
+    if getattr(case, "cb_gate_level", _MISSING) is _MISSING:
+        try:
+            (case,) = require_many(user, "view", Case.objects.filter(pk=case.pk), count=1)
+        except NotFound:
+            return set()
+    if case.status in ENDED_CASE_STATUSES:
         return set()
     allowed = set()
     for task in tasks:
         if task.case_id != case.pk:
             continue
         try:
-            _check_log_progress(membership, task, loaded, loaded.cb_gate_level)
+            _check_log_progress(membership, task, case, case.cb_gate_level)
         except PermissionDenied:
             continue
         allowed.add(task.pk)

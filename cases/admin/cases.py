@@ -13,7 +13,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.forms.models import BaseInlineFormSet
 from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -30,7 +29,7 @@ from cases.errors import DomainError, NotFound
 from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
 from cases.timeline import case_timeline
 
-from .base import GatedModelAdmin, GatedStackedInline, GatedTabularInline, selector_for
+from .base import GatedModelAdmin, selector_for
 
 #: The latest timeline events the workspace shows (the History page shows all).
 WORKSPACE_TIMELINE_LIMIT = 50
@@ -64,16 +63,7 @@ def can_once(request: HttpRequest, action: str, obj) -> bool:
     """
     if not isinstance(obj, Case) or obj.pk is None:
         return access.can(request.user, action, obj)
-    standing = request.__dict__.setdefault("_cb_case_standing", {})
-    if obj.pk not in standing:
-        try:
-            (loaded,) = access.require_many(
-                request.user, "view", Case.objects.filter(pk=obj.pk), count=1
-            )
-        except NotFound:
-            loaded = None
-        standing[obj.pk] = loaded
-    loaded = standing[obj.pk]
+    loaded = case_standing(request, obj)
     if loaded is None:
         return False
     try:
@@ -83,40 +73,21 @@ def can_once(request: HttpRequest, action: str, obj) -> bool:
     return True
 
 
-class _CachedViewPermission:
-    """Inlines: "view" on the parent through `can_once`."""
+def case_standing(request: HttpRequest, case: Case) -> Case | None:
+    """`case` as the reader's agency holds it (level and status, through
+    `access.require_many`), read once per request; None if invisible."""
+    standing = request.__dict__.setdefault("_cb_case_standing", {})
+    if case.pk not in standing:
+        try:
+            (standing[case.pk],) = access.require_many(
+                request.user, "view", Case.objects.filter(pk=case.pk), count=1
+            )
+        except NotFound:
+            standing[case.pk] = None
+    return standing[case.pk]
 
-    def has_view_permission(self, request, obj=None) -> bool:
-        return access.membership_of(request.user) is not None and (
-            obj is None or can_once(request, "view", obj)
-        )
 
-
-# --- inlines ------------------------------------------------------------------
-
-
-class _AddRowOnly:
-    """The workspace's inlines only add: one empty row, no saved rows.
-
-    Saved rows are shown as plain, read-only lists built from the rows the
-    workspace already fetched (`CaseAdmin._workspace`); editing one happens on
-    its own page (a task's page, a participation's "Change access"). One
-    editable form per saved row (selects of every agency and user) made the
-    page's rendering time grow with the case. A forged post naming a saved
-    row finds nothing to change: the formset's queryset is empty.
-    """
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).none()
-
-    def get_extra(self, request, obj=None, **kwargs):
-        return 1 if obj is not None and self.may_add(request, obj) else 0
-
-    def may_change(self, request, parent) -> bool:
-        return False
-
-    def may_delete(self, request, parent) -> bool:
-        return False
+# --- forms of the case page and its actions -------------------------------------
 
 
 class OptionsInPythonSelect(forms.Select):
@@ -130,190 +101,18 @@ class OptionsInPythonSelect(forms.Select):
         if any(isinstance(label, (list, tuple)) for _value, label in choices):
             return super().render(name, value, attrs, renderer)
         chosen = {str(v) for v in self.format_value(value)}
-        # The add row and the "add another" template row share their options
-        # (`SharedChoicesFormSet`): written once per formset and selection.
-        written = getattr(self, "cb_written_options", {})
-        key = (getattr(self, "cb_field", None), frozenset(chosen))
-        if key not in written:
-            rows, found = [], False
-            for option_value, label in choices:
-                option_value = "" if option_value is None else str(option_value)
-                selected = not found and option_value in chosen
-                found = found or selected
-                rows.append((option_value, " selected" if selected else "", label))
-            written[key] = format_html_join("", '<option value="{}"{}>{}</option>', rows)
+        rows, found = [], False
+        for option_value, label in choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = not found and option_value in chosen
+            found = found or selected
+            rows.append((option_value, " selected" if selected else "", label))
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
             flatatt(self.build_attrs(self.attrs, attrs)),
-            written[key],
+            format_html_join("", '<option value="{}"{}>{}</option>', rows),
         )
-
-
-def _options_in_python(
-    field: forms.Field, written: dict | None = None, field_name: str | None = None
-) -> None:
-    """Render `field`'s plain select (inside the admin's wrapper) with
-    `OptionsInPythonSelect`; the selects of `field_name` in one formset (same
-    choices) share the options they wrote in `written`."""
-    widget = getattr(field.widget, "widget", field.widget)
-    if type(widget) is forms.Select:
-        widget.__class__ = OptionsInPythonSelect
-        if written is not None and field_name is not None:
-            widget.cb_written_options, widget.cb_field = written, field_name
-
-
-class AddOnlyFormSet(BaseInlineFormSet):
-    """A formset of new rows only: a post that claims saved rows (forged
-    `INITIAL_FORMS`) is refused with an error, changing nothing."""
-
-    def clean(self):
-        super().clean()
-        if self.is_bound and self.initial_form_count():
-            raise forms.ValidationError(
-                _("Saved entries cannot be changed here; open the entry's own page."),
-                code="saved_rows",
-            )
-
-
-class SharedChoicesFormSet(AddOnlyFormSet):
-    """Reads each select's choices once per formset, not once per form, and
-    writes their options in Python (`OptionsInPythonSelect`).
-
-    The workspace's formsets hold the add row and the "add another" template
-    row (`empty_form`): both list every agency. Choices still come from the
-    gate (the field's queryset); validation still looks the submitted value
-    up in it.
-    """
-
-    def _construct_form(self, i, **kwargs):
-        return self._share_choices(super()._construct_form(i, **kwargs))
-
-    @property
-    def empty_form(self):
-        return self._share_choices(super().empty_form)
-
-    def _share_choices(self, form):
-        cache = self.__dict__.setdefault("_cb_choices", {})
-        for name, field in form.fields.items():
-            if (
-                isinstance(field, forms.ModelChoiceField)
-                and not isinstance(field, forms.ModelMultipleChoiceField)
-                and not field.widget.is_hidden  # the row's own id: no list rendered
-            ):
-                if name not in cache:
-                    cache[name] = list(field.choices)
-                field.choices = cache[name]
-                _options_in_python(field, self.__dict__.setdefault("_cb_written", {}), name)
-        return form
-
-
-class ParticipationInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline):
-    """Share the case: adding a row shares it through its service. Existing
-    participations are changed or ended on their "Change access" page
-    (`CaseAdmin.access_view`)."""
-
-    model = CaseParticipation
-    selector = access.visible_participations
-    fields = ("agency", "level", "confidential", "expires_at")
-    verbose_name = _("participating agency")
-    verbose_name_plural = _("Share with another agency")
-    formset = SharedChoicesFormSet
-    workspace_tab = "overview"
-
-    def may_add(self, request, parent) -> bool:
-        return can_once(request, "share", parent)
-
-    def create_via_service(self, request, parent, form):
-        data = form.cleaned_data
-        return services.share_case(
-            actor=request.user,
-            case=parent,
-            agency=data["agency"],
-            level=data["level"],
-            expires_at=data.get("expires_at"),
-            confidential=data.get("confidential", False),
-        )
-
-
-class TaskInline(_AddRowOnly, _CachedViewPermission, GatedTabularInline):
-    """New joint tasks, planned by coordinators of a managing agency. A saved
-    task moves along (status, assignee) on its own page (`TaskAdmin`), where
-    investigators of the assigned agency may work on it."""
-
-    model = Task
-    selector = access.visible_tasks
-    fields = ("title", "assigned_agency", "assigned_user", "priority", "due_date")
-    formset = SharedChoicesFormSet
-    verbose_name_plural = _("New task")
-    workspace_tab = "tasks"
-
-    def may_add(self, request, parent) -> bool:
-        return can_once(request, "manage_tasks", parent)
-
-    def create_via_service(self, request, parent, form):
-        data = form.cleaned_data
-        return services.create_task(
-            actor=request.user,
-            case=parent,
-            title=data["title"],
-            assigned_agency=data["assigned_agency"],
-            assigned_user=data.get("assigned_user"),
-            priority=data.get("priority") or "normal",
-            due_date=data.get("due_date"),
-        )
-
-
-class NoteInline(_AddRowOnly, _CachedViewPermission, GatedStackedInline):
-    """A new entry of the case journal. The journal is append-only: saved
-    entries are listed read-only by the workspace."""
-
-    model = Note
-    selector = access.visible_notes
-    fields = (
-        "note_heading",
-        "body",
-        "handling_code",
-        "handling_instruction",
-        "handling_restriction",
-        "source_reliability",
-        "information_accuracy",
-    )
-    readonly_fields = ("note_heading",)
-    verbose_name = _("journal entry")
-    verbose_name_plural = _("New journal entry")
-    formset = AddOnlyFormSet
-    workspace_tab = "journal"
-
-    def may_add(self, request, parent) -> bool:
-        return can_once(request, "contribute", parent)
-
-    @admin.display(description=_("entry"))
-    def note_heading(self, note):
-        if note.pk is None:
-            return gettext("New entry")
-        return format_html(
-            "{} · {} · {}",
-            timezone.localtime(note.created_at).strftime("%Y-%m-%d %H:%M"),
-            note.agency.code,
-            tlp_badge(note.handling_code),
-        )
-
-    def create_via_service(self, request, parent, form):
-        data = form.cleaned_data
-        return services.add_note(
-            actor=request.user,
-            case=parent,
-            body=data["body"],
-            handling_code=data["handling_code"],
-            handling_instruction=data["handling_instruction"],
-            handling_restriction=data.get("handling_restriction", ""),
-            source_reliability=data["source_reliability"],
-            information_accuracy=data["information_accuracy"],
-        )
-
-
-# --- forms of the case page and its actions -------------------------------------
 
 
 class CaseForm(forms.ModelForm):
@@ -393,6 +192,68 @@ class TaskLogForm(forms.Form):
     )
 
 
+class NoteForm(forms.ModelForm):
+    """A new entry of the case journal (the workspace's Journal tab). The
+    journal is append-only: saved entries are listed, never edited."""
+
+    prefix = "note"  # its fields share the workspace page with the case's own
+
+    class Meta:
+        model = Note
+        fields = (
+            "body",
+            "handling_code",
+            "handling_instruction",
+            "handling_restriction",
+            "source_reliability",
+            "information_accuracy",
+        )
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 4}),
+            "handling_code": OptionsInPythonSelect,
+            "handling_instruction": OptionsInPythonSelect,
+            "source_reliability": OptionsInPythonSelect,
+            "information_accuracy": OptionsInPythonSelect,
+        }
+
+
+class NewTaskForm(forms.ModelForm):
+    """A new joint task (the workspace's Tasks tab). A saved task moves along
+    (status, assignee) on its own page (`TaskAdmin`). The agencies offered
+    are the case's participants the reader may know of."""
+
+    prefix = "task"  # its fields share the workspace page with the case's own
+
+    class Meta:
+        model = Task
+        fields = ("title", "assigned_agency", "assigned_user", "priority", "due_date")
+        widgets = {
+            "assigned_agency": OptionsInPythonSelect,
+            "assigned_user": OptionsInPythonSelect,
+            "priority": OptionsInPythonSelect,
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, user, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        participants = (
+            access.visible_participations(user)
+            .filter(case=case, revoked_at__isnull=True)
+            .values("agency_id")
+        )
+        agencies = self.fields["assigned_agency"]
+        agencies.queryset = selector_for(agencies.queryset.model)(user).filter(pk__in=participants)
+        users = self.fields["assigned_user"]
+        users.queryset = selector_for(users.queryset.model)(user)
+
+
+def _form_errors(form: forms.Form, exc: DomainError) -> None:
+    """A service's refusal, shown on the form that asked for it."""
+    for field, messages_ in exc.errors.items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+
+
 # --- the case admin ---------------------------------------------------------------
 
 
@@ -407,7 +268,11 @@ class CaseAdmin(GatedModelAdmin):
     search_fields = ("reference", "title")
     date_hierarchy = None
     list_select_related = ("lead_agency",)
-    inlines = (ParticipationInline, TaskInline, NoteInline)
+
+    def get_queryset(self, request):
+        # The workspace names the lead agency: read with the case, not after it.
+        return super().get_queryset(request).select_related("lead_agency")
+
     actions = ("share_with_agency", "change_status", "export_summary")
     change_form_template = "admin/cases/case/change_form.html"
 
@@ -421,18 +286,6 @@ class CaseAdmin(GatedModelAdmin):
 
     def gate_allows(self, request: HttpRequest, action: str, obj) -> bool:
         return can_once(request, action, obj)
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else ()
-
-    def get_inline_instances(self, request, obj=None):
-        # The inlines only add (`_AddRowOnly`): one the reader may not add
-        # through would be an empty table.
-        return [
-            inline
-            for inline in super().get_inline_instances(request, obj)
-            if obj is not None and inline.may_add(request, obj)
-        ]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -516,8 +369,66 @@ class CaseAdmin(GatedModelAdmin):
             url("task-log", self.task_log_view, "task_log"),
             url("access", self.access_view, "access"),
             url("timeline", self.timeline_view, "timeline"),
+            url("note", self.note_view, "note"),
+            url("task", self.new_task_view, "new_task"),
             *super().get_urls(),
         ]
+
+    def note_view(self, request: HttpRequest, object_id: str):
+        """Add a journal entry (the workspace's Journal tab posts here; the
+        page itself shows the form again with what was wrong)."""
+        case = self.get_object(request, unquote(object_id))
+        if not can_once(request, "contribute", case):
+            raise PermissionDenied
+        form = NoteForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                services.add_note(actor=request.user, case=case, **form.cleaned_data)
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                self.message_user(request, gettext("Journal entry added."), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:cases_case_change", args=[case.pk]) + "#journal"
+                )
+        return self._case_page(
+            request,
+            case,
+            form,
+            _("New journal entry on %(reference)s") % {"reference": case.reference},
+            submit_label=_("Add to the journal"),
+            form_id="cb-note-form",
+        )
+
+    def new_task_view(self, request: HttpRequest, object_id: str):
+        """Create a joint task on this case (the workspace's Tasks tab posts here)."""
+        case = self.get_object(request, unquote(object_id))
+        if not can_once(request, "manage_tasks", case):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        form = NewTaskForm(data, user=request.user, case=case)
+        if form.is_bound and form.is_valid():
+            try:
+                task = services.create_task(actor=request.user, case=case, **form.cleaned_data)
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Task “%(task)s” created.") % {"task": task.title},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:cases_case_change", args=[case.pk]) + "#tasks"
+                )
+        return self._case_page(
+            request,
+            case,
+            form,
+            _("New task on %(reference)s") % {"reference": case.reference},
+            submit_label=_("Create the task"),
+            form_id="cb-task-form",
+        )
 
     def timeline_view(self, request: HttpRequest, object_id: str):
         """The workspace's Timeline tab, fetched when the tab is first opened:
@@ -571,7 +482,9 @@ class CaseAdmin(GatedModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
+        # The workspace's tabs are its navigation; the admin's sidebar of every
+        # model would be rendered beside them for nothing.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         extra_context["summary_url"] = reverse(
             "admin:cases_case_summary", args=[object_id], current_app=self.admin_site.name
         )
@@ -580,6 +493,9 @@ class CaseAdmin(GatedModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk is not None:
             context.update(self._workspace(request, obj))
+            if not can_once(request, "update", obj):
+                # The form holds nothing the reader may change: no Save buttons.
+                context.update(show_save=False, show_save_and_continue=False)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _workspace(self, request, case: Case) -> dict:
@@ -589,6 +505,7 @@ class CaseAdmin(GatedModelAdmin):
         registry = self.admin_site._registry
         may_contribute = can_once(request, "contribute", case)
         may_share = can_once(request, "share", case)
+        may_manage_tasks = can_once(request, "manage_tasks", case)
         tasks = list(
             access.visible_tasks(user)
             .filter(case=case)
@@ -615,7 +532,8 @@ class CaseAdmin(GatedModelAdmin):
             .order_by("created_at", "id")
         ):
             entries.setdefault(entry.task_id, []).append(entry)
-        loggable = access.tasks_user_may_log(user, case, tasks)
+        standing = case_standing(request, case)
+        loggable = access.tasks_user_may_log(user, standing, tasks) if standing else set()
         documents = list(
             access.visible_documents(user)
             .filter(case=case)
@@ -683,6 +601,10 @@ class CaseAdmin(GatedModelAdmin):
             "may_draft_mla": may_contribute
             and mla_admin is not None
             and mla_admin.has_add_permission(request),
+            "note_form": NoteForm() if may_contribute else None,
+            "note_url": reverse("admin:cases_case_note", args=[case.pk]),
+            "task_form": NewTaskForm(user=user, case=case) if may_manage_tasks else None,
+            "new_task_url": reverse("admin:cases_case_new_task", args=[case.pk]),
             "upload_url": f"{reverse('admin:cases_document_add')}?case={case.pk}",
             "add_identifier_url": f"{reverse('admin:cases_identifier_add')}?case={case.pk}",
             "draft_mla_url": f"{reverse('admin:cases_mlarequest_add')}?case={case.pk}",
@@ -814,9 +736,7 @@ class CaseAdmin(GatedModelAdmin):
                         actor=request.user, task=task, body=form.cleaned_data["body"]
                     )
                 except DomainError as exc:
-                    for field, messages_ in exc.errors.items():
-                        for message in messages_:
-                            form.add_error(field if field in form.fields else None, message)
+                    _form_errors(form, exc)
                 else:
                     self.message_user(
                         request,
@@ -1055,4 +975,4 @@ def _active_participation(user, case: Case, public_id) -> CaseParticipation | No
     )
 
 
-__all__ = ["CaseAdmin", "NoteInline", "ParticipationInline", "TaskInline"]
+__all__ = ["CaseAdmin"]

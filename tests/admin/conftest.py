@@ -51,19 +51,10 @@ def change_form_data(response) -> dict:
     return data
 
 
-def inline_prefix(response, model_name: str) -> str:
-    for inline in response.context["inline_admin_formsets"]:
-        if inline.formset.model._meta.model_name == model_name:
-            return inline.formset.prefix
-    raise AssertionError(f"no inline for {model_name}")
-
-
-def add_inline_row(data: dict, prefix: str, values: dict) -> None:
-    """Fill the next empty form of an inline formset (adds one if none is free)."""
-    total = int(data[f"{prefix}-TOTAL_FORMS"])
-    initial = int(data[f"{prefix}-INITIAL_FORMS"])
-    index = initial if total > initial else total
-    if index == total:
-        data[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
-    for name, value in values.items():
-        _put(data, f"{prefix}-{index}-{name}", value)
+def form_post(form, **values) -> dict:
+    """What a browser posts for an unbound workspace form (its initial values,
+    model defaults included) with `values` typed in (unprefixed names)."""
+    data = {}
+    for name in form.fields:
+        _put(data, form.add_prefix(name), values.get(name, form[name].value()))
+    return data

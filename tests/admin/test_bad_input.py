@@ -12,7 +12,7 @@ from cases.choices import AccessLevel, HandlingCode
 from cases.models import Case, CaseGroupObjectPermission, CaseParticipation, Note, Task
 from tests.factories import make_case
 
-from .conftest import add_inline_row, change_form_data, inline_prefix
+from .conftest import form_post
 
 pytestmark = pytest.mark.django_db
 
@@ -54,39 +54,30 @@ def test_sharing_an_amber_strict_case_through_the_action_is_refused(as_knp, knp_
     assert counts() == before
 
 
-def test_sharing_an_amber_strict_case_through_the_inline_is_refused(as_knp, knp_coordinator, ccos):
+def test_sharing_an_amber_strict_case_on_the_share_page_is_refused(as_knp, knp_coordinator, ccos):
     strict = make_case(knp_coordinator, handling_code=HandlingCode.AMBER_STRICT)
-    page = as_knp.get(change_url(strict))
-    data = change_form_data(page)
-    add_inline_row(
-        data,
-        inline_prefix(page, "caseparticipation"),
+    before = counts()
+    response = as_knp.post(
+        reverse("admin:cases_case_share", args=[strict.pk]),
         {"agency": ccos.pk, "level": AccessLevel.VIEW},
     )
-    before = counts()
-    response = as_knp.post(change_url(strict), data)
-    assert "AMBER+STRICT" in errors_of(response)
+    assert response.status_code == 200
+    assert "AMBER+STRICT" in str(response.context["form"].errors)
     assert counts() == before
 
 
-def test_a_task_due_in_the_past_is_refused(as_knp, shared_case, ccos):
-    page = as_knp.get(change_url(shared_case))
-    data = change_form_data(page)
+def test_a_task_due_in_the_past_is_refused_on_the_workspace_form(as_knp, shared_case, ccos):
     yesterday = timezone.localdate() - dt.timedelta(days=3)
-    add_inline_row(
-        data,
-        inline_prefix(page, "task"),
-        {
-            "title": "Freeze exchange account",
-            "assigned_agency": ccos.pk,
-            "priority": "normal",
-            "due_date": yesterday.isoformat(),
-            "status": "todo",
-        },
-    )
+    form = as_knp.get(change_url(shared_case)).context["task_form"]
     before = counts()
-    response = as_knp.post(change_url(shared_case), data)
-    assert "past" in errors_of(response)
+    response = as_knp.post(
+        reverse("admin:cases_case_new_task", args=[shared_case.pk]),
+        form_post(
+            form, title="Freeze exchange account", assigned_agency=ccos.pk, due_date=yesterday
+        ),
+    )
+    assert response.status_code == 200
+    assert "past" in str(response.context["form"].errors)
     assert counts() == before
 
 
@@ -121,19 +112,18 @@ def test_a_task_for_a_non_participating_agency_is_refused(as_knp, shared_case, u
     assert counts() == before
 
 
-def test_a_bad_inline_row_undoes_the_good_rows_of_the_same_save(as_knp, shared_case, ccos, unodc):
-    """One request, one transaction: a valid note is not kept when a task is refused."""
-    page = as_knp.get(change_url(shared_case))
-    data = change_form_data(page)
-    add_inline_row(data, inline_prefix(page, "note"), {"body": "Should not be kept."})
-    add_inline_row(
-        data,
-        inline_prefix(page, "task"),
-        {"title": "Refused", "assigned_agency": unodc.pk, "priority": "normal", "status": "todo"},
-    )
+def test_the_workspace_task_form_offers_only_the_cases_participants(
+    as_knp, shared_case, ccos, unodc
+):
+    form = as_knp.get(change_url(shared_case)).context["task_form"]
+    offered = form.fields["assigned_agency"].queryset
+    assert ccos in offered and unodc not in offered
     before = counts()
-    response = as_knp.post(change_url(shared_case), data)
-    assert "participating" in errors_of(response)
+    response = as_knp.post(
+        reverse("admin:cases_case_new_task", args=[shared_case.pk]),
+        form_post(form, title="Refused", assigned_agency=unodc.pk),
+    )
+    assert "assigned_agency" in response.context["form"].errors
     assert counts() == before
 
 

@@ -71,9 +71,9 @@ def test_a_case_travels_from_knp_to_kh_ccos_and_stays_hidden_from_unodc(
     kh.shot("04-my-work")
     kh.page.click(f"#recent-shares a:has-text('{case.reference}')")
     kh.page.click("#cb-tab-journal")  # the case workspace shows one tab at a time
-    kh.page.fill("textarea[name=notes-0-body]", "Raid planned; 40 phones to seize.")
+    kh.page.fill("#id_note-body", "Raid planned; 40 phones to seize.")
     kh.shot("05-note")
-    kh.page.click("input[name=_continue]")
+    kh.page.click("#cb-note-form input[type=submit]")
     kh.page.wait_for_selector("ul.messagelist .success")
     assert Note.objects.filter(case=case, body__startswith="Raid planned").exists()
     # The task moves on its own page, opened from the Tasks tab.

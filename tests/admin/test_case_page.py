@@ -9,11 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.choices import Role
 from cases.choices import AccessLevel, CaseStatus, HandlingCode, TaskStatus
 from cases.models import Case, CaseParticipation, Note
-from tests.factories import make_case
+from tests.factories import make_case, make_user
 
-from .conftest import add_inline_row, change_form_data, inline_prefix, login
+from .conftest import change_form_data, form_post, login
 
 pytestmark = pytest.mark.django_db
 
@@ -40,24 +41,19 @@ def test_a_coordinator_creates_a_case_led_by_their_agency(as_knp, knp):
     assert CaseParticipation.objects.filter(case=case, agency=knp, level="manage").exists()
 
 
-def test_a_coordinator_shares_through_the_participants_inline(as_knp, case, ccos):
+def test_a_coordinator_shares_on_the_share_page(as_knp, case, ccos):
     """The expiry is typed in the coordinator's agency time zone (KNP: Seoul)."""
     seoul = zoneinfo.ZoneInfo("Asia/Seoul")
-    page = as_knp.get(change_url(case))
-    data = change_form_data(page)
-    expiry = (timezone.now() + dt.timedelta(days=30)).replace(microsecond=0)
-    add_inline_row(
-        data,
-        inline_prefix(page, "caseparticipation"),
+    expiry = (timezone.now() + dt.timedelta(days=30)).replace(second=0, microsecond=0)
+    response = as_knp.post(
+        reverse("admin:cases_case_share", args=[case.pk]),
         {
             "agency": ccos.pk,
             "level": AccessLevel.CONTRIBUTE,
-            "expires_at_0": expiry.astimezone(seoul).date().isoformat(),
-            "expires_at_1": expiry.astimezone(seoul).time().isoformat(),
+            "expires_at": expiry.astimezone(seoul).strftime("%Y-%m-%dT%H:%M"),
         },
     )
-    response = as_knp.post(change_url(case), data)
-    assert response.status_code == 302, response.context and response.context["errors"]
+    assert response.status_code == 302, response.context and response.context["form"].errors
     participation = CaseParticipation.objects.get(case=case, agency=ccos)
     assert participation.level == AccessLevel.CONTRIBUTE
     assert participation.expires_at == expiry
@@ -142,15 +138,47 @@ def test_the_share_action_first_asks_for_the_agency(as_knp, case):
 
 
 def test_an_investigator_adds_a_journal_entry(as_kh, shared_case):
+    note_url = reverse("admin:cases_case_note", args=[shared_case.pk])
     page = as_kh.get(change_url(shared_case))
-    data = change_form_data(page)
-    prefix = inline_prefix(page, "note")
-    index = int(data[f"{prefix}-INITIAL_FORMS"])
-    data[f"{prefix}-{index}-body"] = "Compound raided; 40 phones seized."
-    response = as_kh.post(change_url(shared_case), data)
+    assert f'action="{note_url}"' in page.content.decode()
+    response = as_kh.post(
+        note_url, form_post(page.context["note_form"], body="Compound raided; 40 phones seized.")
+    )
     assert response.status_code == 302
+    assert response["Location"].endswith("#journal")
     note = Note.objects.get(body="Compound raided; 40 phones seized.")
-    assert note.agency.code == "KH-CCOS"
+    assert note.agency.code == "KH-CCOS" and note.handling_code == HandlingCode.AMBER
+
+
+def test_an_empty_journal_entry_is_a_form_error(as_kh, shared_case):
+    response = as_kh.post(reverse("admin:cases_case_note", args=[shared_case.pk]), {})
+    assert response.status_code == 200
+    assert "body" in response.context["form"].errors
+    assert not Note.objects.filter(case=shared_case).exists()
+
+
+def test_a_viewer_gets_no_journal_form_and_403_on_its_page(shared_case, ccos):
+    client = login(make_user(ccos, Role.VIEWER))
+    assert client.get(change_url(shared_case)).context["note_form"] is None
+    note_url = reverse("admin:cases_case_note", args=[shared_case.pk])
+    assert client.post(note_url, {"note-body": "x"}).status_code == 403
+    assert not Note.objects.filter(case=shared_case).exists()
+
+
+def test_a_coordinator_creates_a_task_from_the_workspace(as_knp, shared_case, ccos):
+    page = as_knp.get(change_url(shared_case))
+    response = as_knp.post(
+        reverse("admin:cases_case_new_task", args=[shared_case.pk]),
+        form_post(
+            page.context["task_form"],
+            title="Trace wallets",
+            assigned_agency=ccos.pk,
+            priority="high",
+        ),
+    )
+    assert response.status_code == 302 and response["Location"].endswith("#tasks")
+    task = shared_case.tasks.get(title="Trace wallets")
+    assert task.assigned_agency == ccos and task.priority == "high"
 
 
 def test_an_investigator_moves_their_agencys_task_on_its_page(as_kh, shared_case, task):
@@ -166,10 +194,9 @@ def test_an_investigator_moves_their_agencys_task_on_its_page(as_kh, shared_case
 
 def test_saved_tasks_are_not_editable_on_the_case_page(as_knp, shared_case, task):
     page = as_knp.get(change_url(shared_case))
-    data = change_form_data(page)
-    prefix = inline_prefix(page, "task")
-    assert data[f"{prefix}-INITIAL_FORMS"] == "0"  # only the add row
-    assert f'name="{prefix}-0-status"' not in page.content.decode()
+    body = page.content.decode()
+    assert task.title in body  # listed, linking to its own page
+    assert 'name="task-status"' not in body and not page.context["inline_admin_formsets"]
 
 
 def test_an_investigator_sees_the_case_fields_read_only(as_kh, shared_case):
@@ -179,20 +206,17 @@ def test_an_investigator_sees_the_case_fields_read_only(as_kh, shared_case):
 
 
 def test_journal_entries_cannot_be_edited(as_knp, note, shared_case):
-    """A forged post naming the saved entry as an existing row changes nothing."""
+    """A forged post naming the saved entry only ever adds a new one."""
     page = as_knp.get(change_url(shared_case))
     assert note.body in page.content.decode()  # listed read-only
-    data = change_form_data(page)
-    prefix = inline_prefix(page, "note")
-    data[f"{prefix}-INITIAL_FORMS"] = "1"
-    data[f"{prefix}-0-id"] = str(note.pk)
-    data[f"{prefix}-0-body"] = "Rewritten history"
-    response = as_knp.post(change_url(shared_case), data)
-    assert response.status_code == 200
-    assert "Saved entries cannot be changed here" in response.content.decode()
+    data = form_post(page.context["note_form"], body="Rewritten history")
+    as_knp.post(
+        reverse("admin:cases_case_note", args=[shared_case.pk]),
+        {**data, "note-id": note.pk, "id": note.pk},
+    )
     note.refresh_from_db()
     assert note.body == "Victim statements collected in Seoul."
-    assert not Note.objects.filter(body="Rewritten history").exists()
+    assert Note.objects.filter(body="Rewritten history").exclude(pk=note.pk).count() == 1
 
 
 def test_the_handling_code_is_shown_in_its_tlp_colour(as_kh, shared_case):
@@ -254,14 +278,12 @@ def test_my_work_lists_open_tasks_recent_shares_and_overdue(as_kh, shared_case, 
 
 
 def test_history_lists_only_entries_by_my_agency(as_knp, as_kh, shared_case):
-    page = as_kh.get(change_url(shared_case))
-    data = change_form_data(page)
-    prefix = inline_prefix(page, "note")
-    data[f"{prefix}-{data[f'{prefix}-INITIAL_FORMS']}-body"] = "KH entry"
-    as_kh.post(change_url(shared_case), data)
+    data = change_form_data(as_knp.get(change_url(shared_case)))
+    data["title"] = "Renamed by the lead"
+    assert as_knp.post(change_url(shared_case), data).status_code == 302
     history = reverse("admin:cases_case_history", args=[shared_case.pk])
-    assert len(as_kh.get(history).context["action_list"]) == 1
-    assert len(as_knp.get(history).context["action_list"]) == 0
+    assert len(as_knp.get(history).context["action_list"]) == 1
+    assert len(as_kh.get(history).context["action_list"]) == 0
 
 
 def test_a_stale_form_does_not_overwrite_a_newer_case(as_knp, knp_coordinator):

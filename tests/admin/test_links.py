@@ -50,7 +50,7 @@ def test_uploaded_by_and_agency_are_plain_text_on_the_document_page(
     assert _all_open(client, html) == []
 
 
-def test_task_agency_in_the_case_page_inline_is_plain_text(kh_investigator, task, shared_case):
+def test_task_agency_on_the_case_page_is_plain_text(kh_investigator, task, shared_case):
     client = login(kh_investigator)
     html = client.get(reverse("admin:cases_case_change", args=[shared_case.pk])).content.decode()
     assert "/admin/agencies/agency/" not in html

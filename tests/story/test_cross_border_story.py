@@ -271,8 +271,8 @@ def play(story: Story, agencies: dict) -> None:
     case = Case.objects.get(title=TITLE)
     story.data.append(case.reference)
     knp.click("#cb-tab-journal")
-    knp.fill("textarea[name=notes-0-body]", NOTE_KNP)
-    knp.click("input[name=_continue]")
+    knp.fill("#id_note-body", NOTE_KNP)
+    knp.click("#cb-note-form input[type=submit]")
     success(knp)
     assert Note.objects.filter(case=case, body=NOTE_KNP).exists()
     story.seen("knp", "workspace")
@@ -291,12 +291,10 @@ def play(story: Story, agencies: dict) -> None:
     }
 
     knp.click("#cb-tab-tasks")
-    if knp.locator("input[name='tasks-0-title']").count() == 0:
-        knp.click("[data-cb-panel~=tasks] .add-row a")
-    knp.fill("input[name='tasks-0-title']", TASK)
-    knp.select_option("select[name='tasks-0-assigned_agency']", str(agencies["ccos"].pk))
+    knp.fill("#id_task-title", TASK)
+    knp.select_option("#id_task-assigned_agency", str(agencies["ccos"].pk))
     story.seen("knp", "new-task")
-    knp.click("input[name=_continue]")
+    knp.click("#cb-task-form input[type=submit]")
     success(knp)
     task = case.tasks.get(title=TASK)
 
@@ -314,8 +312,8 @@ def play(story: Story, agencies: dict) -> None:
     assert TaskLogEntry.objects.filter(task=task, body=LOG).exists()
     story.seen("kh", "task-log")
     kh.click("#cb-tab-journal")
-    kh.fill("textarea[name=notes-0-body]", NOTE_KH)
-    kh.click("input[name=_continue]")
+    kh.fill("#id_note-body", NOTE_KH)
+    kh.click("#cb-note-form input[type=submit]")
     success(kh)
     assert Note.objects.filter(case=case, body=NOTE_KH).exists()
     kh.click("#cb-tab-evidence")
