@@ -463,6 +463,11 @@ def identifiers_of_agency(agency: Agency | None) -> QuerySet[Identifier]:
     """`visible_identifiers` for an agency rather than a user (webhooks)."""
     if agency is None or not agency.active:
         return Identifier.objects.none()
+    return _identifiers_of_agency(agency)
+
+
+@_per_agency
+def _identifiers_of_agency(agency) -> QuerySet[Identifier]:
     return Identifier.objects.filter(
         Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
         _disclosed(agency, "agency"),
@@ -756,6 +761,11 @@ def mla_requests_of_agency(agency: Agency | None) -> QuerySet[MLARequest]:
     """`visible_mla_requests` for an agency rather than a user (notifications, webhooks)."""
     if agency is None or not agency.active:
         return MLARequest.objects.none()
+    return _mla_requests_of_agency(agency)
+
+
+@_per_agency
+def _mla_requests_of_agency(agency) -> QuerySet[MLARequest]:
     grant = MLARequestGroupObjectPermission.objects.filter(
         content_object=OuterRef("pk"),
         group_id=agency.group_id,
@@ -825,9 +835,14 @@ def documents_of_agency(agency: Agency | None) -> QuerySet[Document]:
     """`visible_documents` for an agency rather than a user (webhooks)."""
     if agency is None or not agency.active:
         return Document.objects.none()
+    return _documents_of_agency(agency)
+
+
+@_per_agency
+def _documents_of_agency(agency) -> QuerySet[Document]:
     via_case = Q(case__in=cases_with_level(agency, AccessLevel.VIEW)) & _disclosed(agency, "agency")
     # A request's documents reach both its parties, case or no case.
-    via_request = Q(mla_request__in=mla_requests_of_agency(agency))
+    via_request = Q(mla_request__in=_mla_requests_of_agency(agency))
     return Document.objects.filter(
         via_case | via_request,
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
