@@ -840,9 +840,13 @@ def documents_of_agency(agency: Agency | None) -> QuerySet[Document]:
 
 @_per_agency
 def _documents_of_agency(agency) -> QuerySet[Document]:
-    via_case = Q(case__in=cases_with_level(agency, AccessLevel.VIEW)) & _disclosed(agency, "agency")
+    # Correlated EXISTS, not `case__in=`: under the OR below, PostgreSQL can
+    # only hash an IN subquery, i.e. read every case the agency sees (4.5 s
+    # for a hub of the 1M data set) to show the five documents of one case.
+    visible_case = cases_with_level(agency, AccessLevel.VIEW).filter(pk=OuterRef("case_id"))
+    via_case = Q(Exists(visible_case)) & _disclosed(agency, "agency")
     # A request's documents reach both its parties, case or no case.
-    via_request = Q(mla_request__in=_mla_requests_of_agency(agency))
+    via_request = Q(Exists(_mla_requests_of_agency(agency).filter(pk=OuterRef("mla_request_id"))))
     return Document.objects.filter(
         via_case | via_request,
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
