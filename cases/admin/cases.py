@@ -218,18 +218,18 @@ class NoteForm(forms.ModelForm):
 
 
 class NewTaskForm(forms.ModelForm):
-    """A new joint task (the workspace's Tasks tab). A saved task moves along
-    (status, assignee) on its own page (`TaskAdmin`). The agencies offered
-    are the case's participants the reader may know of."""
+    """A new joint task (the workspace's Tasks tab), for one of the case's
+    participants the reader may know of. Who in that agency does it is set on
+    the task's own page (`TaskAdmin`), where it moves along: a list of every
+    member of a large agency has no place on the case page."""
 
     prefix = "task"  # its fields share the workspace page with the case's own
 
     class Meta:
         model = Task
-        fields = ("title", "assigned_agency", "assigned_user", "priority", "due_date")
+        fields = ("title", "assigned_agency", "priority", "due_date")
         widgets = {
             "assigned_agency": OptionsInPythonSelect,
-            "assigned_user": OptionsInPythonSelect,
             "priority": OptionsInPythonSelect,
             "due_date": forms.DateInput(attrs={"type": "date"}),
         }
@@ -242,9 +242,9 @@ class NewTaskForm(forms.ModelForm):
             .values("agency_id")
         )
         agencies = self.fields["assigned_agency"]
-        agencies.queryset = selector_for(agencies.queryset.model)(user).filter(pk__in=participants)
-        users = self.fields["assigned_user"]
-        users.queryset = selector_for(users.queryset.model)(user)
+        agencies.queryset = selector_for(agencies.queryset.model)(user).filter(
+            pk__in=participants
+        )
 
 
 def _form_errors(form: forms.Form, exc: DomainError) -> None:
