@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "security",
+    # Database roles, backup and restore (management commands; nothing imports it).
+    "ops",
 ]
 
 # Order matters (see SECURITY.md): probes are answered before host validation
@@ -280,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(AUDIT_CHECKPOINT_SECONDS),
     },
 }
+
+# Beat run with `-S ops.beat:HeartbeatScheduler` touches this file each time
+# it wakes (at least once a minute); the compose health check reads its age.
+BEAT_HEARTBEAT_FILE = env.str("BEAT_HEARTBEAT_FILE", default="")
 
 # Notifications (outbox, e-mail, webhooks).
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)

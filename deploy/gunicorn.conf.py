@@ -18,7 +18,7 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # nosec B104  # in a container, behind the proxy
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # in a container, behind the proxy
 workers = _int("GUNICORN_WORKERS", 2)
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 8)
