@@ -62,6 +62,9 @@ MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",
     "config.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS, JS and fonts from STATIC_ROOT (collected in the image):
+    # the proxy in front serves nothing itself (deploy/nginx.conf).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
