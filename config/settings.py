@@ -475,6 +475,10 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address as the audit log takes it: behind the proxy
+# (AUDIT_TRUST_X_FORWARDED_FOR) the forwarded one, else every client would
+# share the proxy's address and its lockouts and login rate limit.
+AXES_CLIENT_IP_CALLABLE = "audit.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "security.views.locked_out"
 AXES_VERBOSE = False
