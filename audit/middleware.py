@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 
 from . import context
@@ -11,9 +13,11 @@ def client_ip(request) -> str | None:
     """REMOTE_ADDR, or the first X-Forwarded-For hop only when the deployment
     says a trusted proxy sets it (a client can write that header itself)."""
     if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
+        hop = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(hop))
+        except ValueError:
+            pass  # absent or not an address: the connection's own
     return request.META.get("REMOTE_ADDR") or None
 
 

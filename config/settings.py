@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "security",
+    # Database roles, backup and restore (management commands; nothing imports it).
+    "ops",
 ]
 
 # Order matters (see SECURITY.md): probes are answered before host validation
@@ -60,6 +62,9 @@ MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",
     "config.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS, JS and fonts from STATIC_ROOT (collected in the image):
+    # the proxy in front serves nothing itself (deploy/nginx.conf).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -281,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Beat run with `-S ops.beat:HeartbeatScheduler` touches this file each time
+# it wakes (at least once a minute); the compose health check reads its age.
+BEAT_HEARTBEAT_FILE = env.str("BEAT_HEARTBEAT_FILE", default="")
+
 # Notifications (outbox, e-mail, webhooks).
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS", default=10.0)
@@ -466,6 +475,10 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address as the audit log takes it: behind the proxy
+# (AUDIT_TRUST_X_FORWARDED_FOR) the forwarded one, else every client would
+# share the proxy's address and its lockouts and login rate limit.
+AXES_CLIENT_IP_CALLABLE = "audit.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "security.views.locked_out"
 AXES_VERBOSE = False

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Database roles, backup and restore (management commands only, no models)."""
+
+    name = "ops"
