@@ -45,7 +45,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: flo
 
 
 class RedisBroker:
-    def __init__(self, tmp: Path):
+    """A private redis-server; with `password`, one that refuses clients without it."""
+
+    def __init__(self, tmp: Path, *, password: str | None = None):
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(
@@ -54,6 +56,7 @@ class RedisBroker:
             )
         self.binary, self.tmp, self.port = binary, tmp, free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -70,6 +73,7 @@ class RedisBroker:
                 "no",
                 "--dir",
                 str(self.tmp),
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -83,11 +87,19 @@ class RedisBroker:
             self.process.wait(timeout=10)
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL: what was queued and not persisted is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
     def _answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                # Without the password Redis answers NOAUTH: up, refusing.
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 
