@@ -113,8 +113,21 @@ class Worker:
     must hold across such a restart, and `restarts` says how many there were.
     `kill()` and `stop()` are deliberate: no restart until `start()`."""
 
-    def __init__(self, *, env: dict[str, str], queue: str, log: Path, concurrency: int = 4):
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        queue: str = "",
+        log: Path,
+        concurrency: int = 4,
+        argv: list[str] | None = None,
+        ready: str = "ready.",
+    ):
+        """`argv` runs another command under the same supervision (beat, or the
+        worker exactly as docker-compose.yml starts it); `ready` is the log
+        line that says it started."""
         self.env, self.queue, self.log, self.concurrency = env, queue, log, concurrency
+        self.argv, self.ready = argv, ready
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self._held = True  # not supervised until started
@@ -135,7 +148,8 @@ class Worker:
     def _spawn(self) -> None:
         offset = self.log.stat().st_size
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-            [
+            self.argv
+            or [
                 sys.executable,
                 "-m",
                 "celery",
@@ -159,7 +173,7 @@ class Worker:
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
         )
-        if not wait_until(lambda: "ready." in self.log_since(offset) or self.exited, timeout=40):
+        if not wait_until(lambda: self.ready in self.log_since(offset) or self.exited, timeout=40):
             raise RuntimeError(f"Celery worker did not start:\n{self.tail()}")
         if self.exited:
             raise RuntimeError(f"Celery worker exited:\n{self.tail()}")
