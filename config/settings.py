@@ -257,6 +257,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="casebr
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Records the messages Celery would acknowledge undecoded (notifications.worker).
+CELERY_WORKER_CONSUMER = "notifications.worker:Consumer"
 # Redis: how long a message taken by a worker that died stays invisible
 # before Redis hands it out again. The outbox sweeper recovers sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -45,7 +45,8 @@ DELIVER_WEBHOOK = "notifications.deliver_webhook"
 def record(*, reason: str, task: str = "", body: Any = "", key: str | None = None) -> DeadLetter:
     """Record a dropped message once (by `key`, else by a digest of what it was)."""
     text = body if isinstance(body, str) else _dump(body)
-    text = text[:BODY_LIMIT]
+    # PostgreSQL's text refuses NUL, which a binary body (pickle) has.
+    text = text.replace("\x00", "\\x00")[:BODY_LIMIT]
     if not key:
         key = hashlib.sha256(f"{task}\0{text}".encode()).hexdigest()
     logger.error("dead letter %s (%s): %s", key, task or "no task", reason)

@@ -4,8 +4,10 @@ Celery acknowledges or rejects, with one log line, a message for a task it
 does not know, a message it cannot read, and a task that fails outright
 (wrong arguments): on Redis the message is gone, on RabbitMQ a rejected one
 waits in `casebridge.dead` where nobody looks. Each becomes a `DeadLetter`
-instead (`notifications.deadletters`), which `check_outbox` reports.
-Connected in `NotificationsConfig.ready`; only a worker sends these signals.
+instead (`notifications.deadletters`), which `check_outbox` reports: the
+signals are connected in `NotificationsConfig.ready` (only a worker sends
+them), and a body Celery cannot decode at all, which no signal reports,
+through the worker's consumer class (`Consumer`, CELERY_WORKER_CONSUMER).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 
 from celery.exceptions import Ignore, Reject, Retry
 from celery.signals import task_failure, task_rejected, task_unknown
+from celery.worker.consumer import Consumer as CeleryConsumer
 from django.db import DatabaseError
 
 from . import deadletters
@@ -61,3 +64,17 @@ def _failed(sender=None, task_id=None, exception=None, args=None, kwargs=None, *
         body={"args": args, "kwargs": kwargs},
         key=task_id,
     )
+
+
+class Consumer(CeleryConsumer):
+    """Celery's consumer, recording the message it acknowledges undecoded."""
+
+    def on_decode_error(self, message, exc) -> None:
+        headers = getattr(message, "headers", None) or {}
+        _record(
+            reason=f"unreadable message ({type(exc).__name__})",
+            task=str(headers.get("task", "")),
+            body=_body(message),
+            key=str(headers.get("id") or "") or None,
+        )
+        super().on_decode_error(message, exc)

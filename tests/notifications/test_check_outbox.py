@@ -140,3 +140,8 @@ def test_a_webhook_delivery_naming_no_row_is_recorded(db):
 def test_check_outbox_refuses_a_max_age_below_one_second():
     with pytest.raises(CommandError, match="at least 1 second"):
         call_command("check_outbox", "--max-age", "0")
+
+
+def test_a_binary_body_is_recorded_with_its_nul_bytes_escaped(db):
+    letter = deadletters.record(reason="unreadable message", body="\x80\x04\x00}")
+    assert letter.body == "\x80\x04\\x00}"

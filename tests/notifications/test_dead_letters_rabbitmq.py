@@ -59,11 +59,11 @@ def queued(queue: str) -> int:
         return conn.default_channel.queue_declare(queue=queue, passive=True)[1]
 
 
-def send_raw(queue: str, body, headers: dict | None) -> None:
+def send_raw(queue: str, body, headers: dict | None, serializer: str = "json") -> None:
     """A message on the work queue as a foreign or broken producer would send it."""
     with Connection(RABBITMQ) as conn:
         conn.Producer().publish(
-            body, exchange=queue, routing_key=queue, headers=headers, serializer="json"
+            body, exchange=queue, routing_key=queue, headers=headers, serializer=serializer
         )
 
 
@@ -90,7 +90,8 @@ def test_dead_and_dropped_messages_fail_check_outbox_until_redriven_or_dismissed
     send_raw(queue, [[str(uuid.uuid4())], {}, {}], {"task": "notifications.deliver_message",
                                                    "id": str(uuid.uuid4())})  # fmt: skip
     send_raw(queue, {"not": "a task"}, None)
-    assert wait_until(lambda: DeadLetter.objects.count() == 3, timeout=30), list(
+    send_raw(queue, {"a": "pickle"}, None, serializer="pickle")  # refused content type
+    assert wait_until(lambda: DeadLetter.objects.count() == 4, timeout=30), list(
         DeadLetter.objects.values_list("task", "reason")
     )
 
@@ -98,7 +99,8 @@ def test_dead_and_dropped_messages_fail_check_outbox_until_redriven_or_dismissed
     assert check.returncode != 0
     assert f"{poison.pk} test.poison" in check.stderr
     assert "no audience registered" in check.stderr
-    assert "3 dropped broker message(s)" in check.stderr
+    assert "4 dropped broker message(s)" in check.stderr
+    assert "unreadable message (ContentDisallowed)" in check.stderr
     assert "notifications.no_such_task" in check.stderr and "unknown task" in check.stderr
     assert "no outbox message with this id" in check.stderr
     assert "not a task message" in check.stderr
