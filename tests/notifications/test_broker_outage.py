@@ -117,3 +117,25 @@ def test_notifications_written_while_the_broker_is_down_arrive_within_30_s_of_it
     )
     assert {row["n"] for row in per_message} == {1}
     assert Notification.objects.filter(message__in=ours, recipient=kh_coordinator).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_publish_after_a_refusal_has_what_waited_swept_at_once(
+    worker, broker, shared_case, knp_coordinator
+):
+    """The worker never loses its broker here (only this process is refused),
+    and no beat runs: only the publish that works again can send the sweep."""
+    assert wait_until(lambda: not OutboxMessage.objects.exclude(status="delivered").exists())
+    before = set(OutboxMessage.objects.values_list("pk", flat=True))
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    _forget_connections()
+    services.add_note(actor=knp_coordinator, case=shared_case, body="while refused")
+    assert outbox.broker_paused()
+
+    celery_app.conf.broker_url = broker.url
+    _forget_connections()
+    time.sleep(1.1)  # the pause (1 s under the `producer` fixture)
+    services.add_note(actor=knp_coordinator, case=shared_case, body="after")
+    ours = OutboxMessage.objects.exclude(pk__in=before)
+    delivered = ours.filter(status=OutboxStatus.DELIVERED)
+    assert wait_until(lambda: delivered.count() == 2, timeout=20), worker.tail()

@@ -1,8 +1,9 @@
 """The production commands as docker-compose.yml runs them, through a Redis outage.
 
-gunicorn (the web service's command), a Celery worker and beat (theirs, each
-under a supervisor as compose's `restart: unless-stopped`), with `DEBUG`
-off, against a PostgreSQL database this test creates and migrates and a
+gunicorn (the web service's command, read from docker-compose.yml), a Celery
+worker and beat (theirs, each under a supervisor as compose's `restart:
+unless-stopped`), with `DEBUG` off, against a PostgreSQL database this test
+creates and migrates (as the superuser: the roles are tested elsewhere) and a
 private redis-server as broker and cache. The client speaks as the TLS proxy
 in front would (`X-Forwarded-Proto: https`, trusted as the compose file
 says). A partner system's flow runs over HTTP with a bearer token; Redis is
@@ -102,6 +103,7 @@ def deployment(tmp_path_factory):
         "MEDIA_ROOT": str(tmp / "media"),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp / "mail"),
+        "BEAT_HEARTBEAT_FILE": str(tmp / "beat-heartbeat"),
     }
     if db["PASSWORD"]:
         env["DATABASE_URL"] = env["DATABASE_URL"].replace("@", f":{db['PASSWORD']}@", 1)
@@ -126,7 +128,8 @@ def deployment(tmp_path_factory):
         # touches it before its first task or request), then seeded.
         with ThreadPoolExecutor() as pool:
             started = [pool.submit(worker.start), pool.submit(beat.start)]
-            migrate = run(compose_command("migrate"), env)
+            # The migrate service's first step (the rest grants database roles).
+            migrate = run([sys.executable, "manage.py", "migrate", "--no-input"], env)
             assert migrate.returncode == 0, migrate.stderr[-3000:]
             seed = run([sys.executable, "manage.py", "shell", "-c", SEED], env)
             for future in started:
