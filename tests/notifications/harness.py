@@ -205,12 +205,13 @@ class Worker:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    def stop(self) -> None:
+    def stop(self, how: int = signal.SIGTERM) -> None:
+        """SIGTERM: Celery's warm shutdown; SIGQUIT: its cold one, at once."""
         self._closing.set()
         with self._lock:
             self._held = True
             if self.process is not None and self.process.poll() is None:
-                self.process.terminate()
+                self.process.send_signal(how)
                 try:
                     self.process.wait(timeout=5)
                 except subprocess.TimeoutExpired:

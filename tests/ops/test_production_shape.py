@@ -152,7 +152,7 @@ def deployment(tmp_path_factory):
         if web is not None:
             web.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
         with ThreadPoolExecutor() as pool:
-            list(pool.map(lambda process: process.stop(), processes))
+            list(pool.map(lambda process: process.stop(signal.SIGQUIT), processes))
         if web is not None:
             web.wait(timeout=30)
         redis.stop()
