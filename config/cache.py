@@ -16,6 +16,8 @@ from typing import Any
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
+from config.outages import unreachable
+
 logger = logging.getLogger("casebridge.cache")
 
 try:  # the Redis client comes with celery[redis]; other caches raise OSError
@@ -55,10 +57,10 @@ class FallbackCache:
         return call
 
 
-def cache_state(alias: str = "default") -> str:
-    """ "ok" or "unavailable", for the readiness probe."""
+def cache_state(alias: str = "default") -> str | None:
+    """None when the cache answers, else why not (safe to show: `config.outages`)."""
     try:
         caches[alias].get("casebridge:readyz")
-    except UNREACHABLE:
-        return "unavailable"
-    return "ok"
+    except UNREACHABLE as exc:
+        return unreachable(exc) or type(exc).__name__
+    return None

@@ -11,8 +11,9 @@ at a time (prefetch 1), and every task is idempotent and bounded by an
 attempt counter kept in the database (notifications.dispatch). A message
 that exhausts its attempts becomes a dead letter: status `dead` with its
 error on the `OutboxMessage` / `Delivery` row, and on RabbitMQ the broker
-message is also rejected into the `casebridge.dead` queue through a
-dead-letter exchange.
+message is also rejected into the `casebridge.dead` queue (the work queue's
+name + ".dead") through a dead-letter exchange; `manage.py check_outbox`
+fails while anything is dead there or in the database.
 
 Beat: Celery's own scheduler with `CELERY_BEAT_SCHEDULE` in settings, not
 django-celery-beat. The five jobs are fixed parts of the system, reviewed
@@ -20,9 +21,10 @@ with the code; a database-edited schedule would add tables, an admin and a
 way to switch off the outbox sweeper by accident, for no benefit here.
 """
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import worker_init
 from kombu import Exchange, Queue
 
@@ -32,7 +34,12 @@ app = Celery("casebridge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 DEAD_LETTER_EXCHANGE = "casebridge.dlx"
-DEAD_LETTER_QUEUE = "casebridge.dead"
+
+
+def dead_letter_queue() -> str:
+    """`casebridge.dead` for the `casebridge` work queue: one per work queue,
+    so that two deployments (or test runs) sharing a RabbitMQ keep theirs apart."""
+    return f"{app.conf.task_default_queue}.dead"
 
 
 def _is_rabbitmq() -> bool:
@@ -51,7 +58,7 @@ def _configure_dead_lettering() -> None:
             routing_key=name,
             queue_arguments={
                 "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-                "x-dead-letter-routing-key": DEAD_LETTER_QUEUE,
+                "x-dead-letter-routing-key": dead_letter_queue(),
             },
         )
     ]
@@ -64,10 +71,31 @@ def _declare_dead_letter_queue(**kwargs) -> None:
         return
     dlx = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
     with app.connection_for_write() as connection:
-        Queue(DEAD_LETTER_QUEUE, dlx, routing_key=DEAD_LETTER_QUEUE)(
+        Queue(dead_letter_queue(), dlx, routing_key=dead_letter_queue())(
             connection.default_channel
         ).declare()
 
 
+class SweepOnConnect(bootsteps.StartStopStep):
+    """Ask for an outbox sweep each time the worker (re)connects to the broker.
+
+    Celery restarts a consumer's steps after every lost connection, so this
+    runs right after the broker comes back: what the web processes wrote
+    during the outage (pending in the outbox) goes out now, not at the next
+    beat tick (notifications.outbox.sweep).
+    """
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def start(self, c) -> None:
+        try:
+            c.app.send_task("notifications.sweep_outbox", kwargs={"pending_after": 0})
+        except Exception as exc:  # gone again: beat's sweep follows
+            logging.getLogger(__name__).warning(
+                "outbox sweep not requested on connect (%s)", type(exc).__name__
+            )
+
+
 _configure_dead_lettering()
+app.steps["consumer"].add(SweepOnConnect)
 app.autodiscover_tasks()

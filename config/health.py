@@ -2,11 +2,16 @@
 
 `/healthz` answers as long as the process serves requests and touches
 nothing else, so a database outage does not get every web process killed.
-`/readyz` says whether this process can do useful work (database, and the
-broker when one is configured); a 503 takes it out of the load balancer. It
-also names the cache's state, which does not make it unready.
-The JSON names the failing dependency but never the error text, which could
-carry host names or credentials to an anonymous caller; the error is logged.
+`/readyz` names the state of each dependency, `{"state": "ok"}` or
+`{"state": "error", "reason": …}`, and answers 503 only when one the API
+cannot serve without is down: the database. The cache (throttle counters,
+config.cache falls back to local counting) and the broker (notifications
+wait in the outbox and are swept out when it returns) degrade the service
+without stopping it: "status" says "degraded", and the process stays in the
+load balancer, since taking every web process out because Redis is down
+would turn a degraded API into none.
+The reasons come from the exception's type (`config.outages`), never its
+text, which could carry host names or credentials to an anonymous caller.
 """
 
 from __future__ import annotations
@@ -20,10 +25,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from config.cache import cache_state
+from config.outages import unreachable
 
 logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SECONDS = 2
+REQUIRED = frozenset({"database"})
+# The last state logged per dependency: a probe every few seconds logs a
+# change, not every failure.
+_logged: dict[str, str | None] = {}
 
 
 @never_cache
@@ -32,41 +42,49 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _database_ok() -> bool:
+def _database_error() -> str | None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:
-        logger.exception("readiness: database unreachable")
-        return False
+            if cursor.fetchone() != (1,):
+                return "unexpected answer"
+    except Exception as exc:
+        return unreachable(exc) or f"unreachable ({type(exc).__name__})"
+    return None
 
 
-def _broker_ok(url: str) -> bool:
+def _broker_error(url: str) -> str | None:
     from kombu import Connection
 
     try:
         with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
-        return True
-    except Exception:
-        logger.exception("readiness: broker unreachable")
-        return False
+    except Exception as exc:
+        return unreachable(exc) or f"unreachable ({type(exc).__name__})"
+    return None
+
+
+def _state(name: str, error: str | None) -> dict[str, str]:
+    if _logged.get(name) != error:
+        if error:
+            logger.warning("readiness: %s unavailable: %s", name, error)
+        elif name in _logged:
+            logger.warning("readiness: %s available again", name)
+        _logged[name] = error
+    return {"state": "error", "reason": error} if error else {"state": "ok"}
 
 
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": "ok" if _database_ok() else "unavailable"}
-    # The cache only holds counters (config.cache falls back without it), so
-    # it is reported for the operator but does not take the process out.
-    checks["cache"] = cache_state()
+    checks = {"database": _state("database", _database_error())}
+    checks["cache"] = _state("cache", cache_state())
     if settings.CELERY_BROKER_URL:
-        checks["broker"] = "ok" if _broker_ok(settings.CELERY_BROKER_URL) else "unavailable"
-    ready = all(value == "ok" for name, value in checks.items() if name != "cache")
+        checks["broker"] = _state("broker", _broker_error(settings.CELERY_BROKER_URL))
+    down = {name for name, check in checks.items() if check["state"] != "ok"}
+    status = "unavailable" if down & REQUIRED else "degraded" if down else "ok"
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
+        {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
     )
 
 

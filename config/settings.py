@@ -262,6 +262,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="casebr
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Records the messages Celery would acknowledge undecoded (notifications.worker).
+CELERY_WORKER_CONSUMER = "notifications.worker:Consumer"
 # Redis: how long a message taken by a worker that died stays invisible
 # before Redis hands it out again. The outbox sweeper recovers sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -272,8 +274,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Beat signs an audit checkpoint this often; `verify_audit` fails when the
 # newest one is older than twice this (a wiped or frozen log).
 AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=3600)
+# The sweeper is a cheap indexed query: often enough that messages written
+# while the broker refused are delivered within seconds of its return.
+NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "notifications.sweep_outbox", "schedule": 60.0},
+    "outbox-sweep": {"task": "notifications.sweep_outbox", "schedule": NOTIFICATIONS_SWEEP_SECONDS},
     "email-digests": {
         "task": "notifications.send_email_digests",
         "schedule": env.float("NOTIFICATIONS_DIGEST_SECONDS", default=300.0),
@@ -294,7 +299,12 @@ BEAT_HEARTBEAT_FILE = env.str("BEAT_HEARTBEAT_FILE", default="")
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS", default=10.0)
 NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=3600.0)
+# A message the broker took is published again after this (it may only be
+# queued behind others); one it never took (pending) after the second.
 NOTIFICATIONS_SWEEP_AFTER_SECONDS = env.int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", default=60)
+NOTIFICATIONS_SWEEP_PENDING_AFTER_SECONDS = env.int(
+    "NOTIFICATIONS_SWEEP_PENDING_AFTER_SECONDS", default=5
+)
 # `manage.py check_outbox` fails past this: the sweeper has had many tries.
 NOTIFICATIONS_OVERDUE_SECONDS = env.int("NOTIFICATIONS_OVERDUE_SECONDS", default=900)
 NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS = env.int("NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS", default=8)

@@ -7,5 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        # Registers the case-domain object types and audiences.
-        from . import audiences  # noqa: F401
+        # `audiences` registers the case-domain object types and audiences;
+        # `worker` records what a Celery worker would otherwise drop.
+        from . import audiences, worker  # noqa: F401

@@ -40,6 +40,7 @@ class OutboxStatus(models.TextChoices):
     PUBLISHED = "published", _("Published")  # handed to the broker
     DELIVERED = "delivered", _("Delivered")  # fanned out to every channel
     DEAD = "dead", _("Dead letter")  # gave up after the bounded number of attempts
+    DISMISSED = "dismissed", _("Dismissed")  # a dead letter an operator gave up on
 
 
 class Channel(models.TextChoices):

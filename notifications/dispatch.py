@@ -35,7 +35,9 @@ from django.utils.translation import ngettext
 
 from config.bulk import insert_rows
 
+from . import deadletters
 from .choices import Channel, DeliveryStatus, EventType, OutboxStatus
+from .deadletters import DELIVER_MESSAGE, DELIVER_WEBHOOK
 from .models import Delivery, Notification, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from .registry import audience_for, object_type_named
 from .rendering import facts_of, language_of, render_in
@@ -47,6 +49,7 @@ class Outcome(enum.Enum):
     DONE = "done"
     RETRY = "retry"
     DEAD = "dead"
+    DROPPED = "dropped"  # names nothing deliverable: recorded as a DeadLetter
 
 
 @dataclass
@@ -87,9 +90,13 @@ def _claim_attempt(message_id: str) -> int | None:
 
 
 def deliver_message(message_id: str) -> Result:
+    if deadletters.as_uuid(message_id) is None:
+        return _drop(DELIVER_MESSAGE, message_id, "not an outbox message id")
     attempt = _claim_attempt(message_id)
     if attempt is None:
-        return Result(Outcome.DONE)
+        if not OutboxMessage.objects.filter(pk=message_id).exists():
+            return _drop(DELIVER_MESSAGE, message_id, "no outbox message with this id")
+        return Result(Outcome.DONE)  # delivered or dead already
     max_attempts = settings.NOTIFICATIONS_MAX_ATTEMPTS
     if attempt > max_attempts:
         _fail(message_id, attempt, f"gave up: delivery started {attempt} times without finishing")
@@ -117,6 +124,12 @@ def deliver_message(message_id: str) -> Result:
         )
         return Result(Outcome.RETRY, countdown)
     return Result(Outcome.DONE, webhook_ids=tuple(webhook_ids))
+
+
+def _drop(task: str, argument, reason: str) -> Result:
+    """A task naming nothing deliverable is recorded, not acknowledged in silence."""
+    deadletters.record(reason=reason, task=task, body=[argument])
+    return Result(Outcome.DROPPED)
 
 
 def _fail(message_id: str, attempt: int, error: str) -> None:
@@ -242,6 +255,8 @@ def send_webhook(delivery_id: int) -> Result:
     from . import webhooks
     from .outbox import emit
 
+    if not isinstance(delivery_id, int):
+        return _drop(DELIVER_WEBHOOK, delivery_id, "not a webhook delivery id")
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -250,7 +265,9 @@ def send_webhook(delivery_id: int) -> Result:
             .first()
         )
         if delivery is None:
-            return Result(Outcome.DONE)
+            if not Delivery.objects.filter(pk=delivery_id, channel=Channel.WEBHOOK).exists():
+                return _drop(DELIVER_WEBHOOK, delivery_id, "no webhook delivery with this id")
+            return Result(Outcome.DONE)  # sent, dead, or being sent by another worker
         endpoint, message = delivery.endpoint, delivery.message
         object_type, obj = load_object(message)
         # Checked again at send time: a revoke that raced with the fan-out wins.

@@ -80,7 +80,34 @@ class OutboxMessage(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status in (OutboxStatus.DELIVERED, OutboxStatus.DEAD)
+        return self.status in (OutboxStatus.DELIVERED, OutboxStatus.DEAD, OutboxStatus.DISMISSED)
+
+
+class DeadLetter(models.Model):
+    """A broker message dropped before anything could be delivered: a task the
+    worker does not know, a body it cannot read, an id that names no row, or
+    a message found in RabbitMQ's dead-letter queue that names no outbox row.
+
+    Acknowledged, such a message would vanish with one log line; recorded, it
+    makes `check_outbox` fail until an operator re-drives what can be
+    (`redrive_outbox`) or dismisses it. `key` (the task id, else a digest of
+    the body) records a message once however often it is seen.
+    """
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    task = models.CharField(_("task"), max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    body = models.TextField(_("body"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.task or '?'}: {self.reason}"
 
 
 def validate_webhook_url(value: str) -> None:

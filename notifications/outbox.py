@@ -3,9 +3,10 @@
 `emit` writes an `OutboxMessage` in the caller's transaction: if the change
 rolls back, so does the message, and if it commits, the message exists even
 if the broker is down. Publishing happens on commit and is best effort; the
-sweeper (`sweep`, every minute from beat) publishes whatever is still
-undelivered, so a crash between commit and publish delays a message but
-never loses it.
+sweeper (`sweep`, every NOTIFICATIONS_SWEEP_SECONDS from beat, and at once
+when a worker reconnects to the broker or a publish works again after a
+refusal) publishes whatever is still undelivered, so a broker outage or a
+crash between commit and publish delays a message but never loses it.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from cases import access
 from config.bulk import insert_rows
+from config.outages import unreachable
 
 from .choices import EventType, OutboxStatus
 from .models import OutboxMessage
@@ -149,23 +150,73 @@ def _message(event_type: str, obj, actor, ids: dict[str, Any], dedup_key=None) -
     )
 
 
-# When the broker is unreachable each publish attempt costs seconds (the
-# client's own connection retries); after one failure the process stops
-# trying for a while and leaves messages to the sweeper, so requests do not
-# each pay that price during an outage.
-_pause = {"until": 0.0}
+# When the broker refuses (down, restarting, wrong credentials, no permission
+# on the virtual host), each publish attempt can cost seconds of the request
+# (the client's own retries). After one refusal this process stops trying for
+# NOTIFICATIONS_PUBLISH_PAUSE_SECONDS: messages stay in the outbox, committed
+# with the change, and the sweeper publishes them. One warning line when the
+# outage starts and one when it ends, never a traceback per request.
+_pause: dict[str, Any] = {"until": 0.0, "reason": ""}
 
 
 def broker_paused() -> bool:
     return time.monotonic() < _pause["until"]
 
 
-def pause_broker() -> None:
-    _pause["until"] = time.monotonic() + settings.NOTIFICATIONS_PUBLISH_PAUSE_SECONDS
+def broker_refused(exc: BaseException) -> bool:
+    """Pause publishing if `exc` is the broker refusing us (`config.outages`);
+    False when it is something else, which the caller logs as a bug."""
+    reason = unreachable(exc)
+    if reason is None:
+        return False
+    seconds = settings.NOTIFICATIONS_PUBLISH_PAUSE_SECONDS
+    if _pause["reason"]:
+        logger.info("outbox: broker still unreachable: %s", reason)
+    else:
+        logger.warning(
+            "outbox: broker unreachable: %s; publishing paused for %g s, "
+            "messages stay in the outbox for the sweeper",
+            reason,
+            seconds,
+        )
+    _pause.update(until=time.monotonic() + seconds, reason=reason)
+    return True
+
+
+def _broker_back() -> None:
+    """The first publish that works after a refusal: say so, and have a worker
+    sweep now what the outage left behind instead of at the next beat."""
+    if not _pause["reason"]:
+        return
+    _pause["reason"] = ""
+    logger.warning("outbox: broker reachable again; sweeping the outbox now")
+    from .tasks import sweep_outbox
+
+    _send(sweep_outbox, [], {"pending_after": 0})
+
+
+def _send(task, args: list[Any], kwargs: dict[str, Any] | None = None) -> bool:
+    """`task.apply_async`; False (and publishing paused) when the broker refuses."""
+    try:
+        task.apply_async(
+            args=args,
+            kwargs=kwargs,
+            retry=True,
+            retry_policy=settings.NOTIFICATIONS_PUBLISH_RETRY_POLICY,
+        )
+    except Exception as exc:
+        if broker_refused(exc):
+            return False
+        raise
+    return True
 
 
 def publish(message_ids: list[uuid.UUID]) -> int:
-    """Hand messages to the broker; a failure is logged and left to the sweeper."""
+    """Hand messages to the broker; what it refuses is left to the sweeper."""
+    return len(_publish(message_ids))
+
+
+def _publish(message_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     from .tasks import deliver_message
 
     published = []
@@ -173,15 +224,8 @@ def publish(message_ids: list[uuid.UUID]) -> int:
         if broker_paused():
             break
         try:
-            deliver_message.apply_async(
-                args=[str(message_id)],
-                retry=True,
-                retry_policy=settings.NOTIFICATIONS_PUBLISH_RETRY_POLICY,
-            )
-        except (KombuOperationalError, OSError) as exc:
-            logger.warning("outbox: broker unreachable (%s); messages left for the sweeper", exc)
-            pause_broker()
-            break
+            if not _send(deliver_message, [str(message_id)]):
+                break
         except Exception:
             logger.exception("outbox: publishing %s failed; left for the sweeper", message_id)
             continue
@@ -190,36 +234,59 @@ def publish(message_ids: list[uuid.UUID]) -> int:
         OutboxMessage.objects.filter(pk__in=published, status=OutboxStatus.PENDING).update(
             status=OutboxStatus.PUBLISHED, published_at=timezone.now()
         )
-    return len(published)
+        _broker_back()
+    return published
 
 
-def sweep(*, older_than: dt.timedelta | None = None, limit: int = 500) -> int:
-    """Publish again every undelivered message left alone for `older_than`.
+def sweep(
+    *,
+    older_than: dt.timedelta | None = None,
+    pending_after: dt.timedelta | None = None,
+    limit: int = 500,
+) -> int:
+    """Publish again every undelivered message left alone for a while.
 
-    Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED, so two sweepers
-    (or a sweeper and a delivering worker) never fight over a row; claiming
-    stamps `published_at`, so the next sweep leaves them alone for a while.
-    A message published twice is harmless: delivery is idempotent.
+    A message never handed to the broker (pending: the broker refused, or
+    the process died after the commit) is due after
+    NOTIFICATIONS_SWEEP_PENDING_AFTER_SECONDS (`pending_after`: at once
+    when the broker has just come back), so that delivery resumes within
+    seconds of the broker's return; one the broker took (published)
+    only after `older_than` (NOTIFICATIONS_SWEEP_AFTER_SECONDS), as it may
+    just be queued behind others. Rows are claimed with SELECT … FOR UPDATE
+    SKIP LOCKED, so two sweepers never fight over a row; claiming stamps
+    `published_at` (undone for what the broker then refuses), so the next
+    sweep leaves them alone for a while. A message published twice is
+    harmless: delivery is idempotent.
     """
+    if broker_paused():
+        return 0
     if older_than is None:
         older_than = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS)
     now = timezone.now()
     cutoff = now - older_than
+    if pending_after is None:
+        pending_after = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_PENDING_AFTER_SECONDS)
+    soon = now - min(older_than, pending_after)
+    due = (Q(status=OutboxStatus.PENDING, created_at__lte=soon) & ~Q(published_at__gt=soon)) | (
+        Q(status=OutboxStatus.PUBLISHED, created_at__lte=cutoff) & ~Q(published_at__gt=cutoff)
+    )
     with transaction.atomic():
         claimed = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.PUBLISHED])
-            .filter(created_at__lte=cutoff)
-            .exclude(published_at__gt=cutoff)
+            .filter(due)
             .exclude(next_attempt_at__gt=now)
             .order_by("created_at")
             .values_list("pk", flat=True)[:limit]
         )
         OutboxMessage.objects.filter(pk__in=claimed).update(published_at=now)
-    published = publish(claimed) if claimed else 0
-    if claimed:
-        logger.info("outbox sweep: %d undelivered, %d published", len(claimed), published)
-    return published
+    if not claimed:
+        return 0
+    published = _publish(claimed)
+    if len(published) < len(claimed):  # refused: due again at the next sweep
+        left = set(claimed).difference(published)
+        OutboxMessage.objects.filter(pk__in=left, published_at=now).update(published_at=None)
+    logger.info("outbox sweep: %d undelivered, %d published", len(claimed), len(published))
+    return len(published)
 
 
 @dataclass(frozen=True)

@@ -67,15 +67,19 @@ def _enqueue_webhook(delivery_id: int, countdown: float = 0) -> None:
             retry=True,
             retry_policy=settings.NOTIFICATIONS_PUBLISH_RETRY_POLICY,
         )
-    except Exception as exc:  # broker down: the sweeper finds the pending delivery
-        logger.warning("webhook %s not published (%s); left for the sweeper", delivery_id, exc)
-        outbox.pause_broker()
+    except Exception as exc:
+        # Refused: paused, and the sweeper finds the pending delivery later.
+        if not outbox.broker_refused(exc):
+            logger.exception("webhook %s not published; left for the sweeper", delivery_id)
 
 
 @shared_task(name="notifications.sweep_outbox", **INFRA_RETRY)
-def sweep_outbox() -> int:
-    """Every minute: publish what the broker lost, messages and webhook retries."""
-    published = outbox.sweep()
+def sweep_outbox(pending_after: float | None = None) -> int:
+    """Publish what the broker lost or refused, messages and webhook retries;
+    `pending_after=0` right after the broker's return (`outbox.sweep`)."""
+    published = outbox.sweep(
+        pending_after=None if pending_after is None else dt.timedelta(seconds=pending_after)
+    )
     older_than = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS)
     for delivery_id in dispatch.stranded_webhooks(older_than=older_than):
         _enqueue_webhook(delivery_id)

@@ -35,6 +35,17 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _publishing_not_paused():
+    """A broker refusal pauses this process's publishing (notifications.outbox):
+    one test's outage must not silence the next test's publishing."""
+    from notifications import outbox
+
+    outbox._pause.update(until=0.0, reason="")
+    yield
+    outbox._pause.update(until=0.0, reason="")
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory):
     broker = RedisBroker(tmp_path_factory.mktemp("redis"))

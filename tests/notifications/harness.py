@@ -45,7 +45,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: flo
 
 
 class RedisBroker:
-    def __init__(self, tmp: Path):
+    """A private redis-server; with `password`, one that refuses clients without it."""
+
+    def __init__(self, tmp: Path, *, password: str | None = None):
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(
@@ -54,6 +56,7 @@ class RedisBroker:
             )
         self.binary, self.tmp, self.port = binary, tmp, free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -70,6 +73,7 @@ class RedisBroker:
                 "no",
                 "--dir",
                 str(self.tmp),
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -83,11 +87,19 @@ class RedisBroker:
             self.process.wait(timeout=10)
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL: what was queued and not persisted is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
     def _answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                # Without the password Redis answers NOAUTH: up, refusing.
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 
@@ -101,8 +113,21 @@ class Worker:
     must hold across such a restart, and `restarts` says how many there were.
     `kill()` and `stop()` are deliberate: no restart until `start()`."""
 
-    def __init__(self, *, env: dict[str, str], queue: str, log: Path, concurrency: int = 4):
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        queue: str = "",
+        log: Path,
+        concurrency: int = 4,
+        argv: list[str] | None = None,
+        ready: str = "ready.",
+    ):
+        """`argv` runs another command under the same supervision (beat, or the
+        worker exactly as docker-compose.yml starts it); `ready` is the log
+        line that says it started."""
         self.env, self.queue, self.log, self.concurrency = env, queue, log, concurrency
+        self.argv, self.ready = argv, ready
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self._held = True  # not supervised until started
@@ -123,7 +148,8 @@ class Worker:
     def _spawn(self) -> None:
         offset = self.log.stat().st_size
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-            [
+            self.argv
+            or [
                 sys.executable,
                 "-m",
                 "celery",
@@ -147,7 +173,7 @@ class Worker:
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
         )
-        if not wait_until(lambda: "ready." in self.log_since(offset) or self.exited, timeout=40):
+        if not wait_until(lambda: self.ready in self.log_since(offset) or self.exited, timeout=40):
             raise RuntimeError(f"Celery worker did not start:\n{self.tail()}")
         if self.exited:
             raise RuntimeError(f"Celery worker exited:\n{self.tail()}")
@@ -179,12 +205,13 @@ class Worker:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    def stop(self) -> None:
+    def stop(self, how: int = signal.SIGTERM) -> None:
+        """SIGTERM: Celery's warm shutdown; SIGQUIT: its cold one, at once."""
         self._closing.set()
         with self._lock:
             self._held = True
             if self.process is not None and self.process.poll() is None:
-                self.process.terminate()
+                self.process.send_signal(how)
                 try:
                     self.process.wait(timeout=5)
                 except subprocess.TimeoutExpired:

@@ -47,4 +47,10 @@ def test_readyz_names_the_unreachable_cache_and_stays_ready(client, db, redis_do
     settings.CELERY_BROKER_URL = ""
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "cache": "unavailable"}
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {
+            "database": {"state": "ok"},
+            "cache": {"state": "error", "reason": "connection refused (ConnectionRefusedError)"},
+        },
+    }
