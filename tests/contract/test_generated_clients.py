@@ -85,7 +85,7 @@ def schema_file(live_server, world, tmp_path):
 
 def test_typescript_client_generates_and_compiles_with_tsc_strict(schema_file, tmp_path):
     clients.generate_and_compile_typescript(schema_file, tmp_path / "ts")
-    print("timings", clients.TIMINGS)  # noqa: T201 (CI log: the budget)
+    print("timings", clients.TIMINGS)
 
 
 # --- the partner flow ---------------------------------------------------------
@@ -221,9 +221,7 @@ def test_partner_flow_through_the_generated_python_client_uses_every_operation(
     assert not not_exercised, "operations the flow never called: " + ", ".join(
         f"{op} ({' '.join(flow.operations[op])})" for op in not_exercised
     )
-    print(  # noqa: T201 (CI log: the budget)
-        "timings", clients.TIMINGS, "flow", round(time.monotonic() - started, 1)
-    )
+    print("timings", clients.TIMINGS, "flow", round(time.monotonic() - started, 1))
 
 
 def _flow(flow: Flow, call, env: dict) -> None:
@@ -304,7 +302,7 @@ def _flow(flow: Flow, call, env: dict) -> None:
     )
 
     # Sharing: one, several at once, changed, revoked.
-    share = call(
+    call(
         knp_coord,
         "cases_participants_create",
         case_id=case.id,
