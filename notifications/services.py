@@ -120,7 +120,7 @@ def create_webhook_endpoint(
     _record(
         AuditAction.CREATE,
         endpoint,
-        {**audit.created(endpoint, WEBHOOK_AUDIT_FIELDS), "secret": "[set]"},
+        {**audit.created(endpoint, WEBHOOK_AUDIT_FIELDS), "secret": audit.REDACTED},
     )
     return endpoint
 
@@ -167,7 +167,7 @@ def rotate_webhook_secret(
     endpoint.secret = secrets.token_urlsafe()
     endpoint.version += 1
     endpoint.save(update_fields=["secret", "version"])
-    _record(AuditAction.UPDATE, endpoint, {"secret": "[rotated]"})
+    _record(AuditAction.UPDATE, endpoint, {"secret": audit.REDACTED})
     return endpoint
 
 
