@@ -19,7 +19,8 @@ from audit.models import AuditAction
 from cases import access
 from cases.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 
-from .choices import Channel, DeliveryStatus, EventType
+from . import catalogue
+from .choices import Channel, DeliveryStatus
 from .models import Delivery, Notification, WebhookDelivery, WebhookEndpoint
 
 
@@ -60,7 +61,8 @@ def mark_all_read(*, actor) -> int:
 def _validate_events(events: Iterable[str]) -> list[str]:
     if not isinstance(events, (list, tuple)):
         raise ValidationFailed({"events": [_("Expected a list of event types.")]})
-    unknown = [e for e in events if e not in EventType.values]
+    # The catalogue is the partner's list of what may be subscribed to.
+    unknown = [e for e in events if e not in catalogue.BY_TYPE]
     if unknown:
         raise ValidationFailed(
             {"events": [_("Unknown event type: %(e)s") % {"e": ", ".join(map(str, unknown))}]}

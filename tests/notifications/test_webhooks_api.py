@@ -238,3 +238,10 @@ def test_deleting_an_endpoint_is_audited(kh_admin):
     assert response.status_code == 204
     assert not WebhookEndpoint.objects.exists()
     assert AuditEvent.objects.filter(object_id=endpoint["id"], action="delete").exists()
+
+
+def test_an_endpoint_may_subscribe_to_every_catalogued_event(kh_admin):
+    response = create(kh_admin, "https://kh.example/hook", events=sorted(BY_TYPE))
+
+    assert response.status_code == 201, response.content
+    assert set(response.json()["events"]) == set(BY_TYPE)
