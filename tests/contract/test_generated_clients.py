@@ -235,6 +235,7 @@ def _flow(flow: Flow, call, env: dict) -> None:
     assert me.agency.code == "KR-KNP"
     agencies = call(knp_coord, "agencies_list").results
     by_code = {a.code: a for a in agencies}
+    # Agencies addressed by code (issue 17's other half): `code="KH-CCOS"` then.
     call(knp_coord, "agencies_retrieve", id=by_code["KH-CCOS"].id)
 
     # The agency's webhook, before anything happens, so events reach it.
