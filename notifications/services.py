@@ -230,9 +230,9 @@ def redeliver_webhook(
         endpoint,
         {"redelivered": {"event": str(event_uuid), "type": delivery.message.event_type}},
     )
-    from .tasks import enqueue_webhook  # tasks import this module's neighbours
+    from .tasks import _enqueue_webhook  # tasks import this module's neighbours
 
-    transaction.on_commit(lambda: enqueue_webhook(delivery.pk), robust=True)
+    transaction.on_commit(lambda: _enqueue_webhook(delivery.pk), robust=True)
     return webhook_deliveries(endpoint).get(pk=delivery.pk)
 
 

@@ -48,7 +48,7 @@ def _after(task, result: dispatch.Result) -> str:
 def deliver_message(self, message_id: str) -> str:
     result = dispatch.deliver_message(message_id)
     for delivery_id in result.webhook_ids:
-        enqueue_webhook(delivery_id)
+        _enqueue_webhook(delivery_id)
     return _after(self, result)
 
 
@@ -57,8 +57,7 @@ def deliver_webhook(self, delivery_id: int) -> str:
     return _after(self, dispatch.send_webhook(delivery_id))
 
 
-def enqueue_webhook(delivery_id: int, countdown: float = 0) -> None:
-    """Queue one webhook POST; with the broker down, the sweeper finds it."""
+def _enqueue_webhook(delivery_id: int, countdown: float = 0) -> None:
     if outbox.broker_paused():
         return
     try:
@@ -79,7 +78,7 @@ def sweep_outbox() -> int:
     published = outbox.sweep()
     older_than = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS)
     for delivery_id in dispatch.stranded_webhooks(older_than=older_than):
-        enqueue_webhook(delivery_id)
+        _enqueue_webhook(delivery_id)
     return published
 
 
