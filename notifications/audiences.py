@@ -198,7 +198,7 @@ register_object(
         agency_can_see=lambda agency, endpoint: False,
         users_that_see=_admins_of_endpoint_agency,
         agencies_that_see=lambda agencies, endpoint: set(),
-        api_path="webhook-endpoints/{id}/",
+        api_path="webhooks/{id}/",
         reference=lambda endpoint: endpoint.agency.code,
         selector=services.visible_webhook_endpoints,
         admin_url=lambda reader, endpoint: reverse(

@@ -142,6 +142,8 @@ class WebhookEndpoint(models.Model):
         help_text=_("Shared secret of the HMAC-SHA256 signature."),
     )
     active = models.BooleanField(_("active"), default=True)
+    # Optimistic concurrency for the API (`If-Match`), like the case domain's objects.
+    version = models.PositiveIntegerField(_("version"), default=1)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -1,9 +1,11 @@
 """Signing and sending webhook POSTs to partner systems.
 
-The body carries identifiers only (event id, type, time, object type, id
-and API URL): the partner fetches the object through the API, where the gate
-decides again. The signature is HMAC-SHA256 over "<timestamp>.<body>" so a
-captured request cannot be replayed later with a fresh timestamp.
+The body carries identifiers only (event id, type, version, time, object
+type, id and API URL; `notifications.catalogue` has its JSON Schema per
+event type), the headers the same event id, type and version: the partner
+fetches the object through the API, where the gate decides again. The
+signature is HMAC-SHA256 over "<timestamp>.<body>" so a captured request
+cannot be replayed later with a fresh timestamp.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from .catalogue import version_of
 from .models import OutboxMessage
 from .registry import ObjectType
 
@@ -30,6 +33,7 @@ def payload_for(message: OutboxMessage, object_type: ObjectType) -> dict:
     return {
         "id": str(message.pk),
         "type": message.event_type,
+        "version": version_of(message.event_type),
         "time": message.created_at.isoformat(),
         "object": {
             "type": message.object_type,
@@ -82,6 +86,8 @@ def post(url: str, *, secret: str, payload: dict, delivery_id: int) -> PostResul
             SIGNATURE_HEADER: sign(secret, timestamp, body),
             TIMESTAMP_HEADER: timestamp,
             "X-Casebridge-Event": payload["type"],
+            "X-Casebridge-Event-Id": payload["id"],
+            "X-Casebridge-Event-Version": str(payload["version"]),
             "X-Casebridge-Delivery": str(delivery_id),
         },
     )

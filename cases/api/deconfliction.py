@@ -115,6 +115,43 @@ class SearchInputSerializer(serializers.Serializer):
     )
 
 
+class VisibleHitSerializer(serializers.Serializer):
+    case = serializers.UUIDField(help_text=_("A case you see that holds the identifier."))
+    case_reference = serializers.CharField()
+    identifier = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+
+
+class RestrictedHitSerializer(serializers.Serializer):
+    agency = serializers.CharField(help_text=_("The holding agency's code: whom to contact."))
+    agency_country = serializers.CharField()
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+    first_recorded = serializers.DateField()
+    contact_token = serializers.CharField(
+        help_text=_("For `POST /deconfliction/request-contact/`.")
+    )
+
+
+class SearchAnswerSerializer(serializers.Serializer):
+    """The answer for one searched identifier (documentation of `SearchAnswer`)."""
+
+    index = serializers.IntegerField(help_text=_("Position in the searched list."))
+    kind = serializers.CharField()
+    value = serializers.CharField()
+    normalised_value = serializers.CharField(help_text=_("Empty when the value is invalid."))
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        allow_null=True,
+        help_text=_("This identifier's problems (the others are still answered); else null."),
+    )
+    hits = VisibleHitSerializer(many=True)
+    held_elsewhere = RestrictedHitSerializer(many=True)
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    results = SearchAnswerSerializer(many=True)
+
+
 class RequestContactInputSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=1000, help_text=_("A search answer's contact_token."))
 
@@ -182,7 +219,7 @@ class IdentifierViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
     @extend_schema(
         summary="Who else holds this identifier (as a search would answer)",
         request=None,
-        responses=OpenApiTypes.OBJECT,
+        responses=SearchAnswerSerializer,
     )
     @action(detail=True, methods=["post"])
     def deconflict(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -207,7 +244,7 @@ class DeconflictionViewSet(GatedViewSet):
     @extend_schema(
         summary="Who holds these identifiers (up to 1,000 per call)",
         request=SearchInputSerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses=SearchResultsSerializer,
         examples=[SEARCH_EXAMPLE],
     )
     @action(detail=False, methods=["post"])

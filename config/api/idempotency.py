@@ -139,6 +139,11 @@ def finish(record: IdempotencyRecord, response: Response) -> None:
     if response.status_code >= 500:
         transaction.set_rollback(True)
         return
+    if not isinstance(response, Response):
+        # A stream (an evidence download) cannot be kept to replay: the key
+        # is released, and a retry downloads again (recorded again).
+        record.delete()
+        return
     record.status_code = response.status_code
     record.response_body = json.loads(json.dumps(response.data, cls=JSONEncoder))
     headers = {h: response[h] for h in _KEPT_HEADERS if response.has_header(h)}

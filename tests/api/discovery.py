@@ -73,23 +73,30 @@ def _gated_view(route: Route, user, kwargs: dict):
     return view
 
 
-def hidden_kwargs(route: Route, owner) -> dict[str, str]:
-    """Path kwargs naming objects `owner` sees (through the view's own selector)."""
+def hidden_kwargs(route: Route, owners) -> dict[str, str]:
+    """Path kwargs naming objects one of `owners` sees (through the view's own
+    selector): the first owner who sees an object of the route's kind."""
+    owners = owners if isinstance(owners, (list, tuple)) else (owners,)
     view_class = route.view_class
     values: dict[str, str] = {}
     parent_kwarg = getattr(view_class, "parent_url_kwarg", "")
     if parent_kwarg and parent_kwarg in route.kwargs:
-        parent = getattr(access, view_class.parent_selector)(owner).first()
+        parent = getattr(access, view_class.parent_selector)(owners[0]).first()
         assert parent is not None, f"{route}: the world has no parent object for the owner"
         values[parent_kwarg] = str(parent.public_id)
     lookup = getattr(view_class, "lookup_url_kwarg", None)
     if lookup and lookup in route.kwargs:
-        obj = _gated_view(route, owner, dict(values)).get_queryset().first()
+        seen = (_gated_view(route, owner, dict(values)).get_queryset().first() for owner in owners)
+        obj = next((found for found in seen if found is not None), None)
         assert obj is not None, (
             f"{route}: no object of this endpoint in the isolation world; "
             "add one to the `world` fixture in tests/api/test_isolation.py"
         )
         values[lookup] = str(obj.public_id)
+        if "event_id" in route.kwargs:  # a webhook delivery, named by its event
+            delivery = obj.deliveries.first()
+            assert delivery is not None, f"{route}: the world's webhook has no delivery"
+            values["event_id"] = str(delivery.message_id)
     missing = set(route.kwargs) - set(values)
     assert not missing, f"{route}: cannot fill path kwargs {missing}; extend discovery.py"
     return values

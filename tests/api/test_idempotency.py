@@ -132,3 +132,21 @@ def test_replayed_error_keeps_the_problem_content_type(api, kh_viewer):
     post_case(client, "k")
     replay = post_case(client, "k")
     assert replay["Content-Type"] == "application/problem+json"
+
+
+def test_a_download_with_a_key_streams_the_bytes_and_keeps_no_record(
+    api, case, knp_coordinator, settings, tmp_path
+):
+    from tests.factories import make_document
+
+    settings.MEDIA_ROOT = tmp_path
+    doc = make_document(knp_coordinator, case, handling_code="AMBER")
+    client = api(knp_coordinator)
+    url = f"/api/v1/documents/{doc.public_id}/download/"
+
+    for _ in range(2):
+        response = client.post(url, {"purpose": "Court"}, format="json", HTTP_IDEMPOTENCY_KEY="d")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/octet-stream"
+        assert b"".join(response.streaming_content)
+    assert not IdempotencyRecord.objects.exists()

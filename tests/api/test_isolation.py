@@ -16,7 +16,9 @@ from django.urls import reverse
 from agencies.choices import AgencyKind
 from cases import mla
 from cases.models import Case, CaseParticipation, MLARequest, MLAStatusChange, Note, Task
-from notifications.models import Notification
+from notifications.choices import Channel, DeliveryStatus
+from notifications.models import Delivery, Notification, OutboxMessage, WebhookEndpoint
+from notifications.services import create_webhook_endpoint
 from tests.factories import make_agency, make_document, make_user
 from tests.mla.helpers import draft
 
@@ -32,6 +34,9 @@ class World:
     case: Case
     markers: list[str]
     mla_request: MLARequest
+    #: Who sees the hidden objects: the owner, and KR-KNP's agency administrator
+    #: (the only one who sees its webhooks).
+    owners: tuple = ()
 
     def state(self) -> tuple:
         """Everything a leaked write could change in the hidden case."""
@@ -50,6 +55,8 @@ class World:
             tuple(MLARequest.objects.filter(case=case).values_list("pk", "version", "status")),
             MLAStatusChange.objects.filter(request__case=case).count(),
             tuple(Notification.objects.filter(recipient=self.owner).values_list("pk", "read_at")),
+            tuple(WebhookEndpoint.objects.values_list("pk", "version", "active", "secret")),
+            tuple(Delivery.objects.filter(channel=Channel.WEBHOOK).values_list("pk", "status")),
         )
 
 
@@ -83,6 +90,16 @@ def world(
         mla.acknowledge_mla_request(actor=make_user(kh_moj), request=mla_request)
     notification = Notification.objects.filter(recipient=knp_coordinator).first()
     assert notification is not None, "the world needs an in-app notification for its owner"
+    # KR-KNP's webhook, with one delivery, managed by its agency administrator.
+    knp_admin = make_user(knp_coordinator.membership.agency, "agency_admin")
+    endpoint = create_webhook_endpoint(actor=knp_admin, url="https://hidden-knp.example/hook")
+    Delivery.objects.create(
+        message=OutboxMessage.objects.first(),
+        channel=Channel.WEBHOOK,
+        recipient_key=Delivery.key_for(endpoint=endpoint),
+        endpoint=endpoint,
+        status=DeliveryStatus.SENT,
+    )
     markers = [
         str(shared_case.public_id),
         shared_case.reference,
@@ -103,8 +120,17 @@ def world(
         document.sha256,
         str(notification.public_id),
         notification.text,
+        str(endpoint.public_id),
+        endpoint.url,
+        endpoint.secret,
     ]
-    return World(owner=knp_coordinator, case=shared_case, markers=markers, mla_request=mla_request)
+    return World(
+        owner=knp_coordinator,
+        case=shared_case,
+        markers=markers,
+        mla_request=mla_request,
+        owners=(knp_coordinator, knp_admin),
+    )
 
 
 def probe_payload(world: World) -> dict:
@@ -148,7 +174,7 @@ def test_discovery_finds_the_known_endpoints():
 @pytest.mark.parametrize("method", ALL_METHODS)
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_outsider_learns_and_changes_nothing(route, method, world, outsider, api):
-    kwargs = hidden_kwargs(route, world.owner)
+    kwargs = hidden_kwargs(route, world.owners)
     url = reverse(route.name, kwargs=kwargs)
     before = world.state()
     response = call(api(outsider), method, url, probe_payload(world))
@@ -194,7 +220,7 @@ def test_most_routes_name_hidden_objects(world, outsider):
     hidden = [
         r
         for r in ROUTES
-        if r.kwargs and not _outsider_sees(r, outsider, hidden_kwargs(r, world.owner))
+        if r.kwargs and not _outsider_sees(r, outsider, hidden_kwargs(r, world.owners))
     ]
     assert len(hidden) >= 5
 
