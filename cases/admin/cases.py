@@ -242,9 +242,7 @@ class NewTaskForm(forms.ModelForm):
             .values("agency_id")
         )
         agencies = self.fields["assigned_agency"]
-        agencies.queryset = selector_for(agencies.queryset.model)(user).filter(
-            pk__in=participants
-        )
+        agencies.queryset = selector_for(agencies.queryset.model)(user).filter(pk__in=participants)
 
 
 def _form_errors(form: forms.Form, exc: DomainError) -> None:
