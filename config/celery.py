@@ -15,7 +15,7 @@ message is also rejected into the `casebridge.dead` queue through a
 dead-letter exchange.
 
 Beat: Celery's own scheduler with `CELERY_BEAT_SCHEDULE` in settings, not
-django-celery-beat. The five jobs are fixed parts of the system, reviewed
+django-celery-beat. The jobs are fixed parts of the system, reviewed
 with the code; a database-edited schedule would add tables, an admin and a
 way to switch off the outbox sweeper by accident, for no benefit here.
 """
