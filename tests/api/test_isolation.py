@@ -15,7 +15,16 @@ from django.urls import reverse
 
 from agencies.choices import AgencyKind
 from cases import mla
-from cases.models import Case, CaseParticipation, MLARequest, MLAStatusChange, Note, Task
+from cases.models import (
+    Case,
+    CaseParticipation,
+    EvidenceUpload,
+    MLARequest,
+    MLAStatusChange,
+    Note,
+    Task,
+)
+from cases.uploads import start_upload
 from notifications.models import Notification
 from tests.factories import make_agency, make_document, make_user
 from tests.mla.helpers import draft
@@ -49,6 +58,7 @@ class World:
             ),
             tuple(MLARequest.objects.filter(case=case).values_list("pk", "version", "status")),
             MLAStatusChange.objects.filter(request__case=case).count(),
+            tuple(EvidenceUpload.objects.filter(case=case).values_list("pk", "offset")),
             tuple(Notification.objects.filter(recipient=self.owner).values_list("pk", "read_at")),
         )
 
@@ -71,6 +81,13 @@ def world(
     )
     settings.MEDIA_ROOT = str(tmp_path)
     document = make_document(knp_coordinator, shared_case)
+    upload = start_upload(
+        actor=knp_coordinator,
+        case=shared_case,
+        length=1000,
+        name="raid-video.mp4",
+        title="Raid video Amber-Kestrel, in transit",
+    )
     shared_case.refresh_from_db()
     participation = CaseParticipation.objects.get(case=shared_case, agency__code="KH-CCOS")
     # An MLA request KR-KNP sent to Cambodia's central authority (issue 5).
@@ -100,6 +117,8 @@ def world(
         mla_request.facts,
         str(document.public_id),
         document.title,
+        str(upload.public_id),
+        upload.title,
         document.sha256,
         str(notification.public_id),
         notification.text,
