@@ -42,7 +42,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from config.api.base import GatedViewSet
-from config.api.problems import ProblemSerializer
+from config.api.problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
 
 from .. import documents, uploads
 from ..errors import ValidationFailed
@@ -136,6 +136,9 @@ TUS_RESUMABLE = OpenApiParameter(
     description=str(_("The tus protocol version: 1.0.0.")),
 )
 PROBLEM = ProblemSerializer
+TUS_412 = OpenApiResponse(
+    PROBLEM, description=str(_("`Tus-Resumable` names a version other than 1.0.0 (`Tus-Version`)."))
+)
 OFFSET_HEADER = {"Upload-Offset": {"schema": {"type": "integer"}}}
 
 
@@ -159,7 +162,10 @@ OFFSET_HEADER = {"Upload-Offset": {"schema": {"type": "integer"}}}
         ],
         responses={
             201: UploadSerializer,
-            413: OpenApiResponse(PROBLEM, description=str(_("Longer than the evidence limit."))),
+            (412, PROBLEM_CONTENT_TYPE): TUS_412,
+            (413, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                PROBLEM, description=str(_("Longer than the evidence limit."))
+            ),
         },
     ),
     retrieve=extend_schema(
@@ -191,20 +197,29 @@ OFFSET_HEADER = {"Upload-Offset": {"schema": {"type": "integer"}}}
             204: OpenApiResponse(
                 description=str(_("Appended; `Upload-Offset` is the new offset."))
             ),
-            409: OpenApiResponse(
+            (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
                 PROBLEM, description=str(_("`Upload-Offset` is not where the upload stands."))
             ),
-            413: OpenApiResponse(PROBLEM, description=str(_("The chunk is too large."))),
-            423: OpenApiResponse(
+            (412, PROBLEM_CONTENT_TYPE): TUS_412,
+            (413, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                PROBLEM, description=str(_("The chunk is too large."))
+            ),
+            (423, PROBLEM_CONTENT_TYPE): OpenApiResponse(
                 PROBLEM, description=str(_("Another request is writing this upload; retry."))
             ),
-            460: OpenApiResponse(PROBLEM, description=str(_("The chunk failed its checksum."))),
+            (460, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                PROBLEM, description=str(_("The chunk failed its checksum."))
+            ),
         },
     ),
     destroy=extend_schema(
         summary="Abandon an upload and its bytes (tus termination)",
         parameters=[TUS_RESUMABLE],
-        responses={204: None, 423: OpenApiResponse(PROBLEM)},
+        responses={
+            204: None,
+            (412, PROBLEM_CONTENT_TYPE): TUS_412,
+            (423, PROBLEM_CONTENT_TYPE): OpenApiResponse(PROBLEM),
+        },
     ),
 )
 class UploadViewSet(GatedViewSet):
