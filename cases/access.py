@@ -53,6 +53,7 @@ from .models import (
     CaseGroupObjectPermission,
     CaseParticipation,
     Document,
+    EvidenceUpload,
     Identifier,
     MLARequest,
     MLARequestGroupObjectPermission,
@@ -854,6 +855,23 @@ def _documents_of_agency(agency) -> QuerySet[Document]:
 
 
 _VISIBLE[Document] = visible_documents
+
+
+def visible_uploads(user) -> QuerySet[EvidenceUpload]:
+    """Resumable uploads in transit: their uploader's alone, while a member of
+    the agency it uploads for. Bytes that are not yet evidence have one
+    custodian; whether they may become evidence is asked again when the last
+    byte arrives (`cases.uploads`). An expired upload is gone at its second,
+    not when the sweep next runs."""
+    agency = agency_of(user)
+    if agency is None or not agency.active:
+        return EvidenceUpload.objects.none()
+    return EvidenceUpload.objects.filter(
+        created_by=user, agency=agency, expires_at__gt=timezone.now()
+    )
+
+
+_VISIBLE[EvidenceUpload] = visible_uploads
 
 
 def visible_audit_events(user):

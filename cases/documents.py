@@ -179,12 +179,12 @@ def _full_clean(doc: Document, exclude: Iterable[str]) -> None:
         raise ValidationFailed.from_django(exc) from exc
 
 
-def upload_document(
+def new_document(
     *,
     actor,
     case: Case | None = None,
-    file: IO[bytes] | Any,
     title: str,
+    name: str,
     description: str = "",
     handling_code: str = HandlingCode.AMBER,
     handling_instruction: str = HandlingInstruction.H0,
@@ -192,15 +192,16 @@ def upload_document(
     task: Task | None = None,
     supersedes: Document | None = None,
     mla_request: MLARequest | None = None,
-    name: str | None = None,
 ) -> Document:
-    """Store an evidence file on `case`; investigators of a contributing agency.
+    """The unsaved, checked record of an upload about to start: may `actor`
+    add this evidence here, and is everything but the bytes valid?
 
-    With `mla_request`, investigators of either party attach it to the request
-    (annexes; the requested side's returned evidence) and it lands on the
-    request's case, which the requested side need not see.
-    `file` is a Django UploadedFile or any binary file-like object; `name`
-    (default: the file's own name) is the original file name, kept as data.
+    Investigators of a contributing agency add to a case; with `mla_request`,
+    investigators of either party attach to the request (annexes; the
+    requested side's returned evidence) and it lands on the request's case,
+    which the requested side need not see. Shared by the one-request upload
+    below and the resumable one (`cases.uploads`), which asks it again when
+    the last byte arrives.
     """
     if mla_request is not None:
         access.require(actor, "view", mla_request)
@@ -213,7 +214,7 @@ def upload_document(
     else:
         access.require(actor, "contribute", case)
     agency = access.agency_of(actor)
-    original_name = _validate_name(name if name is not None else getattr(file, "name", ""))
+    original_name = _validate_name(name)
     if task is not None and (task.case_id != case.pk or not access.can(actor, "view", task)):
         raise ValidationFailed({"task": [_("The task must belong to this case.")]})
     if supersedes is not None:
@@ -239,7 +240,47 @@ def upload_document(
         raise ValidationFailed(
             {"handling_restriction": [_("H3 needs the restriction written out.")]}
         )
+    return doc
 
+
+def upload_document(
+    *,
+    actor,
+    case: Case | None = None,
+    file: IO[bytes] | Any,
+    title: str,
+    description: str = "",
+    handling_code: str = HandlingCode.AMBER,
+    handling_instruction: str = HandlingInstruction.H0,
+    handling_restriction: str = "",
+    task: Task | None = None,
+    supersedes: Document | None = None,
+    mla_request: MLARequest | None = None,
+    name: str | None = None,
+    expected_sha256: str = "",
+) -> Document:
+    """Store an evidence file on `case` (or `mla_request`: see `new_document`).
+
+    `file` is a Django UploadedFile or any binary file-like object; `name`
+    (default: the file's own name) is the original file name, kept as data.
+    With `expected_sha256` (hex), bytes that hash otherwise are refused and
+    nothing is stored.
+    """
+    doc = new_document(
+        actor=actor,
+        case=case,
+        title=title,
+        name=name if name is not None else getattr(file, "name", ""),
+        description=description,
+        handling_code=handling_code,
+        handling_instruction=handling_instruction,
+        handling_restriction=handling_restriction,
+        task=task,
+        supersedes=supersedes,
+        mla_request=mla_request,
+    )
+    agency = doc.agency
+    original_name = doc.original_name
     chunks = _chunks(file)
     head, rest = _read_head(chunks, filetypes.SNIFF_BYTES)
     if not head:
@@ -255,6 +296,18 @@ def upload_document(
         stored = storage.save(path, File(reader, name=path))
         doc.storage_path, doc.size = stored, reader.size
         doc.sha256 = reader.sha256.hexdigest()
+        if expected_sha256 and doc.sha256 != expected_sha256.lower():
+            raise ValidationFailed(
+                {
+                    "sha256": [
+                        _(
+                            "The file's SHA-256 is %(actual)s, not the %(expected)s you declared: "
+                            "it was damaged on the way and has not been stored."
+                        )
+                        % {"actual": doc.sha256, "expected": expected_sha256.lower()}
+                    ]
+                }
+            )
         with transaction.atomic():
             doc.save(force_insert=True)
             _custody(doc, CustodyEvent.Action.UPLOAD, actor=actor, agency=agency)

@@ -16,7 +16,7 @@ name + ".dead") through a dead-letter exchange; `manage.py check_outbox`
 fails while anything is dead there or in the database.
 
 Beat: Celery's own scheduler with `CELERY_BEAT_SCHEDULE` in settings, not
-django-celery-beat. The five jobs are fixed parts of the system, reviewed
+django-celery-beat. The jobs are fixed parts of the system, reviewed
 with the code; a database-edited schedule would add tables, an admin and a
 way to switch off the outbox sweeper by accident, for no benefit here.
 """

@@ -289,6 +289,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.audit_checkpoint",
         "schedule": float(AUDIT_CHECKPOINT_SECONDS),
     },
+    # Abandoned resumable uploads (cases.uploads) and their partial files.
+    "expire-uploads": {"task": "cases.expire_uploads", "schedule": 900.0},
 }
 
 # Beat run with `-S ops.beat:HeartbeatScheduler` touches this file each time
@@ -417,6 +419,14 @@ EVIDENCE_ALLOWED_TYPES = env.list(
         "video/3gpp",
     ],
 )
+# Resumable uploads (cases.uploads, `/api/v1/uploads/`, tus 1.0): the bytes of
+# an upload in transit wait in a partial file under this directory (default:
+# MEDIA_ROOT/uploads-in-transit; every web process must see the same one),
+# one PATCH carries at most EVIDENCE_UPLOAD_MAX_CHUNK bytes, and an upload
+# untouched for EVIDENCE_UPLOAD_EXPIRY_SECONDS is deleted by beat.
+EVIDENCE_UPLOAD_DIR = env.str("EVIDENCE_UPLOAD_DIR", default="")
+EVIDENCE_UPLOAD_MAX_CHUNK = env.int("EVIDENCE_UPLOAD_MAX_CHUNK", default=8 * 1024 * 1024)
+EVIDENCE_UPLOAD_EXPIRY_SECONDS = env.int("EVIDENCE_UPLOAD_EXPIRY_SECONDS", default=24 * 3600)
 # Uploads never sit in memory: every file goes to a temporary file as it
 # arrives, and the evidence upload handler stops reading one past the limit.
 FILE_UPLOAD_HANDLERS = ["cases.upload_handlers.EvidenceUploadHandler"]

@@ -7,16 +7,21 @@ report. A correction is uploaded as a new document that supersedes the old.
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from agencies.choices import Role
-from cases import access, documents
+from cases import access, documents, uploads
+from cases.errors import DomainError
 from cases.models import Document, MLARequest
 
 from .base import FIELD_SELECTORS, GatedModelAdmin
@@ -57,6 +62,18 @@ RECORD_FIELDS = (
 
 class DocumentUploadForm(forms.ModelForm):
     file = forms.FileField(label=_("File"), allow_empty_file=True)
+
+    class Meta:
+        model = Document
+        fields = UPLOAD_FIELDS
+
+
+class ResumableStartForm(forms.ModelForm):
+    """The upload form without its file, which follows in chunks
+    (cases/static/casebridge/uploads.js): the file's name and size instead."""
+
+    file_name = forms.CharField(max_length=1000)
+    file_size = forms.IntegerField(min_value=0)
 
     class Meta:
         model = Document
@@ -106,9 +123,21 @@ class DocumentAdmin(GatedModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["form"] = DocumentUploadForm
-            kwargs["fields"] = (*UPLOAD_FIELDS, "file")
+            resumable = kwargs.pop("resumable", False)
+            kwargs["form"] = ResumableStartForm if resumable else DocumentUploadForm
+            extra = ("file_name", "file_size") if resumable else ("file",)
+            kwargs["fields"] = (*UPLOAD_FIELDS, *extra)
         return super().get_form(request, obj, change, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, **kwargs):
+        if add:
+            # The page's script sends the file in chunks (tus, `/api/v1/uploads/`)
+            # and resumes after a broken link; without it the form posts as ever.
+            context["resumable_upload"] = {
+                "start_url": reverse("admin:cases_document_upload_start"),
+                "chunk_size": settings.EVIDENCE_UPLOAD_MAX_CHUNK,
+            }
+        return super().render_change_form(request, context, add, change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -151,6 +180,16 @@ class DocumentAdmin(GatedModelAdmin):
     def get_urls(self):
         return [
             path(
+                "upload/",
+                self.admin_site.admin_view(require_POST(self.upload_start_view)),
+                name="cases_document_upload_start",
+            ),
+            path(
+                "upload/<uuid:upload_id>/done/",
+                self.admin_site.admin_view(self.upload_done_view),
+                name="cases_document_upload_done",
+            ),
+            path(
                 "<path:object_id>/custody/",
                 self.admin_site.admin_view(self.custody_view),
                 name="cases_document_custody",
@@ -171,4 +210,55 @@ class DocumentAdmin(GatedModelAdmin):
                 "events": list(events),
                 "case_visible": access.is_visible(request.user, obj.case),
             },
+        )
+
+    def upload_start_view(self, request):
+        """Check the upload form (without its file) and open a resumable upload:
+        JSON with the upload's API address, or the form's errors by field."""
+        if not self.has_add_permission(request):
+            raise Http404
+        form = self.get_form(request, resumable=True)(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                upload = uploads.start_upload(
+                    actor=request.user,
+                    length=data["file_size"],
+                    name=data["file_name"],
+                    **{name: data.get(name) for name in UPLOAD_FIELDS if name in data},
+                )
+            except DomainError as exc:
+                return JsonResponse({"errors": exc.errors}, status=400)
+            return JsonResponse(
+                {
+                    "location": reverse("api:v1:upload-detail", kwargs={"id": upload.public_id}),
+                    "done_url": reverse(
+                        "admin:cases_document_upload_done", args=[upload.public_id]
+                    ),
+                },
+                status=201,
+            )
+        errors = {
+            "file" if name in ("file_name", "file_size") else name: [str(m) for m in messages_]
+            for name, messages_ in form.errors.items()
+        }
+        return JsonResponse({"errors": errors}, status=400)
+
+    def upload_done_view(self, request, upload_id: uuid.UUID):
+        """Where the script lands once the last chunk made the document."""
+        upload = (
+            access.visible_uploads(request.user)
+            .filter(public_id=upload_id, document__isnull=False)
+            .select_related("document")
+            .first()
+        )
+        if upload is None:
+            raise Http404
+        self.message_user(
+            request,
+            _("The evidence “%(title)s” was uploaded.") % {"title": upload.document.title},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:cases_document_change", args=[upload.document.pk])
         )

@@ -87,8 +87,10 @@ class DocumentSerializer(serializers.ModelSerializer):
         return doc.uploaded_by.get_full_name() or doc.uploaded_by.get_username()
 
 
-class DocumentUploadInputSerializer(serializers.Serializer):
-    """Give `case`, or `mla_request` (either party of the request may attach)."""
+class DocumentRecordInputSerializer(serializers.Serializer):
+    """What a new document says besides its bytes: give `case`, or
+    `mla_request` (either party of the request may attach). Shared by the
+    one-request upload and the resumable one (`uploads.py`)."""
 
     case = PublicIdReference(
         selector="visible_cases", unknown_message=_("Unknown case."), required=False
@@ -111,6 +113,11 @@ class DocumentUploadInputSerializer(serializers.Serializer):
     handling_restriction = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=500
     )
+
+
+class DocumentUploadInputSerializer(DocumentRecordInputSerializer):
+    """Give `case`, or `mla_request` (either party of the request may attach)."""
+
     # Empty files reach the service, which refuses them with its own message.
     file = serializers.FileField(allow_empty_file=True, use_url=False)
 

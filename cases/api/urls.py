@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, views
+from . import deconfliction, documents, mla, uploads, views
 
 router = SimpleRouter()
 router.register("cases", views.CaseViewSet, basename="case")
@@ -13,6 +13,7 @@ router.register("tasks", views.TaskViewSet, basename="task")
 router.register("notes", views.NoteViewSet, basename="note")
 router.register("mla-requests", mla.MLARequestViewSet, basename="mla-request")
 router.register("documents", documents.DocumentViewSet, basename="document")
+router.register("uploads", uploads.UploadViewSet, basename="upload")
 router.register("identifiers", deconfliction.IdentifierViewSet, basename="identifier")
 router.register("deconfliction", deconfliction.DeconflictionViewSet, basename="deconfliction")
 router.register(

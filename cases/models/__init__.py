@@ -7,6 +7,7 @@ from .identifier import ContactRequest, Identifier
 from .mla import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .note import Note
 from .task import Task, TaskLogEntry
+from .upload import EvidenceUpload
 
 __all__ = [
     "Case",
@@ -16,6 +17,7 @@ __all__ = [
     "ContactRequest",
     "CustodyEvent",
     "Document",
+    "EvidenceUpload",
     "HandlingMixin",
     "Identifier",
     "MLARequest",

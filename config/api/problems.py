@@ -50,8 +50,10 @@ TITLES: dict[int, Any] = {
     413: _("Request too large"),
     415: _("Unsupported media type"),
     422: _("Unprocessable request"),
+    423: _("Locked"),
     428: _("Precondition required"),
     429: _("Too many requests"),
+    460: _("Checksum mismatch"),
     500: _("Server error"),
 }
 

@@ -26,6 +26,7 @@ ERROR_DESCRIPTIONS: dict[str, Any] = {
     ),
     "409": _("The object's state does not allow the change (e.g. an illegal transition)."),
     "412": _("`If-Match` names a stale version: reload the object; nothing was changed."),
+    "413": _("The request or the file is larger than this server accepts."),
     "415": _("Send `Content-Type: application/json`."),
     "422": _("This `Idempotency-Key` was already used with a different request."),
     "429": _("Throttled: retry after `Retry-After` seconds."),

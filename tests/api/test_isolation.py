@@ -15,7 +15,16 @@ from django.urls import reverse
 
 from agencies.choices import AgencyKind
 from cases import mla
-from cases.models import Case, CaseParticipation, MLARequest, MLAStatusChange, Note, Task
+from cases.models import (
+    Case,
+    CaseParticipation,
+    EvidenceUpload,
+    MLARequest,
+    MLAStatusChange,
+    Note,
+    Task,
+)
+from cases.uploads import start_upload
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Delivery, Notification, OutboxMessage, WebhookEndpoint
 from notifications.services import create_webhook_endpoint
@@ -54,6 +63,7 @@ class World:
             ),
             tuple(MLARequest.objects.filter(case=case).values_list("pk", "version", "status")),
             MLAStatusChange.objects.filter(request__case=case).count(),
+            tuple(EvidenceUpload.objects.filter(case=case).values_list("pk", "offset")),
             tuple(Notification.objects.filter(recipient=self.owner).values_list("pk", "read_at")),
             tuple(WebhookEndpoint.objects.values_list("pk", "version", "active", "secret")),
             tuple(Delivery.objects.filter(channel=Channel.WEBHOOK).values_list("pk", "status")),
@@ -78,6 +88,13 @@ def world(
     )
     settings.MEDIA_ROOT = str(tmp_path)
     document = make_document(knp_coordinator, shared_case)
+    upload = start_upload(
+        actor=knp_coordinator,
+        case=shared_case,
+        length=1000,
+        name="raid-video.mp4",
+        title="Raid video Amber-Kestrel, in transit",
+    )
     shared_case.refresh_from_db()
     participation = CaseParticipation.objects.get(case=shared_case, agency__code="KH-CCOS")
     # An MLA request KR-KNP sent to Cambodia's central authority (issue 5).
@@ -117,6 +134,8 @@ def world(
         mla_request.facts,
         str(document.public_id),
         document.title,
+        str(upload.public_id),
+        upload.title,
         document.sha256,
         str(notification.public_id),
         notification.text,

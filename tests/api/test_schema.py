@@ -27,6 +27,8 @@ from agencies.tokens import issue_api_token
 from cases.models import CaseParticipation
 from tests.factories import make_user
 
+# The resumable upload's chunks (`PATCH /uploads/{id}/`) are raw bytes.
+schemathesis.openapi.media_type("application/offset+octet-stream", st.binary(max_size=4096))
 RAW_SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 schema = schemathesis.openapi.from_dict(RAW_SCHEMA)
 
