@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",
     "config.health.ProbeMiddleware",
+    # Outside everything that may answer an API request (2FA, oversize, auth).
+    "config.api.middleware.ApiCachingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,7 +219,9 @@ SPECTACULAR_SETTINGS = {
         "`Authorization: Bearer <token>` (an agency API client). Objects are named by "
         "UUID (`id`), agencies by code. Every error is RFC 9457 problem details "
         "(`application/problem+json`). Lists are cursor-paginated in sync order; "
-        "writes take `If-Match` (412 when stale) and POSTs `Idempotency-Key`. "
+        "writes to an existing object require `If-Match` (428 without it, 412 when stale), "
+        "reads take `If-None-Match` (304), POSTs `Idempotency-Key`. Every answer is "
+        "`Cache-Control: no-store`. Unknown or empty query parameters are 400. "
         "Not visible means 404. See the README (partner systems) and docs/api-conventions.md."
     ),
     "SERVE_INCLUDE_SCHEMA": False,

@@ -190,6 +190,10 @@ class DocumentViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
         "create": DocumentUploadInputSerializer,
         "download": DownloadInputSerializer,
     }
+    # A download changes nothing a client could overwrite (its custody entry
+    # is appended); GET takes its purpose in the query string.
+    if_match_exempt = frozenset({"download"})
+    action_query_params = {"download": ("purpose",)}
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:

@@ -1,7 +1,17 @@
-"""API test helpers: clients logged in as the standard personas."""
+"""API test helpers: clients logged in as the standard personas, and the
+`world` every discovered route is tried against."""
+
+from dataclasses import dataclass
 
 import pytest
 from rest_framework.test import APIClient
+
+from agencies.choices import AgencyKind
+from cases import mla, services
+from cases.models import Case, CaseParticipation, MLARequest, MLAStatusChange, Note, Task
+from notifications.models import Notification
+from tests.factories import make_agency, make_case, make_document, make_user
+from tests.mla.helpers import draft
 
 
 @pytest.fixture
@@ -36,3 +46,97 @@ def _no_sync_margin(settings):
 def _fast_password_hasher(settings):
     """The personas get passwords; PBKDF2 would make each test seconds slower."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    owner: object
+    case: Case
+    markers: list[str]
+    mla_request: MLARequest
+
+    def state(self) -> tuple:
+        """Everything a leaked write could change in the hidden case."""
+        case = Case.objects.get(pk=self.case.pk)
+        return (
+            case.version,
+            case.status,
+            case.lead_agency_id,
+            tuple(Task.objects.filter(case=case).values_list("pk", "version")),
+            tuple(Note.objects.filter(case=case).values_list("pk", flat=True)),
+            tuple(
+                CaseParticipation.objects.filter(case=case).values_list(
+                    "pk", "version", "revoked_at"
+                )
+            ),
+            tuple(MLARequest.objects.filter(case=case).values_list("pk", "version", "status")),
+            MLAStatusChange.objects.filter(request__case=case).count(),
+            tuple(Notification.objects.filter(recipient=self.owner).values_list("pk", "read_at")),
+        )
+
+
+@pytest.fixture
+def world(
+    shared_case, task, note, knp_coordinator, settings, tmp_path, django_capture_on_commit_callbacks
+) -> World:
+    """KR-KNP's case, shared with KH-CCOS, with a task, a note, an identifier and
+    an evidence document; UNODC sees none of it."""
+
+    from cases.deconfliction import add_identifier
+
+    identifier = add_identifier(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind="email",
+        value="boss@hidden-compound.example",
+        notes="Seen on the compound's payroll sheet",
+    )
+    settings.MEDIA_ROOT = str(tmp_path)
+    document = make_document(knp_coordinator, shared_case)
+    shared_case.refresh_from_db()
+    participation = CaseParticipation.objects.get(case=shared_case, agency__code="KH-CCOS")
+    # An MLA request KR-KNP sent to Cambodia's central authority (issue 5).
+    kh_moj = make_agency("KH-MOJ", country="KH", kind=AgencyKind.CENTRAL_AUTHORITY)
+    mla_request = mla.submit_mla_request(
+        actor=knp_coordinator, request=draft(knp_coordinator, shared_case, kh_moj)
+    )
+    # Delivered as after a commit: KR-KNP's coordinator is told of the acknowledgement.
+    with django_capture_on_commit_callbacks(execute=True):
+        mla.acknowledge_mla_request(actor=make_user(kh_moj), request=mla_request)
+    notification = Notification.objects.filter(recipient=knp_coordinator).first()
+    assert notification is not None, "the world needs an in-app notification for its owner"
+    # A case KH-CCOS shared with KR-KNP and took back: KR-KNP's tombstone.
+    kh_coordinator = make_user(participation.agency)
+    taken_back = make_case(kh_coordinator, title="Shared with KR-KNP, then revoked")
+    services.share_case(
+        actor=kh_coordinator,
+        case=taken_back,
+        agency=knp_coordinator.membership.agency,
+        level="view",
+    )
+    services.revoke_case(
+        actor=kh_coordinator,
+        participation=CaseParticipation.objects.get(case=taken_back, agency__code="KR-KNP"),
+    )
+    markers = [
+        str(shared_case.public_id),
+        shared_case.reference,
+        shared_case.title,
+        shared_case.summary,
+        str(task.public_id),
+        task.title,
+        str(note.public_id),
+        note.body,
+        str(participation.public_id),
+        str(identifier.public_id),
+        identifier.raw_value,
+        identifier.notes,
+        str(mla_request.public_id),
+        mla_request.facts,
+        str(document.public_id),
+        document.title,
+        document.sha256,
+        str(notification.public_id),
+        notification.text,
+    ]
+    return World(owner=knp_coordinator, case=shared_case, markers=markers, mla_request=mla_request)
