@@ -88,11 +88,19 @@ def test_an_unknown_parameter_is_refused_alike_on_hidden_and_missing_objects(api
     assert hidden.json() == missing.json()
 
 
-@pytest.mark.parametrize("route", GET_ROUTES, ids=str)
-def test_every_read_refuses_an_unknown_parameter(route, world, api):
-    url = reverse(route.name, kwargs=hidden_kwargs(route, world.owner))
-    response = api(world.owner).get(url, {"no_such_parameter": "1"})
-    assert _problem_fields(response) == [("no_such_parameter", "unknown")]
+def test_every_read_refuses_an_unknown_parameter(world, api):
+    """Every GET route, on one world (building it is most of the cost)."""
+    client = api(world.owner)
+    wrong = {}
+    for route in GET_ROUTES:
+        url = reverse(route.name, kwargs=hidden_kwargs(route, world.owner))
+        response = client.get(url, {"no_such_parameter": "1"})
+        if response.status_code != 400 or response.json()["errors"] != [
+            {"field": "no_such_parameter", "code": "unknown", "detail": "Unknown query parameter."}
+        ]:
+            wrong[url] = response.status_code
+    assert wrong == {}
+    assert len(GET_ROUTES) > 20
 
 
 def _schema_path(route) -> str:
