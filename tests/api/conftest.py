@@ -4,13 +4,22 @@
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.choices import AgencyKind
-from cases import mla, services
-from cases.models import Case, CaseParticipation, MLARequest, MLAStatusChange, Note, Task
+from cases import mla
+from cases.models import (
+    Case,
+    CaseParticipation,
+    CaseTombstone,
+    MLARequest,
+    MLAStatusChange,
+    Note,
+    Task,
+)
 from notifications.models import Notification
-from tests.factories import make_agency, make_case, make_document, make_user
+from tests.factories import make_agency, make_document, make_user
 from tests.mla.helpers import draft
 
 
@@ -105,18 +114,15 @@ def world(
         mla.acknowledge_mla_request(actor=make_user(kh_moj), request=mla_request)
     notification = Notification.objects.filter(recipient=knp_coordinator).first()
     assert notification is not None, "the world needs an in-app notification for its owner"
-    # A case KH-CCOS shared with KR-KNP and took back: KR-KNP's tombstone.
-    kh_coordinator = make_user(participation.agency)
-    taken_back = make_case(kh_coordinator, title="Shared with KR-KNP, then revoked")
-    services.share_case(
-        actor=kh_coordinator,
-        case=taken_back,
+    # A tombstone of KR-KNP's, the row a revoke writes (which case does not
+    # matter here, and the services' way costs a case, a user, a share and a
+    # revoke in every test of the matrix: tests/api/test_tombstones.py
+    # takes that way).
+    tombstone = CaseTombstone.objects.create(
+        case=shared_case,
+        case_public_id=shared_case.public_id,
         agency=knp_coordinator.membership.agency,
-        level="view",
-    )
-    services.revoke_case(
-        actor=kh_coordinator,
-        participation=CaseParticipation.objects.get(case=taken_back, agency__code="KR-KNP"),
+        at=timezone.now(),
     )
     markers = [
         str(shared_case.public_id),
@@ -138,5 +144,6 @@ def world(
         document.sha256,
         str(notification.public_id),
         notification.text,
+        str(tombstone.public_id),
     ]
     return World(owner=knp_coordinator, case=shared_case, markers=markers, mla_request=mla_request)
