@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from agencies.choices import Role
 from cases import access
 from config.api.base import GatedViewSet, ListMixin
+from config.api.filters import DateTimeFilter
 from config.api.pagination import page_size_from
 
 from ..export import csv_response
@@ -59,8 +60,8 @@ class AuditEventFilter(filters.FilterSet):
     object_type = filters.CharFilter(help_text="e.g. cases.case, cases.document")
     object_id = filters.CharFilter(help_text="The object's public id.")
     request_id = filters.CharFilter()
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

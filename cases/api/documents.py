@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from config.api.base import CreateMixin, GatedViewSet, ListMixin, RetrieveMixin
 from config.api.fields import PublicIdReference
+from config.api.filters import DateTimeFilter
 from config.api.parsers import JSONParser
 
 from .. import access, documents
@@ -152,8 +153,8 @@ class DocumentFilter(filters.FilterSet):
     mla_request = filters.UUIDFilter(field_name="mla_request__public_id")
     handling_code = filters.MultipleChoiceFilter(choices=HandlingCode.choices)
     sha256 = filters.CharFilter()
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Document
