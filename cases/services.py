@@ -44,11 +44,11 @@ from .sharing import (  # noqa: F401
     _clear_lost_access,
     _end_stale_participation,
     _participation_changes,
+    _record_lost_access,
     _require_active_agency,
     _set_grants,
     _touch_cases,
     _validate_expiry,
-    record_lost_access,
     revoke_agencies,
     revoke_agency_from_cases,
     revoke_case,
@@ -410,7 +410,7 @@ def hand_over_case(
     old.save()
     _set_grants(case, old_lead, keep_level)
     if keep_level is None:
-        record_lost_access([(case, old_lead)], at=now, actor=actor)
+        _record_lost_access([(case, old_lead)], at=now, actor=actor)
     case.lead_agency = new_lead
     case.version += 1
     case.updated_by, case.updated_at = actor, now
@@ -440,7 +440,7 @@ def expire_participations(*, now: dt.datetime | None = None) -> int:
         .select_related("case", "agency")
         .filter(revoked_at__isnull=True, expires_at__lte=now)
     )
-    record_lost_access([(p.case, p.agency) for p in due], at=now)
+    _record_lost_access([(p.case, p.agency) for p in due], at=now)
     for participation in due:
         participation.revoked_at = now
         participation.end_reason = CaseParticipation.EndReason.EXPIRED

@@ -178,7 +178,7 @@ def _touch_cases(case_ids: Iterable[int], actor, now: dt.datetime | None = None)
     )
 
 
-def record_lost_access(pairs: Sequence[tuple[Case, Agency]], *, at: dt.datetime, actor=None):
+def _record_lost_access(pairs: Sequence[tuple[Case, Agency]], *, at: dt.datetime, actor=None):
     """Tell each agency that lost access to a case (revoked, expired, handed
     away): a tombstone for its sync feed and a `case.access_revoked` event for
     its webhooks, in the caller's transaction. Only the case's id and the
@@ -792,7 +792,7 @@ def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseP
         [(p.case, {"participation": p.public_id}) for p in participations],
         actor=actor,
     )
-    record_lost_access([(p.case, p.agency) for p in participations], at=now, actor=actor)
+    _record_lost_access([(p.case, p.agency) for p in participations], at=now, actor=actor)
     audit.append_many(
         [
             audit.Entry(AuditAction.REVOKE, obj=p.case, changes=_participation_changes(p))
