@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install security screenshots
+.PHONY: run test lint install security screenshots token
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,21 @@ run: $(STAMP)
 	@echo "Demo mode: two-factor authentication is OPTIONAL here (DEBUG=1); production requires it for coordinators and agency admins (REQUIRE_2FA_FOR_PRIVILEGED)."
 	@echo "Casebridge: http://127.0.0.1:$(PORT)/admin/ (web admin), http://127.0.0.1:$(PORT)/api/docs/ (API docs)"
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# A partner system's API token on the demo database (or DATABASE_URL):
+#   TOKEN=$$(make token AGENCY=KR-KNP ROLE=coordinator)
+# Only the token goes to stdout; what was issued, and any error, to stderr
+# (non-zero exit). NAME and DAYS are optional (DAYS=0: never expires). Not
+# tied to $(STAMP): installing would print on stdout; `make run` installs.
+AGENCY ?=
+ROLE ?=
+NAME ?= partner system
+DAYS ?=
+token:
+	@test -x $(BIN)/python || { echo "No $(VENV): run 'make run' first." >&2; exit 1; }
+	@test -n "$(AGENCY)" -a -n "$(ROLE)" || { echo "Usage: make token AGENCY=KR-KNP ROLE=coordinator [NAME=...] [DAYS=90]" >&2; exit 2; }
+	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py issue_api_token --agency "$(AGENCY)" \
+		--role "$(ROLE)" --name "$(NAME)" $(if $(DAYS),--expires-days "$(DAYS)")
 
 test: $(STAMP)
 	@bash scripts/ensure_services.sh

@@ -184,6 +184,9 @@ def request_for(kind: str, world: dict, rng: random.Random) -> tuple[str, str, b
         body = {"case": rng.choice(world["cases"]), "body": "Load bench note."}
         return "POST", "/api/v1/notes/", json.dumps(body).encode(), headers
     body = {"description": f"load bench {rng.randrange(10**9)}"}
+    # If-Match is required on writes; `*`: the bench measures throughput,
+    # not lost-update conflicts (tests/security/test_concurrent_etag.py does).
+    headers["If-Match"] = "*"
     return (
         "PATCH",
         f"/api/v1/tasks/{rng.choice(world['tasks'])}/",
@@ -264,6 +267,7 @@ request = function()
     return wrk.format("POST", "/api/v1/notes/", h, body)
   end
   local body = '{"description": "load bench ' .. math.random(1e9) .. '"}'
+  h["If-Match"] = "*"
   return wrk.format("PATCH", "/api/v1/tasks/" .. tasks[math.random(#tasks)] .. "/", h, body)
 end
 local errors = 0

@@ -52,6 +52,7 @@ from .models import (
     Case,
     CaseGroupObjectPermission,
     CaseParticipation,
+    CaseTombstone,
     Document,
     EvidenceUpload,
     Identifier,
@@ -474,6 +475,22 @@ def _identifiers_of_agency(agency) -> QuerySet[Identifier]:
         _disclosed(agency, "agency"),
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
     )
+
+
+def visible_case_tombstones(user) -> QuerySet[CaseTombstone]:
+    """The cases the user's agency lost access to, as tombstones (id and time).
+
+    Only the agency's own: an agency that never saw a case has none for it,
+    and no agency learns that another lost access."""
+    agency = agency_of(user)
+    if agency is None:
+        return CaseTombstone.objects.none()
+    return CaseTombstone.objects.filter(agency_id=agency.pk)
+
+
+def tombstone_agency_can_see(agency: Agency | None, tombstone: CaseTombstone) -> bool:
+    """A tombstone is its agency's alone (webhook deliveries ask this)."""
+    return agency is not None and tombstone.agency_id == agency.pk
 
 
 def visible_agencies(user) -> QuerySet[Agency]:

@@ -41,8 +41,10 @@ from .models import Case, CaseParticipation, CaseSequence, Note, Task, TaskLogEn
 # or many); their public names stay importable from here.
 from .sharing import (  # noqa: F401
     Share,
+    _clear_lost_access,
     _end_stale_participation,
     _participation_changes,
+    _record_lost_access,
     _require_active_agency,
     _set_grants,
     _touch_cases,
@@ -395,6 +397,7 @@ def hand_over_case(
             granted_by=actor,
             granted_by_agency=old_lead,
         )
+        _clear_lost_access([case.pk], [new_lead.pk])
     _set_grants(case, new_lead, AccessLevel.MANAGE)
     old = CaseParticipation.objects.get(case=case, agency=old_lead, revoked_at__isnull=True)
     if keep_level is None:
@@ -406,6 +409,8 @@ def hand_over_case(
     old.version += 1
     old.save()
     _set_grants(case, old_lead, keep_level)
+    if keep_level is None:
+        _record_lost_access([(case, old_lead)], at=now, actor=actor)
     case.lead_agency = new_lead
     case.version += 1
     case.updated_by, case.updated_at = actor, now
@@ -435,6 +440,7 @@ def expire_participations(*, now: dt.datetime | None = None) -> int:
         .select_related("case", "agency")
         .filter(revoked_at__isnull=True, expires_at__lte=now)
     )
+    _record_lost_access([(p.case, p.agency) for p in due], at=now)
     for participation in due:
         participation.revoked_at = now
         participation.end_reason = CaseParticipation.EndReason.EXPIRED

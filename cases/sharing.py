@@ -71,7 +71,7 @@ from .errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from .models import Case, CaseGroupObjectPermission, CaseParticipation, Document
+from .models import Case, CaseGroupObjectPermission, CaseParticipation, CaseTombstone, Document
 
 T = TypeVar("T")
 
@@ -176,6 +176,36 @@ def _touch_cases(case_ids: Iterable[int], actor, now: dt.datetime | None = None)
     Case.objects.filter(pk__in=list(case_ids)).update(
         version=F("version") + 1, updated_at=now or timezone.now(), updated_by=actor
     )
+
+
+def _record_lost_access(pairs: Sequence[tuple[Case, Agency]], *, at: dt.datetime, actor=None):
+    """Tell each agency that lost access to a case (revoked, expired, handed
+    away): a tombstone for its sync feed and a `case.access_revoked` event for
+    its webhooks, in the caller's transaction. Only the case's id and the
+    time: the agency no longer sees anything else of it."""
+    if not pairs:
+        return
+    tombstones = [
+        CaseTombstone(case=case, case_public_id=case.public_id, agency=agency, at=at)
+        for case, agency in pairs
+    ]
+    # Lost, regained and lost again: the one row per pair moves to the new time.
+    CaseTombstone.objects.bulk_create(
+        tombstones,
+        update_conflicts=True,
+        unique_fields=["case", "agency"],
+        update_fields=["public_id", "at"],
+    )
+    emit_many(
+        "case.access_revoked",
+        [(t, {"case": t.case_public_id, "agency": t.agency.code}) for t in tombstones],
+        actor=actor,
+    )
+
+
+def _clear_lost_access(case_ids: list[int], agency_ids: list[int]) -> None:
+    """Shared again: the case is back in the agency's feed, its tombstone goes."""
+    CaseTombstone.objects.filter(ids_in("case_id", case_ids), agency_id__in=agency_ids).delete()
 
 
 def _end_stale_participation(case: Case, agency: Agency) -> None:
@@ -289,6 +319,7 @@ def _pair_columns(*, case: Any, agency: Any, group: Any) -> dict[str, Exists]:
         "cb_granted": Exists(
             CaseGroupObjectPermission.objects.filter(content_object_id=case, group_id=group)
         ),
+        "cb_tombstone": Exists(CaseTombstone.objects.filter(case_id=case, agency_id=agency)),
     }
 
 
@@ -486,6 +517,8 @@ def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]
     agency_ids = list(dict.fromkeys(agency.pk for _c, agency, _s, _f in pairs))
     if any(facts.cb_stale for *_x, facts in pairs):
         _end_stale(case_ids, agency_ids)
+    if any(facts.cb_tombstone for *_x, facts in pairs):
+        _clear_lost_access(case_ids, agency_ids)
     if any(facts.cb_granted for *_x, facts in pairs):
         # Leftovers (an expired participation not yet swept keeps its grants):
         # the new grants are then exactly those of the new level.
@@ -759,6 +792,7 @@ def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseP
         [(p.case, {"participation": p.public_id}) for p in participations],
         actor=actor,
     )
+    _record_lost_access([(p.case, p.agency) for p in participations], at=now, actor=actor)
     audit.append_many(
         [
             audit.Entry(AuditAction.REVOKE, obj=p.case, changes=_participation_changes(p))

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",
     "config.health.ProbeMiddleware",
+    # Outside everything that may answer an API request (2FA, oversize, auth).
+    "config.api.middleware.ApiCachingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The admin's CSS, JS and fonts from STATIC_ROOT (collected in the image):
     # the proxy in front serves nothing itself (deploy/nginx.conf).
@@ -222,7 +224,9 @@ SPECTACULAR_SETTINGS = {
         "`Authorization: Bearer <token>` (an agency API client). Objects are named by "
         "UUID (`id`), agencies by code. Every error is RFC 9457 problem details "
         "(`application/problem+json`). Lists are cursor-paginated in sync order; "
-        "writes take `If-Match` (412 when stale) and POSTs `Idempotency-Key`. "
+        "writes to an existing object require `If-Match` (428 without it, 412 when stale), "
+        "reads take `If-None-Match` (304), POSTs `Idempotency-Key`. Every answer is "
+        "`Cache-Control: no-store`. Unknown or empty query parameters are 400. "
         "Not visible means 404. See the README (partner systems) and docs/api-conventions.md."
     ),
     "SERVE_INCLUDE_SCHEMA": False,

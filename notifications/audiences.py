@@ -17,7 +17,7 @@ from agencies.choices import Role
 from agencies.models import Agency
 from cases import access
 from cases.choices import AccessLevel
-from cases.models import Case, Document, Identifier, MLARequest, Note, Task
+from cases.models import Case, CaseTombstone, Document, Identifier, MLARequest, Note, Task
 
 from . import services
 from .choices import EventType
@@ -165,6 +165,21 @@ register_object(
         admin_url=_case_page,
     )
 )
+register_object(
+    ObjectType(
+        name="case_tombstone",
+        model=CaseTombstone,
+        user_can_see=lambda user, tombstone: access.tombstone_agency_can_see(
+            access.agency_of(user), tombstone
+        ),
+        agency_can_see=access.tombstone_agency_can_see,
+        api_path="cases/tombstones/{id}/",
+        # The agency that lost access knew the case by its reference.
+        reference=lambda tombstone: tombstone.case.reference,
+        load_related=("case", "agency"),
+        selector=access.visible_case_tombstones,
+    )
+)
 
 
 def _admin_of_endpoint_agency(user, endpoint: WebhookEndpoint) -> bool:
@@ -226,6 +241,13 @@ def case_revoked(message, case: Case) -> Audience:
     told through the gate: it no longer sees the case."""
     managers = _managing_agencies(case)
     return Audience(users=members(managers), agencies=managers)
+
+
+@register_audience(EventType.CASE_ACCESS_REVOKED)
+def case_access_revoked(message, tombstone: CaseTombstone) -> Audience:
+    """The agency that lost access, by webhook only: its partner system drops
+    its copy. People are not notified (`case.revoked` tells the managers)."""
+    return Audience(agencies=[tombstone.agency])
 
 
 @register_audience(EventType.CASE_STATUS_CHANGED)

@@ -13,6 +13,9 @@ class EventType(models.TextChoices):
 
     CASE_SHARED = "case.shared", _("Case shared with your agency")
     CASE_REVOKED = "case.revoked", _("Agency access to a case ended")
+    # To the agency that lost access (revoked, expired, handed away): the
+    # object is its tombstone (`cases.CaseTombstone`), the case's id and a time.
+    CASE_ACCESS_REVOKED = "case.access_revoked", _("Your agency's access to a case ended")
     CASE_STATUS_CHANGED = "case.status_changed", _("Case status changed")
     PARTICIPATION_EXPIRING = "participation.expiring", _("Case access expiring")
     TASK_ASSIGNED = "task.assigned", _("Task assigned")

@@ -36,6 +36,7 @@ from .choices import EventType
 TEXTS = {
     EventType.CASE_SHARED: _("Case %(ref)s was shared with your agency"),
     EventType.CASE_REVOKED: _("An agency's access to case %(ref)s ended"),
+    EventType.CASE_ACCESS_REVOKED: _("Your agency's access to case %(ref)s ended"),
     EventType.CASE_STATUS_CHANGED: _("Case %(ref)s status changed to %(status)s"),
     EventType.PARTICIPATION_EXPIRING: _("Access to case %(ref)s expires soon"),
     EventType.TASK_ASSIGNED: _("New task for %(agency)s on case %(ref)s"),

@@ -79,13 +79,15 @@ class TwoFactorRequiredMiddleware:
             and requires_2fa(user)
         ):
             if request.path.startswith("/api/"):
-                # RFC 9457, like the rest of the API's errors.
+                # RFC 9457 with a type and code of its own, in the API's
+                # shape (config.api.problems, which this layer does not import).
                 return JsonResponse(
                     {
-                        "type": "about:blank",
+                        "type": "urn:casebridge:problem:two_factor_required",
                         "title": str(_("Two-factor authentication is required.")),
                         "status": 403,
                         "detail": str(_("Set it up in the web interface, then retry.")),
+                        "code": "two_factor_required",
                     },
                     status=403,
                     content_type="application/problem+json",

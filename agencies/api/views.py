@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.db.models import Model, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import access
-from config.api.base import GatedViewSet, IsAgencyMember, ListMixin, RetrieveMixin, etag_of
+from config.api.base import (
+    GatedViewSet,
+    IsAgencyMember,
+    ListMixin,
+    RetrieveMixin,
+    StrictQueryMixin,
+    etag_of,
+)
 
 from ..models import ApiToken
 from . import serializers
@@ -18,17 +27,40 @@ from . import serializers
 
 @extend_schema_view(
     list=extend_schema(summary="The agency directory (codes, names, countries, kinds)"),
-    retrieve=extend_schema(summary="One agency"),
+    retrieve=extend_schema(
+        summary="One agency, by its code",
+        parameters=[
+            OpenApiParameter(
+                "code",
+                str,
+                OpenApiParameter.PATH,
+                description="The agency's code, e.g. `KR-KNP`.",
+                pattern=r"^[A-Z][A-Z0-9-]{1,19}$",
+            )
+        ],
+    ),
 )
 class AgencyViewSet(ListMixin, RetrieveMixin, GatedViewSet):
-    """The directory of agencies you can share with: no member lists."""
+    """The directory of agencies you can share with: no member lists.
+
+    Addressed by code (`/agencies/KR-KNP/`), as every payload names agencies.
+    """
 
     selector = "visible_agencies"
     serializer_class = serializers.AgencySerializer
     extra_ordering_fields = ("created_at", "code")
+    lookup_field = "code"
+    lookup_url_kwarg = "code"
+
+    def lookup_object(self, queryset: QuerySet, value: Any) -> Model:
+        # Codes are unique: one row at most, no ORDER BY needed.
+        obj = next(iter(queryset.filter(code=str(value)).order_by()[:1]), None)
+        if obj is None:
+            raise exceptions.NotFound()
+        return obj
 
 
-class MeView(APIView):
+class MeView(StrictQueryMixin, APIView):
     """The identity behind the credentials, so a partner system can check its token."""
 
     permission_classes = [IsAgencyMember]

@@ -21,6 +21,8 @@ from rest_framework.request import Request
 from agencies.choices import Role
 from cases import access
 from config.api.base import GatedViewSet, ListMixin
+from config.api.filters import DateTimeFilter
+from config.api.pagination import page_size_from
 
 from ..export import csv_response
 from ..models import AuditAction, AuditEvent, AuditOutcome
@@ -58,8 +60,8 @@ class AuditEventFilter(filters.FilterSet):
     object_type = filters.CharFilter(help_text="e.g. cases.case, cases.document")
     object_id = filters.CharFilter(help_text="The object's public id.")
     request_id = filters.CharFilter()
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent
@@ -71,6 +73,12 @@ class NewestFirst(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request: Request) -> int:
+        """As every list: a bad `page_size` is a 400, not the default."""
+        return page_size_from(
+            request, self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
 
     def decode_cursor(self, request: Request):
         """A malformed cursor is the client's error (400 on the field), not a missing page."""
@@ -92,6 +100,7 @@ class AuditEventViewSet(ListMixin, GatedViewSet):
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
     pagination_class = NewestFirst
+    filtered_actions = ("export",)
 
     @extend_schema(
         summary="Export the filtered trail as CSV", responses={(200, "text/csv"): OpenApiTypes.STR}

@@ -36,6 +36,7 @@ from rest_framework.response import Response
 
 from config.api.base import CreateMixin, GatedViewSet, ListMixin, RetrieveMixin
 from config.api.fields import PublicIdReference
+from config.api.problems import field_errors
 
 from .. import deconfliction
 from ..choices import Chain, HandlingCode, HandlingInstruction, IdentifierKind
@@ -189,6 +190,14 @@ SEARCH_EXAMPLE = OpenApiExample(
 )
 
 
+def answer_json(answer: deconfliction.SearchAnswer) -> dict[str, Any]:
+    """One search answer; its errors in the API's one shape (`errors: [{field,
+    code, detail}]`, as in a 400 problem), or null when the item was valid."""
+    data = answer.as_dict()
+    data["errors"] = field_errors(answer.errors) if answer.errors else None
+    return data
+
+
 # --- views --------------------------------------------------------------------------
 
 
@@ -212,6 +221,7 @@ class IdentifierViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
     sync_field = "created_at"
     extra_ordering_fields = ()
     input_serializers = {"create": IdentifierInputSerializer}
+    if_match_exempt = frozenset({"deconflict"})  # a question, not a change
 
     def create_object(self, data: dict[str, Any]) -> Model:
         return deconfliction.add_identifier(actor=self.request.user, **data)
@@ -226,7 +236,7 @@ class IdentifierViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
         answer = deconfliction.deconflict_identifier(
             actor=request.user, identifier=self.get_object()
         )
-        return Response(answer.as_dict())
+        return Response(answer_json(answer))
 
 
 class DeconflictionViewSet(GatedViewSet):
@@ -251,7 +261,7 @@ class DeconflictionViewSet(GatedViewSet):
     def search(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validate_input(request.data)
         answers = deconfliction.search(actor=request.user, identifiers=data["identifiers"])
-        return Response({"results": [answer.as_dict() for answer in answers]})
+        return Response({"results": [answer_json(answer) for answer in answers]})
 
     @extend_schema(
         summary="Ask the agency holding a match to contact you",
@@ -273,6 +283,7 @@ class CaseStixViewSet(GatedViewSet):
     parent_url_kwarg = "case_id"
     parent_field = "pk"
     serializer_class = IdentifierSerializer
+    pagination_class = None  # one bundle, not a page
 
     @extend_schema(
         summary="Export a case's identifiers as a STIX 2.1 bundle",

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from config.api.base import CreateMixin, GatedViewSet, ListMixin, RetrieveMixin
 from config.api.fields import PublicIdReference
+from config.api.filters import DateTimeFilter
 from config.api.parsers import JSONParser
 
 from .. import access, documents
@@ -159,8 +160,8 @@ class DocumentFilter(filters.FilterSet):
     mla_request = filters.UUIDFilter(field_name="mla_request__public_id")
     handling_code = filters.MultipleChoiceFilter(choices=HandlingCode.choices)
     sha256 = filters.CharFilter()
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Document
@@ -200,6 +201,10 @@ class DocumentViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
     # A purpose missing where the handling code needs one; bytes that fail
     # their SHA-256 check (`integrity_failure`), on GET as on POST.
     extra_error_codes = {"download": ["400", "409"]}
+    # A download changes nothing a client could overwrite (its custody entry
+    # is appended); GET takes its purpose in the query string.
+    if_match_exempt = frozenset({"download"})
+    action_query_params = {"download": ("purpose",)}
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:

@@ -15,7 +15,7 @@ from config.api.filters import DateTimeFilter
 
 from .. import access
 from ..choices import CaseStatus, CrimeType, HandlingCode, TaskPriority, TaskStatus
-from ..models import Case, CaseParticipation, Note, Task
+from ..models import Case, CaseParticipation, CaseTombstone, Note, Task
 
 
 class CaseFilter(filters.FilterSet):
@@ -113,4 +113,18 @@ class NoteFilter(filters.FilterSet):
 
     class Meta:
         model = Note
+        fields: list[str] = []
+
+
+class CaseTombstoneFilter(filters.FilterSet):
+    since = DateTimeFilter(
+        field_name="at",
+        lookup_expr="gte",
+        help_text=_(
+            "Access ended at or after this time (inclusive); for a first sync from a date."
+        ),
+    )
+
+    class Meta:
+        model = CaseTombstone
         fields: list[str] = []

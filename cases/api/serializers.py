@@ -22,7 +22,7 @@ from config.api.fields import AgencyCodeReference, PublicIdReference
 from .. import access
 from ..access import agency_of
 from ..choices import AccessLevel, CaseStatus, CrimeType
-from ..models import Case, CaseParticipation, Note, Task
+from ..models import Case, CaseParticipation, CaseTombstone, Note, Task
 
 PUBLIC_ID = {"source": "public_id", "read_only": True}
 
@@ -96,6 +96,27 @@ class CaseSerializer(serializers.ModelSerializer):
             "updated_at": _iso(instance.updated_at, zone),
             "version": instance.version,
         }
+
+
+class CaseTombstoneSerializer(serializers.ModelSerializer):
+    """A case your agency lost access to: its id and when, nothing else."""
+
+    id = serializers.UUIDField(
+        **PUBLIC_ID, help_text=_("The tombstone's own id (webhook events name it).")
+    )
+    case = serializers.UUIDField(
+        source="case_public_id",
+        read_only=True,
+        help_text=_("The case your agency no longer sees: drop your copy, its children too."),
+    )
+    at = serializers.DateTimeField(
+        read_only=True, help_text=_("When your agency's access ended (on record).")
+    )
+
+    class Meta:
+        model = CaseTombstone
+        fields = ["id", "case", "at"]
+        read_only_fields = fields
 
 
 class CaseInputSerializer(serializers.ModelSerializer):

@@ -5,6 +5,8 @@ from rest_framework.routers import SimpleRouter
 from . import deconfliction, documents, mla, uploads, views
 
 router = SimpleRouter()
+# Before `cases`, whose detail route would take `tombstones` for a case id.
+router.register("cases/tombstones", views.CaseTombstoneViewSet, basename="case-tombstone")
 router.register("cases", views.CaseViewSet, basename="case")
 router.register(
     r"cases/(?P<case_id>[^/]+)/participants", views.ParticipantViewSet, basename="participant"

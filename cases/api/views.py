@@ -163,6 +163,30 @@ class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
 
 
 @extend_schema_view(
+    list=extend_schema(
+        summary="Cases your agency lost access to (sync: drop them from your copy)",
+        description=(
+            "A case revoked from your agency, expired, or handed away without your agency "
+            "staying leaves the case feed; it appears here instead, as its id and the time "
+            "access ended, in the same keyset sync order as the other feeds (`resume`). "
+            "Tasks, notes, documents, identifiers and participants of that case went with "
+            "it. Shared with your agency again, the case returns to the case feed and its "
+            "tombstone is removed. Only your agency's own tombstones are listed."
+        ),
+    ),
+    retrieve=extend_schema(summary="One tombstone (named by `case.access_revoked` events)"),
+)
+class CaseTombstoneViewSet(ListMixin, RetrieveMixin, GatedViewSet):
+    """Tombstones: the cases your agency no longer sees, with the time access ended."""
+
+    selector = "visible_case_tombstones"
+    serializer_class = serializers.CaseTombstoneSerializer
+    filterset_class = filters.CaseTombstoneFilter
+    sync_field = "at"
+    extra_ordering_fields = ()
+
+
+@extend_schema_view(
     list=extend_schema(summary="Agencies participating in a case (as far as you may know)"),
     retrieve=extend_schema(summary="One participation"),
     create=extend_schema(

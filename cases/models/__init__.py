@@ -1,6 +1,6 @@
 """Case-domain models, one module per concept."""
 
-from .case import Case, CaseGroupObjectPermission, CaseParticipation, CaseSequence
+from .case import Case, CaseGroupObjectPermission, CaseParticipation, CaseSequence, CaseTombstone
 from .document import CustodyEvent, Document
 from .handling import HandlingMixin
 from .identifier import ContactRequest, Identifier
@@ -14,6 +14,7 @@ __all__ = [
     "CaseGroupObjectPermission",
     "CaseParticipation",
     "CaseSequence",
+    "CaseTombstone",
     "ContactRequest",
     "CustodyEvent",
     "Document",

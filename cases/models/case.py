@@ -255,3 +255,48 @@ class CaseParticipation(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class CaseTombstone(models.Model):
+    """That an agency lost access to a case, and when: what a partner
+    system's sync needs to drop its copy (`GET /api/v1/cases/tombstones/`).
+
+    Only the case's id and a time, so it can be shown to the agency that lost
+    access without showing it anything it no longer sees; only that agency
+    ever reads it (`access.visible_case_tombstones`). Written by the services
+    that end a participation (revoke, expiry, hand-over without staying), in
+    their transaction; one per (case, agency), removed when the case is shared
+    with the agency again (it is then back in the agency's case feed).
+    """
+
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("case"), db_index=False
+    )
+    # The case's public id, copied (it never changes): the feed is read
+    # without a join.
+    case_public_id = models.UUIDField(editable=False, verbose_name=_("case public ID"))
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("agency"),
+        db_index=False,
+    )
+    at = models.DateTimeField(_("access ended at"))
+
+    class Meta:
+        verbose_name = _("case tombstone")
+        verbose_name_plural = _("case tombstones")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "agency"], name="one_tombstone_per_case_agency")
+        ]
+        indexes = [
+            # The feed's keyset order (`config.api.pagination`), per agency.
+            models.Index(fields=["agency", "at", "public_id"], name="tombstone_agency_feed")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_public_id} gone for agency {self.agency_id} at {self.at}"

@@ -15,23 +15,35 @@ The conventions, enforced here rather than repeated in each view:
   through the gate and raise `cases.errors`, mapped to HTTP in
   `config.api.problems.exception_handler`.
 * **Optimistic concurrency.** Every object response carries an `ETag` (the
-  object's `version`, or a hash of the body for unversioned objects). A
-  write with `If-Match` passes `expected_version` to the service, which
-  re-checks it under a row lock: a stale copy gets 412 and changes nothing.
+  object's `version`, or a hash of the body for unversioned objects). Every
+  write to an existing object (PUT, PATCH, DELETE, and POST actions on one,
+  such as transitions) requires `If-Match` (428 without it, before anything
+  is read into the service), which passes `expected_version` to the service;
+  the service re-checks it under a row lock: a stale copy gets 412 and
+  changes nothing. Actions that change no state a client could overwrite
+  (a read with a body, marking read) are listed in `if_match_exempt`.
+* **Strict query strings.** A query parameter the action does not take, or
+  one given empty, is a 400 naming it (`check_query_params`): a misspelt
+  filter must not silently widen a partner's result.
 * **Idempotent POST.** `Idempotency-Key` is handled for every POST by
   `config.api.idempotency` (hooks below).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import SuffixedMultiWidget
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -42,7 +54,12 @@ from cases import access
 
 from . import idempotency
 from .permissions import IsAgencyMember
-from .problems import PreconditionFailedError
+from .problems import PreconditionFailedError, PreconditionRequiredError
+
+#: Accepted by every endpoint: DRF's format override (`?format=json`).
+COMMON_QUERY_PARAMS = frozenset({"format"})
+#: The methods that always write to the object they address.
+OBJECT_WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 def etag_of(obj: Any, data: Any = None) -> str:
@@ -60,9 +77,49 @@ def _parse_etags(header: str) -> list[str]:
     return [tag.strip() for tag in header.split(",") if tag.strip()]
 
 
-class GatedViewSet(GenericViewSet):
+@functools.cache
+def filter_param_names(filterset_class: type) -> frozenset[str]:
+    """The query parameters a FilterSet reads: its filters' names, with the
+    suffixes of range widgets (`…_after`, `…_min`)."""
+    names = set()
+    for name, filter_ in filterset_class.base_filters.items():
+        widget = filter_.field.widget
+        if isinstance(widget, SuffixedMultiWidget):
+            names.update(f"{name}_{suffix}" if suffix else name for suffix in widget.suffixes)
+        else:
+            names.add(name)
+    return frozenset(names)
+
+
+def check_query_params(request: Request, accepted: Iterable[str]) -> None:
+    """400 naming every query parameter that is unknown here or given empty."""
+    accepted = set(accepted)
+    errors: dict[str, list[ErrorDetail]] = {}
+    for name, values in request.query_params.lists():
+        if name not in accepted:
+            errors[name] = [ErrorDetail(str(_("Unknown query parameter.")), code="unknown")]
+        elif any(value == "" for value in values):
+            errors[name] = [ErrorDetail(str(_("This parameter may not be empty.")), code="blank")]
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
+class StrictQueryMixin:
+    """`initial()` refuses query parameters the action does not take (see
+    `check_query_params`); `accepted_query_params` says which it takes."""
+
+    def accepted_query_params(self) -> set[str]:
+        return set(COMMON_QUERY_PARAMS)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        check_query_params(request, self.accepted_query_params())
+
+
+class GatedViewSet(StrictQueryMixin, GenericViewSet):
     """Base viewset: queryset from a gate selector, lookup by public id, ETags,
-    idempotent POST. Combine with the mixins below for the actions you need."""
+    If-Match required on writes, strict query strings, idempotent POST.
+    Combine with the mixins below for the actions you need."""
 
     #: Name of a selector in `cases.access` (e.g. "visible_cases").
     selector: str = ""
@@ -79,6 +136,13 @@ class GatedViewSet(GenericViewSet):
     extra_ordering_fields: tuple[str, ...] = ()
     #: Input serializers per action; `serializer_class` is the output.
     input_serializers: dict[str, type[BaseSerializer]] = {}
+    #: POST actions on one object that need no `If-Match`: they change nothing
+    #: a client could overwrite (a read with a body, an idempotent mark).
+    if_match_exempt: frozenset[str] = frozenset()
+    #: Actions other than `list` that read the FilterSet's parameters.
+    filtered_actions: tuple[str, ...] = ()
+    #: Further query parameters per action (e.g. `{"download": ("purpose",)}`).
+    action_query_params: dict[str, tuple[str, ...]] = {}
 
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
@@ -120,11 +184,39 @@ class GatedViewSet(GenericViewSet):
             raise exceptions.NotFound()
         return obj
 
+    def lookup_object(self, queryset: QuerySet, value: Any) -> Model:
+        """The object the URL names (by public id; agencies override: by code)."""
+        return self._get_by_public_id(queryset, value)
+
     def get_object(self) -> Model:
         # List filters do not apply here: a filter must not turn a hit into 404.
-        obj = self._get_by_public_id(self.get_queryset(), self.kwargs.get(self.lookup_url_kwarg))
+        obj = self.lookup_object(self.get_queryset(), self.kwargs.get(self.lookup_url_kwarg))
         self.check_object_permissions(self.request, obj)
+        # After the lookup: an object you may not see is 404 whatever you send.
+        if self.if_match_required(self.request.method) and "If-Match" not in self.request.headers:
+            raise PreconditionRequiredError()
         return obj
+
+    # --- conditional requests and query strings -------------------------------
+
+    def if_match_required(self, method: str) -> bool:
+        """Whether `method` on this action writes to an existing object, and so
+        needs `If-Match` (the schema documents the same rule)."""
+        if method in OBJECT_WRITE_METHODS:
+            return True
+        return method == "POST" and bool(self.detail) and self.action not in self.if_match_exempt
+
+    def accepted_query_params(self) -> set[str]:
+        names = super().accepted_query_params()
+        if self.action == "list" and self.paginator is not None:
+            names.update(p["name"] for p in self.paginator.get_schema_operation_parameters(self))
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None and (
+            self.action == "list" or self.action in self.filtered_actions
+        ):
+            names |= filter_param_names(filterset_class)
+        names.update(self.action_query_params.get(self.action, ()))
+        return names
 
     # --- serializers -------------------------------------------------------
 

@@ -74,6 +74,23 @@ class InvalidCursor(exceptions.ValidationError):
     pass
 
 
+def page_size_from(request, param: str, *, default: int, maximum: int) -> int:
+    """The requested page size; anything but a whole number from 1 to
+    `maximum` is a 400 on the parameter (never silently the default)."""
+    raw = request.query_params.get(param)
+    if raw is None:
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= maximum:
+        raise exceptions.ValidationError(
+            {param: [_("Give a whole number from 1 to %(max)d.") % {"max": maximum}]}
+        )
+    return size
+
+
 class SyncCursorPagination(BasePagination):
     """Keyset pagination on (`view.sync_field`, public_id); see the module docstring."""
 
@@ -100,23 +117,12 @@ class SyncCursorPagination(BasePagination):
         return value
 
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return settings.API_PAGE_SIZE
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= settings.API_MAX_PAGE_SIZE:
-            raise exceptions.ValidationError(
-                {
-                    self.page_size_query_param: [
-                        _("Give a whole number from 1 to %(max)d.")
-                        % {"max": settings.API_MAX_PAGE_SIZE}
-                    ]
-                }
-            )
-        return size
+        return page_size_from(
+            request,
+            self.page_size_query_param,
+            default=settings.API_PAGE_SIZE,
+            maximum=settings.API_MAX_PAGE_SIZE,
+        )
 
     # --- cursor encoding ------------------------------------------------------
 

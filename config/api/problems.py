@@ -64,6 +64,25 @@ class PreconditionFailedError(exceptions.APIException):
     default_detail = _("The object was changed by someone else; reload it and try again.")
 
 
+class PreconditionRequiredError(exceptions.APIException):
+    """A write to an existing object without `If-Match` (RFC 6585 §3): a client
+    that does not say which version it edits would silently overwrite others'."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_code = "precondition_required"
+    default_detail = _(
+        "Send the object's ETag in the If-Match header (`*` to overwrite any version)."
+    )
+    #: The problem's `errors`: the header is what is missing.
+    problem_errors = [
+        {
+            "field": "If-Match",
+            "code": "required",
+            "detail": _("This header is required on this request."),
+        }
+    ]
+
+
 class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
@@ -118,14 +137,19 @@ def problem(
     return body
 
 
+def field_errors(errors: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """A domain error dict (`ValidationFailed.errors`) as the problem's `errors`
+    list; also the shape of per-item errors inside a 200 (deconfliction)."""
+    return [
+        {"field": None if f == "non_field_errors" else f, "code": "invalid", "detail": str(m)}
+        for f, messages in errors.items()
+        for m in messages
+    ]
+
+
 def _from_domain(exc: DomainError) -> tuple[int, str, str, list | None]:
     if isinstance(exc, ValidationFailed):
-        errors = [
-            {"field": None if f == "non_field_errors" else f, "code": "invalid", "detail": m}
-            for f, messages in exc.errors.items()
-            for m in messages
-        ]
-        return 400, "invalid", str(_("The request is invalid.")), errors
+        return 400, "invalid", str(_("The request is invalid.")), field_errors(exc.errors)
     errors = None
     if exc.status_code == 400 or exc.field:
         errors = [{"field": exc.field, "code": exc.code, "detail": str(exc.message)}]
@@ -157,7 +181,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-        errors = None
+        errors = [
+            {**error, "detail": str(error["detail"])}
+            for error in getattr(exc, "problem_errors", None) or ()
+        ] or None
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
@@ -184,14 +211,21 @@ def _record_refusal(request, code: str, path: str | None) -> None:
     record_refusal(actor=user, object_type="api", object_id=(path or "")[:64], reason=code)
 
 
+def problem_response(
+    *, status_code: int, code: str, detail: Any, errors: list[dict[str, Any]] | None = None
+) -> JsonResponse:
+    """A problem document outside DRF (middleware, the catch-all below)."""
+    return JsonResponse(
+        problem(status_code=status_code, code=code, detail=detail, errors=errors),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
 @csrf_exempt  # answers the same whatever the method; nothing to protect
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown `/api/` paths, so even they answer in the one error shape."""
-    return JsonResponse(
-        problem(status_code=404, code="not_found", detail=_("Not found.")),
-        status=404,
-        content_type=PROBLEM_CONTENT_TYPE,
-    )
+    return problem_response(status_code=404, code="not_found", detail=_("Not found."))
 
 
 class FieldErrorSerializer(serializers.Serializer):
@@ -213,9 +247,15 @@ class ProblemSerializer(serializers.Serializer):
         help_text=_(
             "Stable machine-readable code: invalid, not_found, permission_denied, "
             "not_authenticated, authentication_failed, conflict, precondition_failed, "
-            "idempotency_key_reused, idempotency_key_in_progress, throttled, …"
+            "precondition_required, two_factor_required, idempotency_key_reused, "
+            "idempotency_key_in_progress, throttled, …"
         )
     )
     errors = FieldErrorSerializer(
-        many=True, required=False, help_text=_("Field errors (validation only).")
+        many=True,
+        required=False,
+        help_text=_(
+            "What was wrong, one entry per input field, query parameter or header "
+            "(400; 428 names `If-Match`)."
+        ),
     )

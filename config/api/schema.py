@@ -1,9 +1,11 @@
 """OpenAPI generation: the conventions of `base.py` documented on every operation.
 
 Every operation gets its error responses (RFC 9457 problem details, see
-`problems.py`), `If-Match` on writes to an existing object, `Idempotency-Key`
-on POST, and `ETag`/`Location`/`Retry-After` response headers, without each
-view repeating `extend_schema`.
+`problems.py`), `If-Match` (required, 428 without it) on writes to an
+existing object by the same rule the views apply
+(`GatedViewSet.if_match_required`), `If-None-Match` and 304 on reads,
+`Idempotency-Key` on POST, and `ETag`/`Location`/`Retry-After` response
+headers, without each view repeating `extend_schema`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from drf_spectacular.utils import OpenApiParameter
 from .problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
 
 ERROR_DESCRIPTIONS: dict[str, Any] = {
-    "400": _("Invalid input: `errors` lists each field's problems."),
+    "400": _(
+        "Invalid input: `errors` lists each field's problems, and each unknown or empty "
+        "query parameter."
+    ),
     "401": _("Missing, invalid, expired or revoked credentials."),
     "403": _("Visible, but your role or your agency's access level does not allow this."),
     "404": _(
@@ -28,6 +33,10 @@ ERROR_DESCRIPTIONS: dict[str, Any] = {
     "412": _("`If-Match` names a stale version: reload the object; nothing was changed."),
     "413": _("The request or the file is larger than this server accepts."),
     "415": _("Send `Content-Type: application/json`."),
+    "428": _(
+        "`If-Match` is missing: send the `ETag` of your copy (`errors` names the header); "
+        "nothing was changed."
+    ),
     "422": _("This `Idempotency-Key` was already used with a different request."),
     "429": _("Throttled: retry after `Retry-After` seconds."),
     "500": _("Unexpected server error (logged)."),
@@ -63,18 +72,58 @@ class CasebridgeAutoSchema(AutoSchema):
         kwarg = getattr(self.view, "parent_url_kwarg", "")
         return bool(kwarg) and "{" + kwarg + "}" in self.path
 
+    def _if_match_required(self) -> bool:
+        rule = getattr(self.view, "if_match_required", None)
+        return bool(rule and rule(self.method))
+
+    def _is_json_read(self) -> bool:
+        """A GET answered with JSON: it carries an ETag and may answer 304
+        (`config.api.middleware`); downloads and exports do not."""
+        if self.method != "GET":
+            return False
+        responses = self.get_response_serializers()
+        if isinstance(responses, dict):
+            for key in responses:
+                if isinstance(key, tuple) and str(key[0]) == "200":
+                    return key[1] == "application/json"
+        return True
+
     def _resolve_path_parameters(self, variables: list[str]) -> list[dict[str, Any]]:
         """Object ids in paths are public UUIDs (the URL pattern itself is loose so
-        that a malformed id is an ordinary 404 problem, not a routing miss)."""
-        uuid_kwargs = {
-            getattr(self.view, "lookup_url_kwarg", None),
-            getattr(self.view, "parent_url_kwarg", None),
-        } - {None, ""}
+        that a malformed id is an ordinary 404 problem, not a routing miss);
+        agencies are addressed by code."""
+        uuid_kwargs = {getattr(self.view, "parent_url_kwarg", None)} - {None, ""}
+        if getattr(self.view, "lookup_field", None) == "public_id":
+            uuid_kwargs.add(getattr(self.view, "lookup_url_kwarg", None))
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
             if parameter["name"] in uuid_kwargs:
                 parameter["schema"] = {"type": "string", "format": "uuid"}
         return parameters
+
+    # --- query parameters ----------------------------------------------------
+
+    def _accepted(self, parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Only what the view takes (`StrictQueryMixin.accepted_query_params`):
+        a POST answering with a list is not a filtered, paginated read."""
+        accepted = getattr(self.view, "accepted_query_params", None)
+        if accepted is None:
+            return parameters
+        names = accepted()
+        return [p for p in parameters if p["name"] in names]
+
+    def get_filter_backends(self) -> list[Any]:
+        action = self._action()
+        if action != "list" and action not in getattr(self.view, "filtered_actions", ()):
+            return []
+        # Not only for "list views": an export reads the filters too.
+        return getattr(self.view, "filter_backends", [])
+
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        return self._accepted(super()._get_filter_parameters())
+
+    def _get_pagination_parameters(self) -> list[dict[str, Any]]:
+        return self._accepted(super()._get_pagination_parameters())
 
     # --- bodies -------------------------------------------------------------
 
@@ -93,6 +142,13 @@ class CasebridgeAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         problem_ref = self.resolve_serializer(ProblemSerializer, "response").ref
+        if self._is_json_read() and "304" not in responses:
+            responses["304"] = {
+                "description": str(
+                    _("Not modified: the `ETag` you sent in `If-None-Match` is current.")
+                ),
+                "headers": self._get_response_headers_for_code("304", direction),
+            }
         for code in self._error_codes():
             if code in responses:
                 continue
@@ -109,16 +165,15 @@ class CasebridgeAutoSchema(AutoSchema):
 
     def _error_codes(self) -> list[str]:
         method = self.method
-        codes = ["401", "403"]
-        is_list = self._is_list_view() and method == "GET"
-        if method != "GET" or is_list:
-            codes.append("400")
+        # 400 everywhere: a write's body, and every operation's query string
+        # (an unknown or empty parameter).
+        codes = ["400", "401", "403"]
         if self._is_detail() or self._is_nested():
             codes.append("404")
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
-        if method in ("PUT", "PATCH", "DELETE") or (method == "POST" and self._is_detail()):
-            codes.append("412")
+        if self._if_match_required():
+            codes += ["412", "428"]
         if method in ("POST", "PUT", "PATCH"):
             codes.append("415")
         if method == "POST":
@@ -134,17 +189,30 @@ class CasebridgeAutoSchema(AutoSchema):
     def get_override_parameters(self) -> list[Any]:
         params = list(super().get_override_parameters())
         method = self.method
-        if method in ("PUT", "PATCH", "DELETE") or (method == "POST" and self._is_detail()):
+        if self._if_match_required():
             params.append(
                 OpenApiParameter(
                     "If-Match",
                     str,
                     OpenApiParameter.HEADER,
+                    required=True,
                     description=str(
                         _(
                             'The `ETag` of your copy (e.g. `"3"`): refused with 412 if the '
-                            "object changed since. Optional; `*` matches any version."
+                            "object changed since, with 428 if missing; `*` overwrites "
+                            "whatever version is current."
                         )
+                    ),
+                )
+            )
+        if self._is_json_read():
+            params.append(
+                OpenApiParameter(
+                    "If-None-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    description=str(
+                        _("The `ETag` of your copy: answered 304 (no body) if it is current.")
                     ),
                 )
             )
@@ -175,6 +243,11 @@ class CasebridgeAutoSchema(AutoSchema):
             headers["ETag"] = {
                 "schema": string,
                 "description": str(_("Version of the object; send it back in `If-Match`.")),
+            }
+        elif status_code in ("200", "304") and self._is_json_read():
+            headers["ETag"] = {
+                "schema": string,
+                "description": str(_("Version of this answer; send it in `If-None-Match`.")),
             }
         if status_code == "201" and is_object:
             headers["Location"] = {"schema": string, "description": str(_("The new object."))}

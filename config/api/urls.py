@@ -8,9 +8,15 @@ from importlib import import_module
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
+from .base import StrictQueryMixin
 from .problems import not_found_view
+
+
+class RootView(StrictQueryMixin, APIRootView):
+    """The links to every list, taking no query parameter (as every endpoint)."""
+
 
 APPS = [
     "agencies.api.urls",
@@ -20,6 +26,7 @@ APPS = [
 ]
 
 router = DefaultRouter()
+router.APIRootView = RootView
 extra_patterns = []
 for module_name in APPS:
     module = import_module(module_name)

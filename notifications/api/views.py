@@ -43,6 +43,9 @@ class NotificationViewSet(ListMixin, RetrieveMixin, GatedViewSet):
         "mark_read": serializers.NoInputSerializer,
         "mark_all_read": serializers.NoInputSerializer,
     }
+    # Marking read is idempotent and touches only the reader's own row: no
+    # one else's change can be overwritten.
+    if_match_exempt = frozenset({"mark_read"})
 
     def get_queryset(self):
         # Not a case-domain selector: a notification belongs to one person.

@@ -27,6 +27,14 @@ class Route:
     kwargs: tuple[str, ...]
     view_class: type
     actions: dict[str, str] = field(default_factory=dict)
+    detail: bool = False
+
+    def view(self, method: str):
+        """The view as the router builds it for `method` (action and detail set)."""
+        view = self.view_class()
+        view.action = self.actions.get(method.lower())
+        view.detail = self.detail
+        return view
 
     def __str__(self) -> str:
         return self.name
@@ -59,6 +67,7 @@ def api_routes() -> list[Route]:
                 kwargs=kwargs,
                 view_class=view_class,
                 actions=dict(getattr(callback, "actions", None) or {}),
+                detail=bool(getattr(callback, "initkwargs", {}).get("detail")),
             )
         )
     return routes
@@ -92,7 +101,7 @@ def hidden_kwargs(route: Route, owners) -> dict[str, str]:
             f"{route}: no object of this endpoint in the isolation world; "
             "add one to the `world` fixture in tests/api/test_isolation.py"
         )
-        values[lookup] = str(obj.public_id)
+        values[lookup] = str(getattr(obj, view_class.lookup_field))
         if "event_id" in route.kwargs:  # a webhook delivery, named by its event
             delivery = obj.deliveries.first()
             assert delivery is not None, f"{route}: the world's webhook has no delivery"
@@ -112,3 +121,28 @@ def random_kwargs(route: Route, hidden: dict[str, str]) -> dict[str, str]:
         key = next(iter(values))
         values[key] = str(uuid.uuid4())
     return values
+
+
+def probe_payload(world) -> dict:
+    """One body for every write: each field names the hidden case or asks for a change."""
+    return {
+        "case": str(world.case.public_id),
+        "title": "Leak probe",
+        "summary": "probe",
+        "body": "probe",
+        "crime_types": ["other"],
+        "status": "closed",
+        "agency": "UNODC",
+        "level": "manage",
+        "new_lead": "UNODC",
+        "keep_level": None,
+        "assigned_agency": "UNODC",
+        "confidential": False,
+    }
+
+
+def call(client, method: str, url: str, payload: dict):
+    handler = getattr(client, method.lower())
+    if method in ("POST", "PUT", "PATCH"):
+        return handler(url, payload, format="json")
+    return handler(url)

@@ -23,7 +23,7 @@ def test_patch_with_current_etag_succeeds_and_returns_new_etag(api, case, knp_co
 
 def test_patch_with_stale_etag_is_412_and_changes_nothing(api, case, knp_coordinator):
     client = api(knp_coordinator)
-    client.patch(_url(case), {"title": "First edit"}, format="json")
+    client.patch(_url(case), {"title": "First edit"}, format="json", HTTP_IF_MATCH='"1"')
     response = client.patch(
         _url(case), {"title": "Lost update"}, format="json", HTTP_IF_MATCH='"1"'
     )

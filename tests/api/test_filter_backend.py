@@ -35,8 +35,10 @@ def test_a_bad_filter_value_is_a_400_on_its_field(api, knp_coordinator, open_and
     assert response.json()["errors"][0]["field"] == "status"
 
 
-def test_a_parameter_that_names_no_filter_changes_nothing(api, knp_coordinator, open_and_closed):
-    client = api(knp_coordinator)
-    unfiltered = _ids(client.get("/api/v1/cases/"))
-    assert len(unfiltered) == 2
-    assert _ids(client.get("/api/v1/cases/", {"colour": "red"})) == unfiltered
+def test_a_parameter_that_names_no_filter_is_a_400_naming_it(api, knp_coordinator, open_and_closed):
+    """A misspelt filter must not silently return everything."""
+    response = api(knp_coordinator).get("/api/v1/cases/", {"colour": "red", "status": "open"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "colour", "code": "unknown", "detail": "Unknown query parameter."}
+    ]

@@ -2,179 +2,21 @@
 
 Routes are discovered from the URL resolver (see `discovery.py`), so a new
 endpoint is covered without touching this file, as long as the `world`
-fixture holds an object of its kind (the test fails loudly otherwise).
+fixture (`conftest.py`) holds an object of its kind (the test fails loudly
+otherwise).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
 
-from agencies.choices import AgencyKind
-from cases import mla
-from cases.models import (
-    Case,
-    CaseParticipation,
-    EvidenceUpload,
-    MLARequest,
-    MLAStatusChange,
-    Note,
-    Task,
-)
-from cases.uploads import start_upload
-from notifications.choices import Channel, DeliveryStatus
-from notifications.models import Delivery, Notification, OutboxMessage, WebhookEndpoint
-from notifications.services import create_webhook_endpoint
-from tests.factories import make_agency, make_document, make_user
-from tests.mla.helpers import draft
-
-from .discovery import ALL_METHODS, api_routes, hidden_kwargs, random_kwargs
+from .discovery import ALL_METHODS, api_routes, call, hidden_kwargs, probe_payload, random_kwargs
 
 ROUTES = api_routes()
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-@dataclass
-class World:
-    owner: object
-    case: Case
-    markers: list[str]
-    mla_request: MLARequest
-    #: Who sees the hidden objects: the owner, and KR-KNP's agency administrator
-    #: (the only one who sees its webhooks).
-    owners: tuple = ()
-
-    def state(self) -> tuple:
-        """Everything a leaked write could change in the hidden case."""
-        case = Case.objects.get(pk=self.case.pk)
-        return (
-            case.version,
-            case.status,
-            case.lead_agency_id,
-            tuple(Task.objects.filter(case=case).values_list("pk", "version")),
-            tuple(Note.objects.filter(case=case).values_list("pk", flat=True)),
-            tuple(
-                CaseParticipation.objects.filter(case=case).values_list(
-                    "pk", "version", "revoked_at"
-                )
-            ),
-            tuple(MLARequest.objects.filter(case=case).values_list("pk", "version", "status")),
-            MLAStatusChange.objects.filter(request__case=case).count(),
-            tuple(EvidenceUpload.objects.filter(case=case).values_list("pk", "offset")),
-            tuple(Notification.objects.filter(recipient=self.owner).values_list("pk", "read_at")),
-            tuple(WebhookEndpoint.objects.values_list("pk", "version", "active", "secret")),
-            tuple(Delivery.objects.filter(channel=Channel.WEBHOOK).values_list("pk", "status")),
-        )
-
-
-@pytest.fixture
-def world(
-    shared_case, task, note, knp_coordinator, settings, tmp_path, django_capture_on_commit_callbacks
-) -> World:
-    """KR-KNP's case, shared with KH-CCOS, with a task, a note, an identifier and
-    an evidence document; UNODC sees none of it."""
-
-    from cases.deconfliction import add_identifier
-
-    identifier = add_identifier(
-        actor=knp_coordinator,
-        case=shared_case,
-        kind="email",
-        value="boss@hidden-compound.example",
-        notes="Seen on the compound's payroll sheet",
-    )
-    settings.MEDIA_ROOT = str(tmp_path)
-    document = make_document(knp_coordinator, shared_case)
-    upload = start_upload(
-        actor=knp_coordinator,
-        case=shared_case,
-        length=1000,
-        name="raid-video.mp4",
-        title="Raid video Amber-Kestrel, in transit",
-    )
-    shared_case.refresh_from_db()
-    participation = CaseParticipation.objects.get(case=shared_case, agency__code="KH-CCOS")
-    # An MLA request KR-KNP sent to Cambodia's central authority (issue 5).
-    kh_moj = make_agency("KH-MOJ", country="KH", kind=AgencyKind.CENTRAL_AUTHORITY)
-    mla_request = mla.submit_mla_request(
-        actor=knp_coordinator, request=draft(knp_coordinator, shared_case, kh_moj)
-    )
-    # Delivered as after a commit: KR-KNP's coordinator is told of the acknowledgement.
-    with django_capture_on_commit_callbacks(execute=True):
-        mla.acknowledge_mla_request(actor=make_user(kh_moj), request=mla_request)
-    notification = Notification.objects.filter(recipient=knp_coordinator).first()
-    assert notification is not None, "the world needs an in-app notification for its owner"
-    # KR-KNP's webhook, with one delivery, managed by its agency administrator.
-    knp_admin = make_user(knp_coordinator.membership.agency, "agency_admin")
-    endpoint = create_webhook_endpoint(actor=knp_admin, url="https://hidden-knp.example/hook")
-    Delivery.objects.create(
-        message=OutboxMessage.objects.first(),
-        channel=Channel.WEBHOOK,
-        recipient_key=Delivery.key_for(endpoint=endpoint),
-        endpoint=endpoint,
-        status=DeliveryStatus.SENT,
-    )
-    markers = [
-        str(shared_case.public_id),
-        shared_case.reference,
-        shared_case.title,
-        shared_case.summary,
-        str(task.public_id),
-        task.title,
-        str(note.public_id),
-        note.body,
-        str(participation.public_id),
-        str(identifier.public_id),
-        identifier.raw_value,
-        identifier.notes,
-        str(mla_request.public_id),
-        mla_request.facts,
-        str(document.public_id),
-        document.title,
-        str(upload.public_id),
-        upload.title,
-        document.sha256,
-        str(notification.public_id),
-        notification.text,
-        str(endpoint.public_id),
-        endpoint.url,
-        endpoint.secret,
-    ]
-    return World(
-        owner=knp_coordinator,
-        case=shared_case,
-        markers=markers,
-        mla_request=mla_request,
-        owners=(knp_coordinator, knp_admin),
-    )
-
-
-def probe_payload(world: World) -> dict:
-    """One body for every write: each field names the hidden case or asks for a change."""
-    return {
-        "case": str(world.case.public_id),
-        "title": "Leak probe",
-        "summary": "probe",
-        "body": "probe",
-        "crime_types": ["other"],
-        "status": "closed",
-        "agency": "UNODC",
-        "level": "manage",
-        "new_lead": "UNODC",
-        "keep_level": None,
-        "assigned_agency": "UNODC",
-        "confidential": False,
-    }
-
-
-def call(client, method: str, url: str, payload: dict):
-    handler = getattr(client, method.lower())
-    if method in ("POST", "PUT", "PATCH"):
-        return handler(url, payload, format="json")
-    return handler(url)
 
 
 def _normalise(body: str, *ids: str) -> str:
@@ -231,7 +73,7 @@ def _outsider_sees(route, outsider, kwargs) -> bool:
         return False  # nested under the hidden case
     lookup = getattr(view_class, "lookup_url_kwarg", None)
     view = _gated_view(route, outsider, dict(kwargs))
-    return view.get_queryset().filter(public_id=kwargs[lookup]).exists()
+    return view.get_queryset().filter(**{view_class.lookup_field: kwargs[lookup]}).exists()
 
 
 def test_most_routes_name_hidden_objects(world, outsider):

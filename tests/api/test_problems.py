@@ -36,7 +36,10 @@ def test_service_validation_error_keeps_its_field(api, knp_coordinator):
 
 def test_illegal_transition_is_409(api, case, knp_coordinator):
     response = api(knp_coordinator).post(
-        f"/api/v1/cases/{case.public_id}/status/", {"status": "archived"}, format="json"
+        f"/api/v1/cases/{case.public_id}/status/",
+        {"status": "archived"},
+        format="json",
+        HTTP_IF_MATCH=f'"{case.version}"',
     )
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"

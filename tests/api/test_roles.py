@@ -44,14 +44,19 @@ def test_viewer_writes_are_refused_with_403(
         k: v.replace("{case}", case_id) if isinstance(v, str) else v for k, v in payload.items()
     }
     before = counts()
-    response = getattr(api(kh_viewer), method)(path.replace("{case}", case_id), body, format="json")
+    etag = f'"{shared_case.version}"'
+    response = getattr(api(kh_viewer), method)(
+        path.replace("{case}", case_id), body, format="json", HTTP_IF_MATCH=etag
+    )
     assert response.status_code == 403, response.json()
     assert response.json()["code"] == "permission_denied"
     assert counts() == before
 
 
 def test_viewer_cannot_move_a_task(api, task, kh_viewer):
-    response = api(kh_viewer).patch(f"/api/v1/tasks/{task.public_id}/", {"status": "done"})
+    response = api(kh_viewer).patch(
+        f"/api/v1/tasks/{task.public_id}/", {"status": "done"}, HTTP_IF_MATCH=f'"{task.version}"'
+    )
     assert response.status_code == 403
     task.refresh_from_db()
     assert task.status == "todo"
@@ -60,14 +65,17 @@ def test_viewer_cannot_move_a_task(api, task, kh_viewer):
 def test_viewer_cannot_revoke_a_participation(api, shared_case, kh_viewer):
     participation = CaseParticipation.objects.get(case=shared_case, agency__code="KH-CCOS")
     url = f"/api/v1/cases/{shared_case.public_id}/participants/{participation.public_id}/"
-    assert api(kh_viewer).delete(url).status_code == 403
+    etag = f'"{participation.version}"'
+    assert api(kh_viewer).delete(url, HTTP_IF_MATCH=etag).status_code == 403
     participation.refresh_from_db()
     assert participation.revoked_at is None
 
 
 def test_investigator_of_assigned_agency_moves_the_task(api, task, kh_investigator):
     response = api(kh_investigator).patch(
-        f"/api/v1/tasks/{task.public_id}/", {"status": "in_progress"}
+        f"/api/v1/tasks/{task.public_id}/",
+        {"status": "in_progress"},
+        HTTP_IF_MATCH=f'"{task.version}"',
     )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "in_progress"

@@ -174,8 +174,8 @@ def test_revoking_twice_is_a_conflict(knp_token):
         revoke_api_token(token=token)
 
 
-def test_command_prints_the_token_alone_on_its_last_line(knp):
-    out = StringIO()
+def test_command_prints_only_the_token_on_stdout(knp):
+    out, err = StringIO(), StringIO()
     call_command(
         "issue_api_token",
         "--agency=KR-KNP",
@@ -183,10 +183,12 @@ def test_command_prints_the_token_alone_on_its_last_line(knp):
         "--name=KNP case system",
         "--expires-days=30",
         stdout=out,
+        stderr=err,
     )
-    last_line = out.getvalue().rstrip("\n").splitlines()[-1]
-    assert last_line.startswith("cb_") and " " not in last_line
-    assert bearer(last_line).get("/api/v1/me/").status_code == 200
+    plaintext = out.getvalue().strip()
+    assert plaintext.startswith("cb_") and not any(c.isspace() for c in plaintext)
+    assert "KNP case system" in err.getvalue()
+    assert bearer(plaintext).get("/api/v1/me/").status_code == 200
     token = ApiToken.objects.get()
     assert dt.timedelta(days=29) < token.expires_at - timezone.now() <= dt.timedelta(days=30)
 

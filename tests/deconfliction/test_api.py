@@ -130,7 +130,9 @@ def test_search_answers_malformed_items_with_their_errors(api, outsider):
     response = search(api(outsider), {"kind": "phone", "value": "12"}, {"kind": "nope"})
     assert response.status_code == 200
     first, second = response.json()["results"]
-    assert "value" in first["errors"] and second["errors"]
+    # The API's one error shape, as in a 400 problem; a valid item has none.
+    assert [e["field"] for e in first["errors"]] == ["value"]
+    assert second["errors"] and {"field", "code", "detail"} == set(second["errors"][0])
 
 
 def test_search_of_more_than_a_thousand_is_a_400(api, outsider):

@@ -85,7 +85,10 @@ def test_partner_agency_cannot_take_the_lead_through_patch(shared_case, kh_inves
 
 def test_status_cannot_skip_the_workflow(case, knp_coordinator):
     response = api(knp_coordinator).post(
-        f"/api/v1/cases/{case.public_id}/status/", {"status": "archived"}, format="json"
+        f"/api/v1/cases/{case.public_id}/status/",
+        {"status": "archived"},
+        format="json",
+        HTTP_IF_MATCH=f'"{case.version}"',
     )
     assert response.status_code in (400, 409)
     case.refresh_from_db()
@@ -115,7 +118,10 @@ def test_investigator_cannot_reopen_a_finished_task(task, kh_investigator):
     """Reopening is a coordinator's decision (cases.services.update_task)."""
     Task.objects.filter(pk=task.pk).update(status="cancelled")
     response = api(kh_investigator).patch(
-        f"/api/v1/tasks/{task.public_id}/", {"status": "in_progress"}, format="json"
+        f"/api/v1/tasks/{task.public_id}/",
+        {"status": "in_progress"},
+        format="json",
+        HTTP_IF_MATCH=f'"{task.version}"',
     )
     assert response.status_code in (400, 409)
     task.refresh_from_db()

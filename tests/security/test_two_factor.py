@@ -79,7 +79,13 @@ def test_api_path_answers_403_json_instead_of_redirecting(client, production_sec
     client.force_login(coordinator)
     response = client.get("/api/v1/cases/")
     assert response.status_code == 403
-    assert "Two-factor" in response.json()["title"]
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Cache-Control"] == "no-store"
+    problem = response.json()
+    assert "Two-factor" in problem["title"]
+    # The API's one shape: a type and a code a client can act on, not about:blank.
+    assert problem["type"] == "urn:casebridge:problem:two_factor_required"
+    assert problem["code"] == "two_factor_required"
 
 
 def test_enrolment_page_shows_the_secret_and_otpauth_uri(client, production_security, coordinator):

@@ -1,7 +1,9 @@
 """Issue a partner system's API token from the shell.
 
-The plaintext is printed once, alone on the last line, so scripts can take
-it with `| tail -n 1`; only its SHA-256 is stored.
+The plaintext is printed once, alone on standard output, so a script can
+take it with `TOKEN=$(…)`; what was issued goes to standard error, and so does
+any refusal (with a non-zero exit). Only the token's SHA-256 is stored.
+`make token AGENCY=KR-KNP ROLE=coordinator` runs this on the demo database.
 """
 
 from __future__ import annotations
@@ -59,10 +61,9 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
         expiry = token.expires_at.isoformat() if token.expires_at else "never"
-        self.stdout.write(
+        self.stderr.write(
             f"API client {token.name!r} of {agency.code} ({options['role']}), "
             f"service account {token.user.username}, token prefix {token.prefix}, "
-            f"expires {expiry}."
+            f"expires {expiry}. Store the token now; it cannot be shown again."
         )
-        self.stdout.write("Store this token now; it cannot be shown again:")
         self.stdout.write(plaintext)
