@@ -72,19 +72,18 @@ class EventSpec:
         }
 
 
-CASE_ACCESS_REVOKED = "case.access_revoked"
-
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec(EventType.CASE_SHARED, "case", _("A case was shared with your agency.")),
     EventSpec(
         EventType.CASE_REVOKED, "case", _("Another agency's access to a case you see ended.")
     ),
     EventSpec(
-        CASE_ACCESS_REVOKED,
-        "case",
+        EventType.CASE_ACCESS_REVOKED,
+        "case_tombstone",
         _(
             "Your agency lost access to a case (revoked, expired or handed away): drop "
-            "your copy; the case's sync feed carries its tombstone."
+            "your copy. The object is the case's tombstone, also listed in "
+            "`/api/v1/cases/tombstones/`."
         ),
     ),
     EventSpec(EventType.CASE_STATUS_CHANGED, "case", _("A case's status changed.")),

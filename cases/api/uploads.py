@@ -232,6 +232,11 @@ class UploadViewSet(GatedViewSet):
     filter_backends: list[Any] = []
     input_serializers = {"create": UploadMetadataSerializer}
 
+    def if_match_required(self, method: str) -> bool:
+        """Never: tus orders writes by `Upload-Offset` (409 when stale) and its
+        clients do not send `If-Match`."""
+        return False
+
     # --- protocol headers -----------------------------------------------------
 
     def _require_tus(self, request: Request) -> None:
