@@ -50,8 +50,13 @@ def generate_python(schema_file: Path, out: Path) -> ModuleType:
     """Generate the Python client into `out` and import it; warnings fail."""
     config = out / "openapi-python-client.yaml"
     out.mkdir(parents=True, exist_ok=True)
-    # No post hooks: formatting the generated code is not the contract.
-    config.write_text(f"post_hooks: []\npackage_name_override: {PACKAGE}\n")
+    # No post hooks: formatting the generated code is not the contract. The tus
+    # chunk's media type is raw bytes to the generator (its documented override).
+    config.write_text(
+        f"post_hooks: []\npackage_name_override: {PACKAGE}\n"
+        "content_type_overrides:\n"
+        "  application/offset+octet-stream: application/octet-stream\n"
+    )
     executable = Path(sys.executable).with_name("openapi-python-client")
     output = _run(
         "openapi-python-client",

@@ -11,7 +11,9 @@ the ETag of the previous answer, as a careful partner does.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import inspect
 import io
 import json
@@ -207,6 +209,7 @@ def test_partner_flow_through_the_generated_python_client_uses_every_operation(
     ccos_coord = flow.token_client(ccos, Role.COORDINATOR)
     ccos_inv = flow.token_client(ccos, Role.INVESTIGATOR)
     moj_coord = flow.token_client(moj, Role.COORDINATOR)
+    unodc_viewer = flow.token_client(world["unodc"], Role.VIEWER)
     knp_admin = flow.session_client(make_user(knp, Role.AGENCY_ADMIN))
     kh_person = make_user(ccos, Role.COORDINATOR)
     kh_session = flow.session_client(kh_person)
@@ -228,15 +231,16 @@ def _flow(flow: Flow, call, env: dict) -> None:
     model = flow.model
     knp_coord, knp_inv = env["knp_coord"], env["knp_inv"]
     ccos_coord, ccos_inv, moj_coord = env["ccos_coord"], env["ccos_inv"], env["moj_coord"]
+    unodc_viewer = env["unodc_viewer"]
     knp_admin, kh_session, receiver = env["knp_admin"], env["kh_session"], env["receiver"]
 
     # Who am I, and whom can I share with.
     me = call(knp_coord, "me_retrieve")
     assert me.agency.code == "KR-KNP"
     agencies = call(knp_coord, "agencies_list").results
-    by_code = {a.code: a for a in agencies}
-    # Agencies addressed by code (issue 17's other half): `code="KH-CCOS"` then.
-    call(knp_coord, "agencies_retrieve", id=by_code["KH-CCOS"].id)
+    assert "KH-CCOS" in {a.code for a in agencies}
+    # Agencies are addressed by their code, like everywhere else.
+    assert call(knp_coord, "agencies_retrieve", code="KH-CCOS").code == "KH-CCOS"
 
     # The agency's webhook, before anything happens, so events reach it.
     call(knp_admin, "events_catalogue_retrieve")
@@ -339,6 +343,10 @@ def _flow(flow: Flow, call, env: dict) -> None:
     )
     call(knp_coord, "cases_participants_retrieve", case_id=case.id, id=unodc_share.id)
     call(knp_coord, "cases_participants_destroy", case_id=case.id, id=unodc_share.id, expect=204)
+    # UNODC's next sync tells it that it lost the case.
+    tombstones = call(unodc_viewer, "cases_tombstones_list").results
+    assert [t.case for t in tombstones] == [case.id]
+    call(unodc_viewer, "cases_tombstones_retrieve", id=tombstones[0].id)
 
     # Tasks, notes.
     task = call(
@@ -401,6 +409,49 @@ def _flow(flow: Flow, call, env: dict) -> None:
         body=model("DownloadInputRequest", {"purpose": "Court bundle"}),
     )
     call(knp_inv, "documents_custody_retrieve", id=document.id)
+
+    # The same evidence over a broken link: a tus upload in two chunks (tus
+    # orders the chunks by `Upload-Offset`, not `If-Match`), and one abandoned.
+    tus = {"tus_resumable": "1.0.0"}
+    metadata = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in {
+            "case": str(case.id),
+            "title": "Seized ledger (field copy)",
+            "filename": "ledger.pdf",
+            "sha256": hashlib.sha256(PDF).hexdigest(),
+        }.items()
+    )
+    upload = call(
+        knp_inv,
+        "uploads_create",
+        upload_length=len(PDF),
+        upload_metadata=metadata,
+        expect=201,
+        **tus,
+    )
+    half = len(PDF) // 2
+    for offset, chunk in ((0, PDF[:half]), (half, PDF[half:])):
+        assert call(knp_inv, "uploads_retrieve", id=upload.id).offset == offset
+        call(
+            knp_inv,
+            "uploads_partial_update",
+            id=upload.id,
+            body=flow.file(chunk, "ledger.pdf", "application/offset+octet-stream"),
+            upload_offset=offset,
+            expect=204,
+            **tus,
+        )
+    assert call(knp_inv, "uploads_retrieve", id=upload.id).document
+    abandoned = call(
+        knp_inv,
+        "uploads_create",
+        upload_length=len(PDF),
+        upload_metadata=metadata,
+        expect=201,
+        **tus,
+    )
+    call(knp_inv, "uploads_destroy", id=abandoned.id, expect=204, **tus)
 
     # Identifiers and deconfliction: KH-CCOS holds the same phone number.
     kh_case = call(
