@@ -116,7 +116,7 @@ def test_web_serves_as_the_app_role_behind_the_proxy_without_a_redirect_loop(dep
                 assert server.poll() is None, "gunicorn exited"
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
-        assert status == 200 and json.loads(body)["checks"]["database"] == "ok"
+        assert status == 200 and json.loads(body)["checks"]["database"]["state"] == "ok"
         status, headers, _ = _get(f"{base}/api/v1/me/", **{"X-Forwarded-Proto": "https"})
         assert status == 401
         status, headers, _ = _get(f"{base}/api/v1/me/")

@@ -69,7 +69,7 @@ def test_share_notifies_coordinators_in_app_by_email_and_by_signed_webhook(
     assert body["type"] == "case.shared"
     assert body["object"]["id"] == str(case.public_id)
     assert body["object"]["url"].endswith(f"/api/v1/cases/{case.public_id}/")
-    assert set(body) == {"id", "type", "time", "object"}  # identifiers only, no content
+    assert set(body) == {"id", "type", "version", "time", "object"}  # identifiers only, no content
     assert case.title not in request["body"].decode()
 
     send_email_digests.delay()

@@ -54,10 +54,10 @@ def _url(name, kwargs, world):
     basename = name.split(":")[-1].rsplit("-", 1)[0]
     values = {}
     for key in kwargs:
-        if key == "case_id":
-            values[key] = world["case"]
-        elif key == "id":
+        if key == "id":
             values[key] = world.get(basename, world["case"])
+        else:  # case_id, a webhook delivery's event_id…: refused before any lookup
+            values[key] = world["case"]
     return reverse(name, kwargs=values)
 
 
