@@ -206,6 +206,12 @@ class DocumentViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
     if_match_exempt = frozenset({"download"})
     action_query_params = {"download": ("purpose",)}
 
+    def accepted_query_params(self) -> set[str]:
+        names = super().accepted_query_params()
+        if self.request.method == "POST":  # a POST download's purpose is in its body
+            names.discard("purpose")
+        return names
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             request.data  # noqa: B018  (parse the body: the upload handler flags oversize)

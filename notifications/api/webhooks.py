@@ -28,6 +28,7 @@ from config.api.base import (
     IsAgencyMember,
     ListMixin,
     RetrieveMixin,
+    StrictQueryMixin,
     UpdateMixin,
     etag_of,
 )
@@ -253,7 +254,7 @@ class EventCatalogueSerializer(serializers.Serializer):
     events = EventSpecSerializer(many=True)
 
 
-class EventCatalogueView(APIView):
+class EventCatalogueView(StrictQueryMixin, APIView):
     """Every event a webhook may carry, for any member: what to subscribe to
     and how to parse it (the bodies hold identifiers, never content)."""
 

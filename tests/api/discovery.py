@@ -34,7 +34,20 @@ class Route:
         view = self.view_class()
         view.action = self.actions.get(method.lower())
         view.detail = self.detail
+        view.request = Request(APIRequestFactory().generic(method.upper(), "/"))
         return view
+
+    def seer(self, owners):
+        """The first of `owners` who sees an object of this route (the one to
+        act as: only an agency administrator sees its webhooks)."""
+        owners = owners if isinstance(owners, (list, tuple)) else (owners,)
+        for owner in owners:
+            try:
+                hidden_kwargs(self, owner)
+            except AssertionError:  # sees no object of this route
+                continue
+            return owner
+        return owners[0]
 
     def __str__(self) -> str:
         return self.name

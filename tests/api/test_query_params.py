@@ -93,7 +93,7 @@ def test_every_read_refuses_an_unknown_parameter(world, api):
     client = api(world.owner)
     wrong = {}
     for route in GET_ROUTES:
-        url = reverse(route.name, kwargs=hidden_kwargs(route, world.owner))
+        url = reverse(route.name, kwargs=hidden_kwargs(route, world.owners))
         response = client.get(url, {"no_such_parameter": "1"})
         if response.status_code != 400 or response.json()["errors"] != [
             {"field": "no_such_parameter", "code": "unknown", "detail": "Unknown query parameter."}
