@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -170,14 +171,21 @@ def test_the_readme_quick_start_runs_as_written_in_a_fresh_shell(
         "HOME": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{demo_database}",
     }
-    run = subprocess.run(  # noqa: S603  # fixed argv, the README's own commands
-        ["bash", "-e", "-o", "pipefail", "-c", script],  # noqa: S607
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    # The partner's evidence file that step 6 sends (a small real ZIP).
+    evidence = ROOT / "seized-phone.zip"
+    with zipfile.ZipFile(evidence, "w") as archive:
+        archive.writestr("phone/sms.db", b"\x00" * 200_000)
+    try:
+        run = subprocess.run(  # noqa: S603  # fixed argv, the README's own commands
+            ["bash", "-e", "-o", "pipefail", "-c", script],  # noqa: S607
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        evidence.unlink()
     assert run.returncode == 0, (run.stdout[-2000:], run.stderr[-3000:], log.read_text()[-2000:])
     lines = run.stdout.splitlines()
     # Every answer the README shows is what the commands print.
