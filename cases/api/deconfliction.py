@@ -36,7 +36,7 @@ from rest_framework.response import Response
 
 from config.api.base import CreateMixin, GatedViewSet, ListMixin, RetrieveMixin
 from config.api.fields import PublicIdReference
-from config.api.problems import field_errors
+from config.api.problems import FieldErrorSerializer, field_errors
 
 from .. import deconfliction
 from ..choices import Chain, HandlingCode, HandlingInstruction, IdentifierKind
@@ -140,8 +140,8 @@ class SearchAnswerSerializer(serializers.Serializer):
     kind = serializers.CharField()
     value = serializers.CharField()
     normalised_value = serializers.CharField(help_text=_("Empty when the value is invalid."))
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+    errors = FieldErrorSerializer(
+        many=True,
         allow_null=True,
         help_text=_("This identifier's problems (the others are still answered); else null."),
     )
