@@ -8,6 +8,7 @@ report. A correction is uploaded as a new document that supersedes the old.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -133,8 +134,11 @@ class DocumentAdmin(GatedModelAdmin):
         if add:
             # The page's script sends the file in chunks (tus, `/api/v1/uploads/`)
             # and resumes after a broken link; without it the form posts as ever.
+            start_url = reverse("admin:cases_document_upload_start")
+            if request.GET.get("case"):  # started from the case: back there when done
+                start_url += "?" + urlencode({"case": request.GET["case"]})
             context["resumable_upload"] = {
-                "start_url": reverse("admin:cases_document_upload_start"),
+                "start_url": start_url,
                 "chunk_size": settings.EVIDENCE_UPLOAD_MAX_CHUNK,
             }
         return super().render_change_form(request, context, add, change, **kwargs)
@@ -229,12 +233,13 @@ class DocumentAdmin(GatedModelAdmin):
                 )
             except DomainError as exc:
                 return JsonResponse({"errors": exc.errors}, status=400)
+            done_url = reverse("admin:cases_document_upload_done", args=[upload.public_id])
+            if request.GET.get("case"):
+                done_url += "?" + urlencode({"case": request.GET["case"]})
             return JsonResponse(
                 {
                     "location": reverse("api:v1:upload-detail", kwargs={"id": upload.public_id}),
-                    "done_url": reverse(
-                        "admin:cases_document_upload_done", args=[upload.public_id]
-                    ),
+                    "done_url": done_url,
                 },
                 status=201,
             )
@@ -254,11 +259,19 @@ class DocumentAdmin(GatedModelAdmin):
         )
         if upload is None:
             raise Http404
+        document = upload.document
         self.message_user(
             request,
-            _("The evidence “%(title)s” was uploaded.") % {"title": upload.document.title},
+            _("The evidence “%(title)s” was uploaded.") % {"title": document.title},
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(
-            reverse("admin:cases_document_change", args=[upload.document.pk])
-        )
+        if (
+            request.GET.get("case")
+            and document.case_id
+            and access.is_visible(request.user, document.case)
+        ):
+            # Started from the case's Evidence tab, as `response_add` does.
+            return HttpResponseRedirect(
+                reverse("admin:cases_case_change", args=[document.case_id]) + "#evidence"
+            )
+        return HttpResponseRedirect(reverse("admin:cases_document_change", args=[document.pk]))

@@ -60,16 +60,18 @@ def test_investigator_uploads_in_chunks_and_resumes_after_a_lost_answer(
     page.click("input[name=_save]")
     page.wait_for_selector("#cb-upload-progress", state="visible")
     session.shot("evidence-03-chunked-upload")
-    page.wait_for_url("**/admin/cases/document/*/change/", timeout=30_000)
+    # Started from the case: back on its Evidence tab, the new document listed.
+    page.wait_for_url(f"**/admin/cases/case/{case.pk}/change/#evidence", timeout=30_000)
     session.shot("evidence-04-uploaded")
     message = page.inner_text(".messagelist")
+    listed = page.inner_text("#cb-evidence")
     session.close()
 
     doc = Document.objects.get()
     assert doc.sha256 == hashlib.sha256(DATA).hexdigest()
     assert (doc.size, doc.original_name, doc.uploaded_by) == (len(DATA), "ledger.pdf", investigator)
     assert doc.custody_events.get().action == "upload"
-    assert "Seized ledger" in message
+    assert "Seized ledger" in message and "Seized ledger" in listed
     patches = [offset for method, offset in calls if method == "PATCH"]
     # Each chunk sent once: after the lost answer the script asked (HEAD) and
     # went on from the server's offset, not from its own.
