@@ -45,6 +45,7 @@ NOT_SERVICES = {
     "custody_report",
     "evidence_storage",
     "max_upload_size",
+    "new_document",  # checks and builds the record an upload will save; writes nothing
     "too_large",
     "orphaned_files",
     "record_case_shared",  # custody rows inside share_case's event
