@@ -66,7 +66,16 @@ class Deployment:
         env = {
             k: v
             for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "MEDIA_ROOT")
+            # SECURE_SSL_REDIRECT too: a benchmark module imported by an earlier
+            # test sets it to 0 in this process; production redirects.
+            if k
+            not in (
+                "DATABASE_URL",
+                "CELERY_BROKER_URL",
+                "CACHE_URL",
+                "MEDIA_ROOT",
+                "SECURE_SSL_REDIRECT",
+            )
         }
         env.update(KEYS)
         env.update(
