@@ -11,7 +11,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponseRedirect
@@ -73,18 +73,23 @@ def can_once(request: HttpRequest, action: str, obj) -> bool:
     return True
 
 
-def case_standing(request: HttpRequest, case: Case) -> Case | None:
-    """`case` as the reader's agency holds it (level and status, through
-    `access.require_many`), read once per request; None if invisible."""
+def case_standing(request: HttpRequest, case: Case | int, cases=None) -> Case | None:
+    """The case (or its pk) as the reader's agency holds it (level and status,
+    through `access.require_many`), read once per request; None if invisible.
+    `cases` is the one-row queryset to read it from (default: the bare case)."""
+    pk = case.pk if isinstance(case, Case) else case
     standing = request.__dict__.setdefault("_cb_case_standing", {})
-    if case.pk not in standing:
+    if pk not in standing:
         try:
-            (standing[case.pk],) = access.require_many(
-                request.user, "view", Case.objects.filter(pk=case.pk), count=1
+            (standing[pk],) = access.require_many(
+                request.user,
+                "view",
+                cases if cases is not None else Case.objects.filter(pk=pk),
+                count=1,
             )
         except NotFound:
-            standing[case.pk] = None
-    return standing[case.pk]
+            standing[pk] = None
+    return standing[pk]
 
 
 # --- forms of the case page and its actions -------------------------------------
@@ -243,6 +248,11 @@ class NewTaskForm(forms.ModelForm):
         )
         agencies = self.fields["assigned_agency"]
         agencies.queryset = selector_for(agencies.queryset.model)(user).filter(pk__in=participants)
+        # Read once as a plain list: the field's own choices would count the
+        # rows, then read them again through a server-side cursor.
+        options = [(a.pk, agencies.label_from_instance(a)) for a in agencies.queryset]
+        empty = [("", agencies.empty_label)] if agencies.empty_label is not None else []
+        agencies.widget.choices = empty + options
 
 
 def _form_errors(form: forms.Form, exc: DomainError) -> None:
@@ -270,6 +280,22 @@ class CaseAdmin(GatedModelAdmin):
     def get_queryset(self, request):
         # The workspace names the lead agency: read with the case, not after it.
         return super().get_queryset(request).select_related("lead_agency")
+
+    def get_object(self, request, object_id, from_field=None):
+        """The case with the reader's standing on it (`case_standing`), read
+        through the gate once: every permission the page asks is then
+        answered from that row, without reading the case a second time."""
+        if from_field is not None:
+            return super().get_object(request, object_id, from_field)
+        try:
+            pk = self.opts.pk.to_python(object_id)
+        except (ValidationError, ValueError):
+            raise Http404(gettext("Not found.")) from None
+        # require_many is the gate: the case's row, its grants and participation in one query.
+        case = case_standing(request, pk, Case.objects.select_related("lead_agency").filter(pk=pk))
+        if case is None:
+            raise Http404(gettext("Not found."))
+        return case
 
     actions = ("share_with_agency", "change_status", "export_summary")
     change_form_template = "admin/cases/case/change_form.html"
