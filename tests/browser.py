@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
+from tests.debian import ensure_debian_packages
 from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,12 +38,7 @@ PACKAGES = {
 
 def ensure_chromium() -> None:
     """Install Debian's Chromium (never Playwright's own download) and fonts when missing."""
-    missing = [name for name, present in PACKAGES.items() if not present()]
-    if not missing:
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
-    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)  # noqa: S603, S607
+    ensure_debian_packages(PACKAGES)
 
 
 def launch_browser():

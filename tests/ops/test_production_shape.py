@@ -1,16 +1,17 @@
 """The production commands as docker-compose.yml runs them, through a Redis outage.
 
-gunicorn (the web service's command, read from docker-compose.yml), a Celery
-worker and beat (theirs, each under a supervisor as compose's `restart:
-unless-stopped`), with `DEBUG` off, against a PostgreSQL database this test
-creates and migrates (as the superuser: the roles are tested elsewhere) and a
-private redis-server as broker and cache. The client speaks as the TLS proxy
-in front would (`X-Forwarded-Proto: https`, trusted as the compose file
-says). A partner system's flow runs over HTTP with a bearer token; Redis is
-killed (SIGKILL: nothing saved) while the partner keeps working; no answer
-may be a 500, `/readyz` must name what is down and why; Redis comes back
-and every notification is delivered exactly once, without anybody sweeping
-by hand. The database is dropped at the end.
+gunicorn (the web service's command and environment, read from
+docker-compose.yml) behind the proxy (deploy/nginx.conf as shipped, TLS
+included: tests/proxy.py), a Celery worker and beat (theirs, each under a
+supervisor as compose's `restart: unless-stopped`), with `DEBUG` off and the
+HTTPS redirect on, against a PostgreSQL database this test creates and
+migrates (as the superuser: the roles are tested elsewhere) and a private
+redis-server as broker and cache. A partner system's flow runs over HTTPS
+through the proxy with a bearer token; Redis is killed (SIGKILL: nothing
+saved) while the partner keeps working; no answer may be a 500, `/readyz`
+must name what is down and why; Redis comes back and every notification is
+delivered exactly once, without anybody sweeping by hand. The database is
+dropped at the end.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import yaml
 from django.conf import settings
 
 from tests.notifications.harness import ROOT, RedisBroker, Worker, free_port, wait_until
+from tests.proxy import require_nginx, running_proxy
 
 HOST = "casebridge.test"
 SEED = """
@@ -45,12 +47,23 @@ print(json.dumps({"token": token}))
 """
 
 
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+# Where the services are: containers' addresses there, this machine's here.
+ADDRESSES = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "MEDIA_ROOT")
+
+
 def compose_command(service: str) -> list[str]:
     """The service's command from docker-compose.yml, run from this checkout."""
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    argv = list(compose["services"][service]["command"])
+    argv = list(COMPOSE["services"][service]["command"])
     program = {"python": [sys.executable]}.get(argv[0], [sys.executable, "-m", argv[0]])
     return program + argv[1:]
+
+
+def compose_environment(service: str) -> dict[str, str]:
+    """The service's environment from docker-compose.yml (anchors merged),
+    without the addresses that differ on this machine."""
+    environment = COMPOSE["services"][service]["environment"]
+    return {name: str(value) for name, value in environment.items() if name not in ADDRESSES}
 
 
 def replace_option(argv: list[str], option: str, value: str) -> list[str]:
@@ -77,6 +90,7 @@ def psql(dbname: str, sql: str, *params) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
+    require_nginx()  # before creating anything: it may skip
     tmp = tmp_path_factory.mktemp("production")
     db = settings.DATABASES["default"]
     name = f"cb_production_shape_{uuid.uuid4().hex[:8]}"
@@ -98,8 +112,6 @@ def deployment(tmp_path_factory):
         "DECONFLICTION_HMAC_KEY": "production-shape-deconfliction-key",
         "ALLOWED_HOSTS": HOST,
         "CASEBRIDGE_BASE_URL": f"https://{HOST}",
-        # As the compose file sets it: only the proxy reaches the web service.
-        "TRUST_X_FORWARDED_PROTO": "true",
         "MEDIA_ROOT": str(tmp / "media"),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp / "mail"),
@@ -107,6 +119,11 @@ def deployment(tmp_path_factory):
     }
     if db["PASSWORD"]:
         env["DATABASE_URL"] = env["DATABASE_URL"].replace("@", f":{db['PASSWORD']}@", 1)
+    # The web service's own settings from the compose file: the proxy's
+    # headers trusted, gunicorn's heartbeat in memory, and so on.
+    web_env = {**env, **compose_environment("web")}
+    assert web_env["TRUST_X_FORWARDED_PROTO"] == "true"
+    assert "SECURE_SSL_REDIRECT" not in web_env  # on, as DEBUG is off
     processes: list[Worker] = []
     web = None
     try:
@@ -114,7 +131,7 @@ def deployment(tmp_path_factory):
         web = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
             replace_option(compose_command("web"), "--bind", f"127.0.0.1:{port}"),
             cwd=ROOT,
-            env=env,
+            env=web_env,
             stdout=web_log,
             stderr=subprocess.STDOUT,
         )
@@ -136,18 +153,21 @@ def deployment(tmp_path_factory):
                 future.result()
         assert seed.returncode == 0, seed.stderr[-3000:]
         token = json.loads(seed.stdout.strip().splitlines()[-1])["token"]
-        base = f"http://127.0.0.1:{port}"
-        assert wait_until(lambda: _answers(f"{base}/healthz"), timeout=30), (
-            tmp / "web.log"
-        ).read_text()[-3000:]
-        yield {
-            "base": base,
-            "token": token,
-            "db": name,
-            "redis": redis,
-            "worker": worker,
-            "tmp": tmp,
-        }
+        with running_proxy(port, tmp / "proxy.log", host=HOST) as proxy:
+            assert wait_until(
+                lambda: _answers(f"{proxy.base}/healthz", str(proxy.cafile)), timeout=30
+            ), (tmp / "web.log").read_text()[-3000:] + proxy.tail()
+            yield {
+                "base": proxy.base,
+                "cafile": str(proxy.cafile),
+                "proxy": proxy,
+                "web": f"http://127.0.0.1:{port}",
+                "token": token,
+                "db": name,
+                "redis": redis,
+                "worker": worker,
+                "tmp": tmp,
+            }
     finally:
         if web is not None:
             web.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
@@ -165,26 +185,24 @@ def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, cafile: str) -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        return requests.get(url, timeout=2, verify=cafile).status_code == 200
     except requests.RequestException:
         return False
 
 
 class Partner:
-    """A partner system behind the TLS proxy: every answer is kept."""
+    """A partner system calling over HTTPS through the proxy: every answer is kept."""
 
-    def __init__(self, base: str, token: str):
+    def __init__(self, base: str, token: str, cafile: str):
         self.base = base
         self.session = requests.Session()
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {token}",
-                "Host": HOST,
-                "X-Forwarded-Proto": "https",
-            }
-        )
+        # The proxy's certificate and no other (REQUESTS_CA_BUNDLE in the
+        # environment would override a session's `verify`).
+        self.session.trust_env = False
+        self.session.verify = cafile
+        self.session.headers.update({"Authorization": f"Bearer {token}", "Host": HOST})
         self.answers: list[tuple[str, str, int]] = []
 
     def call(self, method: str, path: str, body: dict | None = None) -> requests.Response:
@@ -212,8 +230,39 @@ def undelivered(db: str) -> list[tuple]:
     )
 
 
+def test_plain_http_at_the_proxy_is_sent_to_https(deployment):
+    proxy = deployment["proxy"]
+    answer = requests.get(
+        f"http://127.0.0.1:{proxy.http_port}/api/v1/me/",
+        headers={"Host": HOST},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 301
+    assert answer.headers["Location"] == f"https://{HOST}/api/v1/me/"
+
+
+def test_the_app_redirects_a_request_that_did_not_come_through_the_proxy(deployment):
+    """The HTTPS redirect is on: the partner's answers through the proxy (next
+    test) are not redirected only because the proxy says the request was HTTPS."""
+    answer = requests.get(
+        deployment["web"] + "/api/v1/me/",
+        headers={"Host": HOST, "Authorization": f"Bearer {deployment['token']}"},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 301
+    assert answer.headers["Location"] == f"https://{HOST}/api/v1/me/"
+
+
+def test_through_the_proxy_a_partner_is_answered_over_https(deployment):
+    partner = Partner(deployment["base"], deployment["token"], deployment["cafile"])
+    me = partner.call("GET", "/api/v1/me/")
+    assert me.status_code == 200, (me.status_code, me.headers.get("Location"))
+
+
 def test_partner_flow_through_a_redis_outage_serves_every_call_and_delivers_once(deployment):
-    partner = Partner(deployment["base"], deployment["token"])
+    partner = Partner(deployment["base"], deployment["token"], deployment["cafile"])
     db, redis = deployment["db"], deployment["redis"]
 
     case = partner.call("POST", "/api/v1/cases/", {"title": "Compound fraud, Bavet"})
@@ -231,7 +280,7 @@ def test_partner_flow_through_a_redis_outage_serves_every_call_and_delivers_once
     redis.kill()
     for n in range(2, 5):
         partner.work_on(case_id, n)
-    ready = requests.get(deployment["base"] + "/readyz", timeout=10)
+    ready = partner.session.get(deployment["base"] + "/readyz", timeout=10)
     assert ready.status_code == 200  # degraded, still serving: the database is up
     body = ready.json()
     assert body["status"] == "degraded"
@@ -249,7 +298,7 @@ def test_partner_flow_through_a_redis_outage_serves_every_call_and_delivers_once
     )
     print(f"outbox drained {time.monotonic() - back:.1f} s after Redis returned")
     assert not [a for a in partner.answers if a[2] >= 500], partner.answers
-    assert requests.get(deployment["base"] + "/readyz", timeout=10).json()["status"] == "ok"
+    assert partner.session.get(deployment["base"] + "/readyz", timeout=10).json()["status"] == "ok"
 
     time.sleep(2)  # a late duplicate would show now
     told = psql(
