@@ -33,7 +33,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
-    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -208,15 +207,6 @@ def cases_with_level(agency: Agency, level: str = AccessLevel.VIEW) -> QuerySet[
     """Cases on which `agency` holds at least `level`."""
     participation = _active_participations().filter(case=OuterRef("pk"), agency_id=agency.pk)
     return Case.objects.filter(GrantHeld(agency.group_id, level), Exists(participation))
-
-
-def _case_layer(agency, case: Case | None) -> Q:
-    """The first layer of a case child's rule: its case is visible to the
-    agency. For a case already read through the gate (`visible_on_case`),
-    that read is the layer: the child's query names the case."""
-    if case is None:
-        return Q(case__in=cases_with_level(agency, AccessLevel.VIEW))
-    return Q(case_id=case.pk)
 
 
 # --- built once per agency and thread ------------------------------------------
@@ -399,19 +389,17 @@ def visible_participations(user) -> QuerySet[CaseParticipation]:
     return _visible_participations(agency)
 
 
-def _participations_seen_by(agency, case: Case | None = None) -> QuerySet[CaseParticipation]:
+@_per_agency
+def _visible_participations(agency) -> QuerySet[CaseParticipation]:
     # Who granted a visible participation is itself a participant: shown only
     # when that agency may be learnt of (a confidential co-manager may share).
     return CaseParticipation.objects.filter(
-        _case_layer(agency, case), _disclosed(agency, "agency")
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)), _disclosed(agency, "agency")
     ).annotate(
         granter_disclosed=ExpressionWrapper(
             _disclosed(agency, "granted_by_agency"), output_field=BooleanField()
         )
     )
-
-
-_visible_participations = _per_agency(_participations_seen_by)
 
 
 def visible_tasks(user) -> QuerySet[Task]:
@@ -426,8 +414,11 @@ def _visible_tasks(agency) -> QuerySet[Task]:
     return _tasks_seen_by(agency)
 
 
-def _tasks_seen_by(agency, case: Case | None = None) -> QuerySet[Task]:
-    return Task.objects.filter(_case_layer(agency, case), _disclosed(agency, "assigned_agency"))
+def _tasks_seen_by(agency) -> QuerySet[Task]:
+    return Task.objects.filter(
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
+        _disclosed(agency, "assigned_agency"),
+    )
 
 
 def visible_task_log_entries(user) -> QuerySet[TaskLogEntry]:
@@ -439,13 +430,11 @@ def visible_task_log_entries(user) -> QuerySet[TaskLogEntry]:
     return _visible_task_log_entries(agency)
 
 
-def _task_log_entries_seen_by(agency, case: Case | None = None) -> QuerySet[TaskLogEntry]:
+@_per_agency
+def _visible_task_log_entries(agency) -> QuerySet[TaskLogEntry]:
     return TaskLogEntry.objects.filter(
-        Q(task__in=_tasks_seen_by(agency, case)), _disclosed(agency, "agency")
+        Q(task__in=_tasks_seen_by(agency)), _disclosed(agency, "agency")
     )
-
-
-_visible_task_log_entries = _per_agency(_task_log_entries_seen_by)
 
 
 def visible_notes(user) -> QuerySet[Note]:
@@ -455,15 +444,13 @@ def visible_notes(user) -> QuerySet[Note]:
     return _visible_notes(agency)
 
 
-def _notes_seen_by(agency, case: Case | None = None) -> QuerySet[Note]:
+@_per_agency
+def _visible_notes(agency) -> QuerySet[Note]:
     return Note.objects.filter(
-        _case_layer(agency, case),
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
         _disclosed(agency, "agency"),
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
     )
-
-
-_visible_notes = _per_agency(_notes_seen_by)
 
 
 def visible_identifiers(user) -> QuerySet[Identifier]:
@@ -481,15 +468,13 @@ def identifiers_of_agency(agency: Agency | None) -> QuerySet[Identifier]:
     return _identifiers_of_agency(agency)
 
 
-def _identifiers_seen_by(agency, case: Case | None = None) -> QuerySet[Identifier]:
+@_per_agency
+def _identifiers_of_agency(agency) -> QuerySet[Identifier]:
     return Identifier.objects.filter(
-        _case_layer(agency, case),
+        Q(case__in=cases_with_level(agency, AccessLevel.VIEW)),
         _disclosed(agency, "agency"),
         ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
     )
-
-
-_identifiers_of_agency = _per_agency(_identifiers_seen_by)
 
 
 def visible_case_tombstones(user) -> QuerySet[CaseTombstone]:
@@ -871,16 +856,13 @@ def documents_of_agency(agency: Agency | None) -> QuerySet[Document]:
     return _documents_of_agency(agency)
 
 
-def _documents_seen_by(agency, case: Case | None = None) -> QuerySet[Document]:
+@_per_agency
+def _documents_of_agency(agency) -> QuerySet[Document]:
     # Correlated EXISTS, not `case__in=`: under the OR below, PostgreSQL can
     # only hash an IN subquery, i.e. read every case the agency sees (4.5 s
     # for a hub of the 1M data set) to show the five documents of one case.
-    if case is None:
-        visible_case = cases_with_level(agency, AccessLevel.VIEW).filter(pk=OuterRef("case_id"))
-        case_layer = Q(Exists(visible_case))
-    else:
-        case_layer = _case_layer(agency, case)
-    via_case = case_layer & _disclosed(agency, "agency")
+    visible_case = cases_with_level(agency, AccessLevel.VIEW).filter(pk=OuterRef("case_id"))
+    via_case = Q(Exists(visible_case)) & _disclosed(agency, "agency")
     # A request's documents reach both its parties, case or no case.
     via_request = Q(Exists(_mla_requests_of_agency(agency).filter(pk=OuterRef("mla_request_id"))))
     return Document.objects.filter(
@@ -889,33 +871,7 @@ def _documents_seen_by(agency, case: Case | None = None) -> QuerySet[Document]:
     )
 
 
-_documents_of_agency = _per_agency(_documents_seen_by)
 _VISIBLE[Document] = visible_documents
-
-#: The builders of the case children's rules, for `visible_on_case`.
-_SEEN_ON_CASE = {
-    CaseParticipation: _participations_seen_by,
-    Task: _tasks_seen_by,
-    TaskLogEntry: _task_log_entries_seen_by,
-    Note: _notes_seen_by,
-    Identifier: _identifiers_seen_by,
-    Document: _documents_seen_by,
-}
-
-
-def visible_on_case(user, model: type[Model], case: Case) -> QuerySet:
-    """`visible_<model>s(user).filter(case=case)`, for a case read through the
-    gate in this request (`require_many`): the case layer of the rule is that
-    read, so each query keeps only the rows' own layer (disclosure, handling
-    code), built by the same function as the selector's. A page with several
-    lists of one case then asks the case's grants once, not once per list.
-    tests/foundation/test_visible_on_case.py holds both equal."""
-    if getattr(case, "cb_gate_level", _MISSING) is _MISSING:
-        raise ValueError("visible_on_case() needs a case read through require_many()")
-    agency = agency_of(user)
-    if agency is None:
-        return model.objects.none()
-    return _SEEN_ON_CASE[model](agency, case).filter(case_id=case.pk)
 
 
 def visible_uploads(user) -> QuerySet[EvidenceUpload]:

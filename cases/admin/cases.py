@@ -26,16 +26,7 @@ from agencies.choices import Role
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType, HandlingCode
 from cases.errors import DomainError, NotFound
-from cases.models import (
-    Case,
-    CaseParticipation,
-    Document,
-    Identifier,
-    MLARequest,
-    Note,
-    Task,
-    TaskLogEntry,
-)
+from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
 from cases.timeline import case_timeline
 
 from .base import GatedModelAdmin, selector_for
@@ -250,10 +241,9 @@ class NewTaskForm(forms.ModelForm):
 
     def __init__(self, *args, user, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        # `case` comes from CaseAdmin.get_object, read through the gate.
         participants = (
-            access.visible_on_case(user, CaseParticipation, case)
-            .filter(revoked_at__isnull=True)
+            access.visible_participations(user)
+            .filter(case=case, revoked_at__isnull=True)
             .values("agency_id")
         )
         agencies = self.fields["assigned_agency"]
@@ -540,36 +530,45 @@ class CaseAdmin(GatedModelAdmin):
         may_contribute = can_once(request, "contribute", case)
         may_share = can_once(request, "share", case)
         may_manage_tasks = can_once(request, "manage_tasks", case)
-        # The case was read through the gate with the page (`get_object`):
-        # each list below asks only its rows' own rules (`visible_on_case`).
-        standing = case_standing(request, case)
-        if standing is None:
-            raise Http404(gettext("Not found."))
-
-        def on_case(model):
-            return access.visible_on_case(user, model, standing)
-
         tasks = list(
-            on_case(Task)
+            access.visible_tasks(user)
+            .filter(case=case)
             .select_related("assigned_agency", "assigned_user")
             .order_by("due_date", "id")
         )
         participations = list(
-            on_case(CaseParticipation)
-            .filter(revoked_at__isnull=True)
+            access.visible_participations(user)
+            .filter(case=case, revoked_at__isnull=True)
             .select_related("agency")
             .order_by("granted_at", "id")
         )
-        notes = list(on_case(Note).select_related("agency").order_by("-created_at", "-id"))
+        notes = list(
+            access.visible_notes(user)
+            .filter(case=case)
+            .select_related("agency")
+            .order_by("-created_at", "-id")
+        )
         entries: dict[int, list] = {}
         for entry in (
-            on_case(TaskLogEntry).select_related("user", "agency").order_by("created_at", "id")
+            access.visible_task_log_entries(user)
+            .filter(case=case)
+            .select_related("user", "agency")
+            .order_by("created_at", "id")
         ):
             entries.setdefault(entry.task_id, []).append(entry)
-        loggable = access.tasks_user_may_log(user, standing, tasks)
-        documents = list(on_case(Document).select_related("agency").order_by("-created_at", "-id"))
+        standing = case_standing(request, case)
+        loggable = access.tasks_user_may_log(user, standing, tasks) if standing else set()
+        documents = list(
+            access.visible_documents(user)
+            .filter(case=case)
+            .select_related("agency")
+            .order_by("-created_at", "-id")
+        )
         identifiers = list(
-            on_case(Identifier).select_related("agency").order_by("-created_at", "-id")
+            access.visible_identifiers(user)
+            .filter(case=case)
+            .select_related("agency")
+            .order_by("-created_at", "-id")
         )
         mla_requests = list(
             access.visible_mla_requests(user)
