@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,12 +25,14 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
 from cases import access, services
-from cases.choices import AccessLevel, CaseStatus, CrimeType, HandlingCode
+from cases.choices import AccessLevel, CaseStatus, CrimeType
 from cases.errors import DomainError, NotFound
 from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
 from cases.timeline import case_timeline
 
+from . import rows
 from .base import GatedModelAdmin, selector_for
+from .rows import tlp_badge
 
 #: The latest timeline events the workspace shows (the History page shows all).
 WORKSPACE_TIMELINE_LIMIT = 50
@@ -42,13 +45,6 @@ CASE_FIELDS = (
     "handling_instruction",
     "handling_restriction",
 )
-
-
-def tlp_badge(code: str):
-    """The handling code as a TLP 2.0 label (colours in casebridge/admin.css)."""
-    label = dict(HandlingCode.choices).get(code, code)
-    css = code.lower().replace("+", "-")
-    return format_html('<span class="tlp tlp-{}">{}</span>', css, label)
 
 
 def can_once(request: HttpRequest, action: str, obj) -> bool:
@@ -239,15 +235,18 @@ class NewTaskForm(forms.ModelForm):
             "due_date": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, user, case: Case, **kwargs):
+    def __init__(self, *args, user, case: Case, participants=None, **kwargs):
+        """`participants`: the case's open participations the reader sees,
+        when the caller has read them already (the workspace lists them)."""
         super().__init__(*args, **kwargs)
-        participants = (
-            access.visible_participations(user)
-            .filter(case=case, revoked_at__isnull=True)
-            .values("agency_id")
-        )
+        if participants is None:
+            participants = access.visible_participations(user).filter(
+                case=case, revoked_at__isnull=True
+            )
         agencies = self.fields["assigned_agency"]
-        agencies.queryset = selector_for(agencies.queryset.model)(user).filter(pk__in=participants)
+        agencies.queryset = selector_for(agencies.queryset.model)(user).filter(
+            pk__in=[p.agency_id for p in participants]
+        )
         # Read once as a plain list: the field's own choices would count the
         # rows, then read them again through a server-side cursor.
         options = [(a.pk, agencies.label_from_instance(a)) for a in agencies.queryset]
@@ -582,30 +581,40 @@ class CaseAdmin(GatedModelAdmin):
         # Links built once, not with {% url %} per row: the rows' pages.
         task_page = reverse("admin:cases_task_changelist")
         access_page = reverse("admin:cases_case_access", args=[case.pk])
+        task_logs = [
+            {
+                "task": t,
+                "entries": entries.get(t.pk, []),
+                "may_log": t.pk in loggable,
+                "url": f"{task_page}{t.pk}/change/",
+            }
+            for t in tasks
+        ]
+        participants = [
+            {
+                "participation": p,
+                "is_lead": p.agency_id == case.lead_agency_id,
+                # The lead's own participation never changes (services refuse).
+                "access_url": f"{access_page}?participation={p.public_id}"
+                if may_share and p.agency_id != case.lead_agency_id
+                else None,
+            }
+            for p in participations
+        ]
+        task_log_url = reverse("admin:cases_case_task_log", args=[case.pk])
         return {
             "workspace": True,
-            "task_logs": [
-                {
-                    "task": t,
-                    "entries": entries.get(t.pk, []),
-                    "may_log": t.pk in loggable,
-                    "url": f"{task_page}{t.pk}/change/",
-                }
-                for t in tasks
-            ],
-            "participants": [
-                {
-                    "participation": p,
-                    "is_lead": p.agency_id == case.lead_agency_id,
-                    # The lead's own participation never changes (services refuse).
-                    "access_url": f"{access_page}?participation={p.public_id}"
-                    if may_share and p.agency_id != case.lead_agency_id
-                    else None,
-                }
-                for p in participations
-            ],
+            "rows": {
+                "participants": rows.participants(participants, may_share),
+                "task_logs": rows.task_logs(task_logs, task_log_url, get_token(request)),
+                "notes": rows.notes(notes),
+                "documents": rows.documents(documents),
+                "identifiers": rows.identifiers(identifiers),
+                "mla_requests": rows.mla_requests(mla_requests),
+            },
+            "task_logs": task_logs,
+            "participants": participants,
             "notes": notes,
-            "task_log_url": reverse("admin:cases_case_task_log", args=[case.pk]),
             "documents": documents,
             "identifiers": identifiers,
             "mla_requests": mla_requests,
@@ -627,7 +636,9 @@ class CaseAdmin(GatedModelAdmin):
             and mla_admin.has_add_permission(request),
             "note_form": NoteForm() if may_contribute else None,
             "note_url": reverse("admin:cases_case_note", args=[case.pk]),
-            "task_form": NewTaskForm(user=user, case=case) if may_manage_tasks else None,
+            "task_form": NewTaskForm(user=user, case=case, participants=participations)
+            if may_manage_tasks
+            else None,
             "new_task_url": reverse("admin:cases_case_new_task", args=[case.pk]),
             "upload_url": f"{reverse('admin:cases_document_add')}?case={case.pk}",
             "add_identifier_url": f"{reverse('admin:cases_identifier_add')}?case={case.pk}",

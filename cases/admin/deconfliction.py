@@ -36,7 +36,7 @@ from cases.models import Identifier
 from config.ratelimit import RateLimited
 
 from .base import FIELD_SELECTORS, GatedModelAdmin
-from .cases import tlp_badge
+from .rows import tlp_badge
 
 FIELD_SELECTORS[Identifier] = access.visible_identifiers
 

@@ -15,7 +15,7 @@ from cases.choices import TaskStatus
 from cases.models import Note, Task
 
 from .base import GatedModelAdmin
-from .cases import tlp_badge
+from .rows import tlp_badge
 
 TASK_FIELDS = (
     "case",
