@@ -27,7 +27,16 @@ from agencies.choices import Role
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType
 from cases.errors import DomainError, NotFound
-from cases.models import Case, CaseParticipation, Document, Identifier, MLARequest, Note, Task
+from cases.models import (
+    Case,
+    CaseParticipation,
+    Document,
+    Identifier,
+    MLARequest,
+    Note,
+    Task,
+    TaskLogEntry,
+)
 from cases.timeline import case_timeline
 
 from . import rows
@@ -240,8 +249,9 @@ class NewTaskForm(forms.ModelForm):
         when the caller has read them already (the workspace lists them)."""
         super().__init__(*args, **kwargs)
         if participants is None:
-            participants = access.visible_participations(user).filter(
-                case=case, revoked_at__isnull=True
+            # `case` comes from CaseAdmin.get_object, read through the gate.
+            participants = access.visible_on_case(user, CaseParticipation, case).filter(
+                revoked_at__isnull=True
             )
         agencies = self.fields["assigned_agency"]
         agencies.queryset = selector_for(agencies.queryset.model)(user).filter(
@@ -529,45 +539,36 @@ class CaseAdmin(GatedModelAdmin):
         may_contribute = can_once(request, "contribute", case)
         may_share = can_once(request, "share", case)
         may_manage_tasks = can_once(request, "manage_tasks", case)
+        # The case was read through the gate with the page (`get_object`):
+        # each list below asks only its rows' own rules (`visible_on_case`).
+        standing = case_standing(request, case)
+        if standing is None:
+            raise Http404(gettext("Not found."))
+
+        def on_case(model):
+            return access.visible_on_case(user, model, standing)
+
         tasks = list(
-            access.visible_tasks(user)
-            .filter(case=case)
+            on_case(Task)
             .select_related("assigned_agency", "assigned_user")
             .order_by("due_date", "id")
         )
         participations = list(
-            access.visible_participations(user)
-            .filter(case=case, revoked_at__isnull=True)
+            on_case(CaseParticipation)
+            .filter(revoked_at__isnull=True)
             .select_related("agency")
             .order_by("granted_at", "id")
         )
-        notes = list(
-            access.visible_notes(user)
-            .filter(case=case)
-            .select_related("agency")
-            .order_by("-created_at", "-id")
-        )
+        notes = list(on_case(Note).select_related("agency").order_by("-created_at", "-id"))
         entries: dict[int, list] = {}
         for entry in (
-            access.visible_task_log_entries(user)
-            .filter(case=case)
-            .select_related("user", "agency")
-            .order_by("created_at", "id")
+            on_case(TaskLogEntry).select_related("user", "agency").order_by("created_at", "id")
         ):
             entries.setdefault(entry.task_id, []).append(entry)
-        standing = case_standing(request, case)
-        loggable = access.tasks_user_may_log(user, standing, tasks) if standing else set()
-        documents = list(
-            access.visible_documents(user)
-            .filter(case=case)
-            .select_related("agency")
-            .order_by("-created_at", "-id")
-        )
+        loggable = access.tasks_user_may_log(user, standing, tasks)
+        documents = list(on_case(Document).select_related("agency").order_by("-created_at", "-id"))
         identifiers = list(
-            access.visible_identifiers(user)
-            .filter(case=case)
-            .select_related("agency")
-            .order_by("-created_at", "-id")
+            on_case(Identifier).select_related("agency").order_by("-created_at", "-id")
         )
         mla_requests = list(
             access.visible_mla_requests(user)
