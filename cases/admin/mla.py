@@ -34,26 +34,7 @@ from .base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInline
 
 FIELD_SELECTORS[MLARequest] = access.visible_mla_requests
 
-DRAFT_FORM_FIELDS = (
-    "requested_agency",
-    "legal_basis",
-    "legal_basis_detail",
-    "assistance_types",
-    "details",
-    "facts",
-    "offences",
-    "assistance_sought",
-    "procedures",
-    "persons_concerned",
-    "urgency",
-    "urgency_reason",
-    "confidentiality_required",
-    "language",
-    "response_due_date",
-    "response_due_reason",
-    "contact_details",
-    "requesting_reference",
-)
+DRAFT_FORM_FIELDS = mla.DRAFT_FIELDS
 CLOCK_FIELDS = (
     "status",
     "received_at",
