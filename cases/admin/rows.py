@@ -33,6 +33,11 @@ def when(value) -> str:
     return formats.date_format(timezone.localtime(value), "Y-m-d H:i T") if value else ""
 
 
+def _joined(parts: list[SafeString]) -> SafeString:
+    """Rows already escaped by `format_html`, one after the other."""
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
 def participants(items: Iterable[dict], may_share: bool) -> SafeString:
     lead, yes, change = gettext("lead"), gettext("yes"), gettext("Change or end access")
     rows = []
@@ -62,7 +67,7 @@ def participants(items: Iterable[dict], may_share: bool) -> SafeString:
                 action,
             )
         )
-    return SafeString("".join(rows))
+    return _joined(rows)
 
 
 def task_logs(items: Iterable[dict], log_url: str, csrf_token: str) -> SafeString:
@@ -128,7 +133,7 @@ def task_logs(items: Iterable[dict], log_url: str, csrf_token: str) -> SafeStrin
                 form=form,
             )
         )
-    return SafeString("".join(out))
+    return _joined(out)
 
 
 def notes(items: Iterable) -> SafeString:
