@@ -12,8 +12,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from .lookups import OneRowLookup
-
 
 def _user_queryset(user_id: Any):
     user_model = get_user_model()
@@ -24,18 +22,7 @@ def _user_queryset(user_id: Any):
     )
 
 
-_user_lookup = None
-
-
-def _lookup() -> OneRowLookup:
-    global _user_lookup  # built on first use: the user model is set up by then
-    if _user_lookup is None:
-        _user_lookup = OneRowLookup(_user_queryset, get_user_model()._meta.pk, -1)
-    return _user_lookup
-
-
 class MemberBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        # The query compiled once per process (`agencies.lookups`).
-        user = _lookup().get(user_id)
+        user = next(iter(_user_queryset(user_id)), None)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -627,10 +627,9 @@ def _written_participation(
     participation = CaseParticipation.from_db(
         DEFAULT_DB_ALIAS, _PARTICIPATION_COLUMNS, [values[c] for c in _PARTICIPATION_COLUMNS]
     )
-    # As assigning each relation would, without its checks (10,000 of them).
-    participation._state.fields_cache.update(
-        case=case, agency=agency, granted_by=actor, granted_by_agency=me
-    )
+    # The related objects the caller holds, as reading them would cache them.
+    participation.case, participation.agency = case, agency
+    participation.granted_by, participation.granted_by_agency = actor, me
     return participation
 
 

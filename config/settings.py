@@ -124,9 +124,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's, with a faster reader of timestamps (config/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
 # Persistent connections: a new PostgreSQL connection per request cost more
 # than the request itself (bench/load.py). Checked before reuse, so a
 # restarted database costs a reconnect, not an error.
@@ -521,8 +518,7 @@ DECONFLICTION_SEARCH_RATE_WINDOW = env.int("DECONFLICTION_SEARCH_RATE_WINDOW", d
 # security.middleware.SessionLifetimeMiddleware from the login time, because
 # saving a session pushes its database expiry forward), key rotated at login
 # by django.contrib.auth.login.
-# Database sessions, read by a query compiled once (agencies/sessions.py).
-SESSION_ENGINE = "agencies.sessions"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

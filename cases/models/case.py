@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
 from agencies.models import Agency
-from config import loading
 
 from ..choices import AccessLevel, CaseStatus
 from .handling import HandlingMixin
@@ -66,9 +65,6 @@ class Case(HandlingMixin):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # Bumped by every service write: the basis of ETags and optimistic locking.
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
-
-    # Lists build many: instances from rows without __init__ (config.loading).
-    from_db = loading.from_db
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -214,8 +210,6 @@ class CaseParticipation(models.Model):
         null=True, editable=False, verbose_name=_("case updated at")
     )
     case_public_id = models.UUIDField(null=True, editable=False, verbose_name=_("case public ID"))
-
-    from_db = loading.from_db  # lists build many (config.loading)
 
     objects = ParticipationQuerySet.as_manager()
 

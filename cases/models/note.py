@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from config import loading
 
 from ..choices import InformationAccuracy, SourceReliability
 from .case import Case
@@ -49,8 +48,6 @@ class Note(HandlingMixin):
         default=InformationAccuracy.UNCORROBORATED,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
-
-    from_db = loading.from_db  # lists build many (config.loading)
 
     class Meta:
         ordering = ["-created_at", "-id"]

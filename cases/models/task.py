@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from config import loading
 
 from ..choices import TaskPriority, TaskStatus
 from .case import Case
@@ -55,8 +54,6 @@ class Task(models.Model):
         default=timezone.now, db_index=True, verbose_name=_("updated at")
     )
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
-
-    from_db = loading.from_db  # lists build many (config.loading)
 
     class Meta:
         ordering = ["due_date", "id"]
