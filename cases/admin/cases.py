@@ -140,6 +140,10 @@ class CaseForm(forms.ModelForm):
     class Meta:
         model = Case
         fields = CASE_FIELDS
+        widgets = {
+            "handling_code": OptionsInPythonSelect,
+            "handling_instruction": OptionsInPythonSelect,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
