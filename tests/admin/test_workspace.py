@@ -13,7 +13,7 @@ from django.urls import reverse
 from agencies.choices import Role
 from cases import deconfliction, services
 from cases.choices import AccessLevel, CaseStatus, HandlingCode
-from cases.models import CaseParticipation, TaskLogEntry
+from cases.models import Case, CaseParticipation, Note, Task, TaskLogEntry
 from tests.browser import Session
 from tests.factories import make_agency, make_case, make_document, make_user
 from tests.mla.helpers import draft
@@ -77,19 +77,33 @@ def test_an_investigator_may_not_open_the_share_or_status_page(as_kh, shared_cas
     assert as_kh.get(page_url(shared_case, "status")).status_code == 403
 
 
-@pytest.mark.parametrize(
-    "name", ["change", "share", "status", "task_log", "history", "summary", "timeline"]
-)
+WORKSPACE_PAGES = [
+    "change", "share", "status", "task_log", "note", "new_task", "history", "summary", "timeline"
+]  # fmt: skip
+
+
+def _rows() -> tuple[int, int, int]:
+    return TaskLogEntry.objects.count(), Note.objects.count(), Task.objects.count()
+
+
+@pytest.mark.parametrize("name", WORKSPACE_PAGES)
 def test_an_outsider_gets_404_on_every_workspace_page(as_outsider, shared_case, task, name):
     url = page_url(shared_case, name)
-    for response in (
-        as_outsider.get(url, {"task": task.pk}),
-        as_outsider.post(url, {"task": task.pk, "body": "x", "agency": 1, "level": "view"}),
-    ):
+    before = _rows()
+    form = {"task": task.pk, "body": "x", "agency": 1, "level": "view"}
+    form |= {"note-body": "x", "task-title": "x", "task-assigned_agency": 1}
+    for response in (as_outsider.get(url, {"task": task.pk}), as_outsider.post(url, form)):
         assert response.status_code == 404, url
         body = response.content.decode()
         assert shared_case.reference not in body and task.title not in body
-    assert not TaskLogEntry.objects.exists()
+    assert _rows() == before
+
+
+@pytest.mark.parametrize("name", WORKSPACE_PAGES)
+def test_a_malformed_case_id_is_404_on_every_workspace_page(as_knp, name):
+    url = page_url(Case(pk=1), name).replace("/1/", "/not-a-case/", 1)
+    assert "/not-a-case/" in url
+    assert as_knp.get(url).status_code == 404
 
 
 # --- overview actions ----------------------------------------------------------------
