@@ -389,8 +389,6 @@ def write_cases(
                 "revoked_by_id",
                 "end_reason",
                 "updated_at",
-                "case_updated_at",
-                "case_public_id",
             ],
         ),
         "task": Table(
@@ -494,13 +492,18 @@ def write_cases(
                 world.counts[name] = world.counts.get(name, 0) + table.write(cursor, rows[name])
             # The grants the sharing services would have written, from the
             # participations just copied (revoked ones have none; expired but
-            # unswept ones still do, as in production until the job runs).
+            # unswept ones still do, as in production until the job runs). The
+            # trigger that positions a grant is off during the load
+            # (session_replication_role): its rule (migration 0018) is here.
             cursor.execute(
                 """
-                INSERT INTO cases_casegroupobjectpermission (group_id, permission_id,
-                                                             content_object_id)
-                SELECT a.group_id, lv.permission_id, p.case_id
+                INSERT INTO cases_casegroupobjectpermission (
+                    group_id, permission_id, content_object_id, granted_at, expires_at,
+                    list_updated_at, list_public_id)
+                SELECT a.group_id, lv.permission_id, p.case_id, p.granted_at, p.expires_at,
+                       GREATEST(c.updated_at, p.granted_at), c.public_id
                 FROM cases_caseparticipation p
+                JOIN cases_case c ON c.id = p.case_id
                 JOIN agencies_agency a ON a.id = p.agency_id
                 JOIN (VALUES ('view', %(view)s), ('contribute', %(view)s),
                              ('contribute', %(contribute)s), ('manage', %(view)s),
@@ -650,8 +653,6 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
             None,
             "",
             created,
-            updated,
-            public_id,
         )
     )
     ids.participation += 1
@@ -708,12 +709,6 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
                 revoked_by,
                 reason,
                 revoked or at,
-                # The triggers that keep these in production are off during
-                # the load (session_replication_role): written here instead,
-                # by their rule (migration 0011): the case's position, or the
-                # share if later.
-                max(updated, at),
-                public_id,
             )
         )
         ids.participation += 1

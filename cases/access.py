@@ -9,27 +9,25 @@ The API's querysets and permission classes, the admin's `get_queryset` and
 `has_*_permission`, the services and the notification jobs all call this
 module; nothing else filters by agency.
 
-Two layers decide (see DESIGN.md). The *agency layer* is a django-guardian
-object permission granted to the agency's Group (`view_case`,
-`contribute_case`, `manage_case`), backed by an active `CaseParticipation`:
-requiring both means an expired participation stops access at the second it
-expires, not when the expiry job next runs. The *role layer* is the user's
+Two layers decide (see DESIGN.md). The *agency layer* is one rule,
+`grant_terms`: the agency's Group holds guardian's `view`/`contribute`/
+`manage` grant on the case and the grant has not expired (the grant row
+carries its expiry, so access stops at that second, not when the expiry job
+runs). Every selector, the list, the bulk checks and the notification
+audiences compose it; the participation is the record of a share, read only
+for what it discloses of other agencies. The *role layer* is the user's
 role in their agency.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.db.models import (
     BooleanField,
-    DateTimeField,
     Exists,
-    Expression,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -116,7 +114,7 @@ def has_role(user, role: str) -> bool:
     return membership is not None and ROLE_RANK[membership.role] >= ROLE_RANK[role]
 
 
-# --- agency layer -----------------------------------------------------------
+# --- the agency layer: one rule ------------------------------------------------
 
 
 def level_codenames(level: str) -> list[str]:
@@ -125,240 +123,76 @@ def level_codenames(level: str) -> list[str]:
     return [f"{lvl}_case" for lvl in ACCESS_LEVEL_ORDER[: index + 1]]
 
 
-_GRANT_HELD_SQL = (
-    "EXISTS (SELECT 1 FROM {grant} cb_grant"
-    " WHERE cb_grant.content_object_id = {case} AND cb_grant.group_id = %s"
-    " AND cb_grant.permission_id = (SELECT cb_perm.id FROM {permission} cb_perm"
-    " WHERE cb_perm.codename = %s AND cb_perm.content_type_id = (SELECT cb_ct.id"
-    " FROM {content_type} cb_ct WHERE cb_ct.app_label = %s AND cb_ct.model = %s)))"
-)
+def _permission(level: str) -> Subquery:
+    """Guardian's permission id for `level`, as a scalar subquery: resolved by
+    the database on each execution (an index probe), never a cached id."""
+    return Subquery(
+        Permission.objects.filter(
+            content_type__app_label=Case._meta.app_label,
+            content_type__model=Case._meta.model_name,
+            codename=f"{level}_case",
+        ).values("pk")[:1]
+    )
 
 
-def _table_names(connection) -> dict[str, str]:
-    permission = Permission._meta
-    return {
-        "grant": connection.ops.quote_name(CaseGroupObjectPermission._meta.db_table),
-        "permission": connection.ops.quote_name(permission.db_table),
-        "content_type": connection.ops.quote_name(
-            permission.get_field("content_type").related_model._meta.db_table
-        ),
-    }
+def grant_terms(level: str, group: Any, *, path: str = "") -> Q:
+    """THE rule: a grant row of `level` held by `group` (an id or an
+    `OuterRef`) that has not expired. `path` prefixes the fields when the
+    grant is reached through a relation (the list's join)."""
+    return Q(**{f"{path}group_id": group, f"{path}permission_id": _permission(level)}) & (
+        Q(**{f"{path}expires_at__isnull": True}) | Q(**{f"{path}expires_at__gt": timezone.now()})
+    )
 
 
-class GrantHeld(Expression):
-    """Whether the agency's Group holds guardian's `level` grant on the
-    query's case: `EXISTS (…)` on the grant table.
-
-    Written as SQL rather than built as an `Exists` of a grant queryset: the
-    ORM compiled that subquery on every request, a third of a list request's
-    query compilation (bench/request_cpu.py), for text that only ever differs
-    by the group id. tests/foundation/test_grant_held.py holds its rows to
-    guardian's `get_objects_for_group`; its aliases are its own, so it nests
-    anywhere.
-
-    The permission is found by codename and content type in scalar
-    subqueries (a unique-index probe each, planned faster than a join of the
-    two tables), not by joining the grants through auth_permission and
-    django_content_type: PostgreSQL then plans with the grant table's
-    statistics for this group, and walks the newest cases of an agency that
-    sees many instead of sorting all of them (bench/cases_page.py). Not a
-    per-process cached id: a long-running worker would keep a stale one
-    across a rebuilt permission table and silently see nothing.
-    """
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, group_id: int, level: str):
-        super().__init__()
-        self.group_id = group_id
-        self.codename = f"{level}_case"
-        self.case = F("pk")  # an expression, so that Django renames its alias when nesting
-
-    def get_source_expressions(self):
-        return [self.case]
-
-    def set_source_expressions(self, exprs):
-        (self.case,) = exprs
-
-    def as_sql(self, compiler, connection):
-        case_sql, case_params = compiler.compile(self.case)
-        # Table names from the models; nothing from a request reaches the text.
-        sql = _GRANT_HELD_SQL.format(case=case_sql, **_table_names(connection))  # nosec B608
-        case = Case._meta
-        return sql, (*case_params, self.group_id, self.codename, case.app_label, case.model_name)
-
-
-class NowWhenCompiled(Expression):
-    """`timezone.now()`, read each time the query is compiled into SQL rather
-    than once when it is built, so that a queryset built once (`_per_agency`)
-    still hides a participation from the second it expires."""
-
-    output_field = DateTimeField()
-
-    def as_sql(self, compiler, connection):
-        return "%s", [self.output_field.get_db_prep_value(timezone.now(), connection)]
-
-
-def _active_participations():
-    return CaseParticipation.objects.active(at=NowWhenCompiled())
+def grant_held(level: str, group: Any, case: Any = None) -> Exists:
+    """Whether `group` holds `level` on `case` (an id or `OuterRef`; by
+    default the outer query's own row): `grant_terms` as an EXISTS."""
+    return Exists(
+        CaseGroupObjectPermission.objects.filter(
+            grant_terms(level, group),
+            content_object_id=OuterRef("pk") if case is None else case,
+        )
+    )
 
 
 def cases_with_level(agency: Agency, level: str = AccessLevel.VIEW) -> QuerySet[Case]:
     """Cases on which `agency` holds at least `level`."""
-    participation = _active_participations().filter(case=OuterRef("pk"), agency_id=agency.pk)
-    return Case.objects.filter(GrantHeld(agency.group_id, level), Exists(participation))
+    return Case.objects.filter(grant_held(level, agency.group_id))
 
 
-def _case_layer(agency, known_case: bool) -> Q:
-    """The first layer of a case child's rule: its case is visible to the
-    agency. Left to the caller (`visible_on_case`) when the case was read
-    through the gate in this request: the query then names that case."""
-    if known_case:
-        return Q()
-    return Q(case__in=cases_with_level(agency, AccessLevel.VIEW))
+_LEVEL_COLUMN = "cb_gate_{}"
 
 
-# --- built once per agency and thread ------------------------------------------
-#
-# Building the gate's querysets through the ORM cost about a millisecond of CPU
-# per selector and request (3 ms for participations with their disclosure
-# rules; bench/request_cpu.py), for the same structure every time. The
-# selectors below are built once per agency and thread and each caller gets a
-# clone (`.all()`), as DRF does with a view's class-level `queryset`.
-#
-# Nothing read from the database is kept: a builder receives only the
-# agency's primary key and group id (the cache key, so it cannot depend on
-# anything else), the permission is named by codename in a subquery that
-# PostgreSQL resolves on every execution, and the time is read at compilation
-# (`NowWhenCompiled`). Every grant, participation, expiry and confidentiality
-# flag is read by the SQL of each request. Whether the agency is active, and
-# the user's membership, are checked before the cache is asked
-# (`agency_of`). Per thread, so that no two threads compile the shared
-# subqueries at once.
+def _level_columns(agency: Agency) -> dict[str, Exists]:
+    """One boolean column per level held, for cases read with their level."""
+    return {
+        _LEVEL_COLUMN.format(lvl): grant_held(lvl, agency.group_id) for lvl in ACCESS_LEVEL_ORDER
+    }
 
 
-class _AgencyKey(NamedTuple):
-    pk: int
-    group_id: int
-
-
-#: A built selector holds ~70 KiB of query objects: at most this many per
-#: thread (~18 MiB), the least recently used dropped first.
-_MAX_BUILT_PER_THREAD = 256
-_built = threading.local()
-
-
-def _per_agency(build):
-    """`build(agency)`, built once per (builder, agency pk, group id) and thread."""
-    name = f"{build.__module__}.{build.__qualname__}"
-
-    def get(agency: Agency) -> QuerySet:
-        cache = getattr(_built, "querysets", None)
-        if cache is None:
-            cache = _built.querysets = OrderedDict()
-        key = (name, agency.pk, agency.group_id)
-        queryset = cache.get(key)
-        if queryset is None:
-            queryset = cache[key] = build(_AgencyKey(agency.pk, agency.group_id))
-            if len(cache) > _MAX_BUILT_PER_THREAD:
-                cache.popitem(last=False)
-        else:
-            cache.move_to_end(key)
-        return queryset.all()  # a clone: the built one is never evaluated nor changed
-
-    get.__doc__ = build.__doc__
-    return get
+def _highest_level(row: Any) -> str | None:
+    held = [lvl for lvl in ACCESS_LEVEL_ORDER if getattr(row, _LEVEL_COLUMN.format(lvl))]
+    return held[-1] if held else None
 
 
 def agency_level(agency: Agency | None, case: Case) -> str | None:
     """The highest level `agency` holds on `case` right now, or None."""
     if agency is None or case.pk is None:
         return None
-    if not CaseParticipation.objects.active().filter(case=case, agency=agency).exists():
-        return None
-    codenames = set(
-        CaseGroupObjectPermission.objects.filter(
-            content_object=case, group_id=agency.group_id
-        ).values_list("permission__codename", flat=True)
-    )
-    held = [lvl for lvl in ACCESS_LEVEL_ORDER if f"{lvl}_case" in codenames]
-    return held[-1] if held else None
+    row = Case.objects.filter(pk=case.pk).annotate(**_level_columns(agency)).only("pk").first()
+    return _highest_level(row) if row is not None else None
 
 
 # --- what a user may see ----------------------------------------------------
 
 
-@_per_agency
-def _visible_cases(agency) -> QuerySet[Case]:
-    return cases_with_level(agency, AccessLevel.VIEW)
-
-
-def visible_cases(user) -> QuerySet[Case]:
-    agency = agency_of(user)
-    if agency is None:
-        return Case.objects.none()
-    return _visible_cases(agency)
-
-
-#: Columns of `visible_cases_in_list_order` holding the case's position in
-#: the agency's list, (GREATEST(updated_at, the agency's granted_at), public_id),
-#: kept by triggers (migrations 0007, 0011) and indexed per agency: order and
-#: keyset-filter on these, not on the case's own. A case shared with the
-#: agency after its last change lies at the share (`cases.sharing`).
-LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
-
-
-def visible_cases_in_list_order(user) -> QuerySet[Case]:
-    """Exactly `visible_cases(user)`, shaped for a page of the list.
-
-    The same two layers, written so that PostgreSQL reads an agency's page
-    from the index on (agency, case_updated_at, case_public_id) and stops
-    after it, whatever the agency's size (bench/cases_page.py):
-
-    * the active participation is an inner join (`listed`: at most one open
-      participation per agency and case, so no row is doubled), whose copies
-      of the case's position (`updated_at`, or the share if later) and
-      `public_id` the list orders by, selected as `LIST_ORDER_COLUMNS` (the
-      page's cursor is taken from them);
-    * the guardian grant is checked row by row. `OR false` keeps the EXISTS
-      a per-row subplan: pulled up into a semi-join, the planner would take
-      grants and participations for independent filters, expect a handful of
-      rows and sort every case the agency sees.
-
-    tests/foundation/test_list_order.py holds it equal to `visible_cases`.
-    """
-    agency = agency_of(user)
-    if agency is None:
-        return Case.objects.none()
-    return _visible_cases_in_list_order(agency)
-
-
-@_per_agency
-def _visible_cases_in_list_order(agency) -> QuerySet[Case]:
-    listed = FilteredRelation(
-        "participations",
-        condition=Q(participations__agency_id=agency.pk, participations__revoked_at__isnull=True)
-        & (
-            Q(participations__expires_at__isnull=True)
-            | Q(participations__expires_at__gt=NowWhenCompiled())
-        ),
-    )
-    per_row_grant = Q(GrantHeld(agency.group_id, AccessLevel.VIEW)) | Q(
-        Value(False, output_field=BooleanField())
-    )
-    return (
-        Case.objects.annotate(listed=listed)
-        .filter(listed__agency_id=agency.pk)
-        .filter(per_row_grant)
-        # Named once, on the join just made: a later filter() on
-        # `listed__…` (a page's cursor, the sync horizon) would join the
-        # participations a second time.
-        .annotate(
-            list_updated_at=F("listed__case_updated_at"),
-            list_public_id=F("listed__case_public_id"),
-        )
-    )
+def _case_layer(agency: Agency, known_case: bool) -> Q:
+    """The first layer of a case child's rule: the agency sees its case. Left
+    out when the caller read that case through the gate in this request
+    (`visible_on_case`)."""
+    if known_case:
+        return Q()
+    return Q(grant_held(AccessLevel.VIEW, agency.group_id, case=OuterRef("case_id")))
 
 
 def _disclosed(agency: Agency, field: str) -> Q:
@@ -366,14 +200,14 @@ def _disclosed(agency: Agency, field: str) -> Q:
 
     Confidential participation: the confidential agency learns of nobody but
     the lead, and nobody but the lead learns of it. The lead sees everything.
+    What an agency may learn of another is read from the record of the shares.
     """
-    me_confidential = _active_participations().filter(
-        case=OuterRef("case"), agency_id=agency.pk, confidential=True
+    me_confidential = CaseParticipation.objects.filter(
+        case=OuterRef("case"), agency_id=agency.pk, confidential=True, revoked_at__isnull=True
     )
     # The other agency's *latest* participation decides, ended or not: an
     # agency that was confidential stays hidden after it leaves, and one that
-    # was re-shared openly after a confidential spell is shown again (as it is
-    # when the lead switches `confidential` off on a running participation).
+    # was re-shared openly after a confidential spell is shown again.
     other_confidential = Coalesce(
         Subquery(
             CaseParticipation.objects.filter(case=OuterRef("case"), agency=OuterRef(field))
@@ -392,14 +226,16 @@ def _disclosed(agency: Agency, field: str) -> Q:
     )
 
 
-def visible_participations(user) -> QuerySet[CaseParticipation]:
-    agency = agency_of(user)
-    if agency is None:
-        return CaseParticipation.objects.none()
-    return _visible_participations(agency)
+def _agency_only(agency: Agency) -> Q:
+    """RED and AMBER+STRICT content stays with the agency that wrote it."""
+    return ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk)
 
 
-def _participations_seen_by(agency, known_case: bool = False) -> QuerySet[CaseParticipation]:
+def _cases_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Case]:
+    return cases_with_level(agency, AccessLevel.VIEW)
+
+
+def _participations_seen_by(agency: Agency, known_case: bool = False) -> QuerySet:
     # Who granted a visible participation is itself a participant: shown only
     # when that agency may be learnt of (a confidential co-manager may share).
     return CaseParticipation.objects.filter(
@@ -411,87 +247,147 @@ def _participations_seen_by(agency, known_case: bool = False) -> QuerySet[CasePa
     )
 
 
-_visible_participations = _per_agency(_participations_seen_by)
-
-
-def visible_tasks(user) -> QuerySet[Task]:
-    agency = agency_of(user)
-    if agency is None:
-        return Task.objects.none()
-    return _visible_tasks(agency)
-
-
-@_per_agency
-def _visible_tasks(agency) -> QuerySet[Task]:
-    return _tasks_seen_by(agency)
-
-
-def _tasks_seen_by(agency, known_case: bool = False) -> QuerySet[Task]:
+def _tasks_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Task]:
     return Task.objects.filter(
         _case_layer(agency, known_case), _disclosed(agency, "assigned_agency")
     )
 
 
-def visible_task_log_entries(user) -> QuerySet[TaskLogEntry]:
-    """Progress logs of visible tasks, each line shown only if its author
-    agency may be learnt of (a confidential co-manager's lines stay hidden)."""
-    agency = agency_of(user)
-    if agency is None:
-        return TaskLogEntry.objects.none()
-    return _visible_task_log_entries(agency)
-
-
-def _task_log_entries_seen_by(agency, known_case: bool = False) -> QuerySet[TaskLogEntry]:
+def _task_log_entries_seen_by(agency: Agency, known_case: bool = False) -> QuerySet:
+    # Each line shown only if its author agency may be learnt of.
     return TaskLogEntry.objects.filter(
         Q(task__in=_tasks_seen_by(agency, known_case)), _disclosed(agency, "agency")
     )
 
 
-_visible_task_log_entries = _per_agency(_task_log_entries_seen_by)
+def _notes_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Note]:
+    return Note.objects.filter(
+        _case_layer(agency, known_case), _disclosed(agency, "agency"), _agency_only(agency)
+    )
+
+
+def _identifiers_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Identifier]:
+    # Deconfliction matches across all cases; this is only what is shown in full.
+    return Identifier.objects.filter(
+        _case_layer(agency, known_case), _disclosed(agency, "agency"), _agency_only(agency)
+    )
+
+
+MLA_VIEW_CODENAME = "view_mlarequest"
+
+
+def _mla_requests_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[MLARequest]:
+    """Requests the agency holds a grant on and is a party to. The party
+    check repeats what the grants say, so that a stray grant (or a draft
+    granted too early) still leaks nothing: a draft is the requesting side's
+    alone. The requested agency sees the request, never the case behind it."""
+    grant = MLARequestGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"),
+        group_id=agency.group_id,
+        permission__codename=MLA_VIEW_CODENAME,
+        permission__content_type__app_label="cases",
+    )
+    party = Q(requesting_agency_id=agency.pk) | (
+        Q(requested_agency_id=agency.pk) & ~Q(status="draft")
+    )
+    return MLARequest.objects.filter(party, Exists(grant))
+
+
+def _documents_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Document]:
+    """Documents follow their case (or their MLA request: both its parties,
+    case or no case), and their handling code like notes do."""
+    via_case = _case_layer(agency, known_case) & _disclosed(agency, "agency")
+    via_request = Q(Exists(_mla_requests_seen_by(agency).filter(pk=OuterRef("mla_request_id"))))
+    return Document.objects.filter(via_case | via_request, _agency_only(agency))
+
+
+#: Each model's rule for one agency. `known_case=True` leaves out the case
+#: layer, for `visible_on_case` only.
+_SEEN_BY = {
+    Case: _cases_seen_by,
+    CaseParticipation: _participations_seen_by,
+    Task: _tasks_seen_by,
+    TaskLogEntry: _task_log_entries_seen_by,
+    Note: _notes_seen_by,
+    Identifier: _identifiers_seen_by,
+    Document: _documents_seen_by,
+    MLARequest: _mla_requests_seen_by,
+}
+
+
+def visible_to_agency(agency: Agency | None, model: type[Model]) -> QuerySet:
+    """What `agency` sees of `model`: the selectors below for a user, and the
+    notification and webhook jobs for an agency, all read this."""
+    if agency is None or not agency.active:
+        return model.objects.none()
+    try:
+        seen_by = _SEEN_BY[model]
+    except KeyError:
+        raise LookupError(f"no visibility rule for {model.__name__}") from None
+    return seen_by(agency)
+
+
+def _visible(user, model: type[Model]) -> QuerySet:
+    return visible_to_agency(agency_of(user), model)
+
+
+def visible_cases(user) -> QuerySet[Case]:
+    return _visible(user, Case)
+
+
+#: Columns of `visible_cases_in_list_order` holding the case's position in
+#: the agency's list (the grant's copy of the case's `updated_at`, or its
+#: grant time if later, and `public_id`): order and keyset-filter on these.
+LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
+
+
+def visible_cases_in_list_order(user) -> QuerySet[Case]:
+    """Exactly `visible_cases(user)`, shaped for a page of the list: the
+    grant is joined rather than tested, so that PostgreSQL reads an agency's
+    page from the grant index on (group, permission, position) and stops
+    after it, whatever the agency's size. The join's condition is
+    `grant_terms`, the same rule."""
+    agency = agency_of(user)
+    if agency is None:
+        return Case.objects.none()
+    listed = FilteredRelation(
+        "casegroupobjectpermission",
+        condition=grant_terms(
+            AccessLevel.VIEW, agency.group_id, path="casegroupobjectpermission__"
+        ),
+    )
+    return (
+        Case.objects.annotate(listed=listed)
+        .filter(listed__group_id=agency.group_id)
+        .annotate(
+            list_updated_at=F("listed__list_updated_at"),
+            list_public_id=F("listed__list_public_id"),
+        )
+    )
+
+
+def visible_participations(user) -> QuerySet[CaseParticipation]:
+    return _visible(user, CaseParticipation)
+
+
+def visible_tasks(user) -> QuerySet[Task]:
+    return _visible(user, Task)
+
+
+def visible_task_log_entries(user) -> QuerySet[TaskLogEntry]:
+    return _visible(user, TaskLogEntry)
 
 
 def visible_notes(user) -> QuerySet[Note]:
-    agency = agency_of(user)
-    if agency is None:
-        return Note.objects.none()
-    return _visible_notes(agency)
-
-
-def _notes_seen_by(agency, known_case: bool = False) -> QuerySet[Note]:
-    return Note.objects.filter(
-        _case_layer(agency, known_case),
-        _disclosed(agency, "agency"),
-        ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
-    )
-
-
-_visible_notes = _per_agency(_notes_seen_by)
+    return _visible(user, Note)
 
 
 def visible_identifiers(user) -> QuerySet[Identifier]:
-    """Identifiers on visible cases, under the same handling rules as notes.
-
-    Deconfliction matches across all cases; this is only what is shown in full.
-    """
-    return identifiers_of_agency(agency_of(user))
+    return _visible(user, Identifier)
 
 
 def identifiers_of_agency(agency: Agency | None) -> QuerySet[Identifier]:
-    """`visible_identifiers` for an agency rather than a user (webhooks)."""
-    if agency is None or not agency.active:
-        return Identifier.objects.none()
-    return _identifiers_of_agency(agency)
-
-
-def _identifiers_seen_by(agency, known_case: bool = False) -> QuerySet[Identifier]:
-    return Identifier.objects.filter(
-        _case_layer(agency, known_case),
-        _disclosed(agency, "agency"),
-        ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
-    )
-
-
-_identifiers_of_agency = _per_agency(_identifiers_seen_by)
+    return visible_to_agency(agency, Identifier)
 
 
 def visible_case_tombstones(user) -> QuerySet[CaseTombstone]:
@@ -545,6 +441,20 @@ def disclosed_agency_ids(user, case: Case) -> set[int]:
     )
 
 
+def visible_on_case(user, model: type[Model], case: Case) -> QuerySet:
+    """`visible_<model>s(user).filter(case=case)`, for a case read through the
+    gate in this request (`require_many`): that read is the case layer of the
+    rule, so each list of the case page keeps only its rows' own layer
+    (disclosure, handling code), from the same builder as the selector.
+    tests/foundation/test_visible_on_case.py holds both equal."""
+    if getattr(case, "cb_gate_level", _MISSING) is _MISSING:
+        raise ValueError("visible_on_case() needs a case read through require_many()")
+    agency = agency_of(user)
+    if agency is None:
+        return model.objects.none()
+    return _SEEN_BY[model](agency, known_case=True).filter(case_id=case.pk)
+
+
 # --- what a user may do -----------------------------------------------------
 
 
@@ -588,18 +498,13 @@ WORK_ON_OPEN_CASES_ONLY = {
 }
 ENDED_CASE_STATUSES = {CaseStatus.CLOSED, CaseStatus.ARCHIVED}
 
-_VISIBLE = {
-    Case: visible_cases,
-    Task: visible_tasks,
-    Note: visible_notes,
-    Identifier: visible_identifiers,
-    CaseParticipation: visible_participations,
-    TaskLogEntry: visible_task_log_entries,
-}
-
 
 def is_visible(user, obj) -> bool:
     return obj.pk is not None and _VISIBLE[type(obj)](user).filter(pk=obj.pk).exists()
+
+
+def _seen_by_user(model: type[Model]):
+    return lambda user: _visible(user, model)
 
 
 def can(user, action: str, obj) -> bool:
@@ -713,14 +618,9 @@ def _check_rule(membership: Membership, rule: Rule, case: Case, level=_MISSING) 
 # --- the same, for many cases in one query ------------------------------------
 #
 # Bulk services (sharing one agency on 10,000 cases) cannot afford `require`'s
-# three queries per case. `require_many` answers the same questions for a
-# whole queryset in one query: the grants and the participation are EXISTS
-# columns of the case rows, and the rules are then applied in memory, by
-# `_check_rule` as for one case. `require_loaded` re-applies a rule to a case
-# read that way (a lead-only action on some of the cases) without a query.
-
-_LEVEL_COLUMN = "cb_gate_{}"
-_PARTICIPATES_COLUMN = "cb_gate_participates"
+# queries per case. `require_many` answers the same questions for a whole
+# queryset in one query (the levels held are columns of the case rows, from
+# `grant_held`), and the rules are then applied in memory by `_check_rule`.
 
 
 def require_many(user, action: str, cases: QuerySet[Case], *, count: int) -> list[Case]:
@@ -735,24 +635,15 @@ def require_many(user, action: str, cases: QuerySet[Case], *, count: int) -> lis
     membership = membership_of(user)
     if membership is None:
         raise NotFound()
-    agency = membership.agency
-    participation = CaseParticipation.objects.active().filter(
-        case=OuterRef("pk"), agency_id=agency.pk
-    )
-    columns = {
-        _LEVEL_COLUMN.format(lvl): GrantHeld(agency.group_id, lvl) for lvl in ACCESS_LEVEL_ORDER
-    }
     rows = list(
-        cases.annotate(**columns, **{_PARTICIPATES_COLUMN: Exists(participation)}).filter(
-            **{_LEVEL_COLUMN.format(AccessLevel.VIEW): True, _PARTICIPATES_COLUMN: True}
+        cases.annotate(**_level_columns(membership.agency)).filter(
+            **{_LEVEL_COLUMN.format(AccessLevel.VIEW): True}
         )
     )
     if len(rows) != count:
         raise NotFound()
     for case in rows:
-        # `agency_level`'s answer, from the columns instead of two queries.
-        held = [lvl for lvl in ACCESS_LEVEL_ORDER if getattr(case, _LEVEL_COLUMN.format(lvl))]
-        case.cb_gate_level = held[-1] if held else None
+        case.cb_gate_level = _highest_level(case)
         require_loaded(user, action, case)
     return rows
 
@@ -779,46 +670,19 @@ def require_loaded(user, action: str, case: Case) -> None:
 # (at submission) by `cases.mla`. The requested agency sees the request, never
 # the case behind it: nothing here touches case grants.
 
-MLA_VIEW_CODENAME = "view_mlarequest"
-
 
 def visible_mla_requests(user) -> QuerySet[MLARequest]:
-    """Requests the user's agency holds a grant on and is a party to.
-
-    The party check repeats what the grants say, so that a stray grant (or a
-    draft granted too early) still leaks nothing: a draft is the requesting
-    side's alone.
-    """
-    return mla_requests_of_agency(agency_of(user))
+    return _visible(user, MLARequest)
 
 
 def mla_requests_of_agency(agency: Agency | None) -> QuerySet[MLARequest]:
     """`visible_mla_requests` for an agency rather than a user (notifications, webhooks)."""
-    if agency is None or not agency.active:
-        return MLARequest.objects.none()
-    return _mla_requests_of_agency(agency)
-
-
-@_per_agency
-def _mla_requests_of_agency(agency) -> QuerySet[MLARequest]:
-    grant = MLARequestGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        group_id=agency.group_id,
-        permission__codename=MLA_VIEW_CODENAME,
-        permission__content_type__app_label="cases",
-    )
-    party = Q(requesting_agency_id=agency.pk) | (
-        Q(requested_agency_id=agency.pk) & ~Q(status="draft")
-    )
-    return MLARequest.objects.filter(party, Exists(grant))
+    return visible_to_agency(agency, MLARequest)
 
 
 def visible_mla_status_changes(user) -> QuerySet[MLAStatusChange]:
     return MLAStatusChange.objects.filter(request__in=visible_mla_requests(user))
 
-
-_VISIBLE[MLARequest] = visible_mla_requests
-_VISIBLE[MLAStatusChange] = visible_mla_status_changes
 
 # action -> the side whose coordinators may do it ("view" needs visibility only).
 MLA_RULES: dict[str, str] = {
@@ -863,77 +727,12 @@ def visible_documents(user) -> QuerySet[Document]:
     """Documents follow their case (or their MLA request), and their handling
     code like notes do: RED and AMBER+STRICT evidence stays with the agency
     that uploaded it."""
-    return documents_of_agency(agency_of(user))
+    return _visible(user, Document)
 
 
 def documents_of_agency(agency: Agency | None) -> QuerySet[Document]:
     """`visible_documents` for an agency rather than a user (webhooks)."""
-    if agency is None or not agency.active:
-        return Document.objects.none()
-    return _documents_of_agency(agency)
-
-
-def _documents_seen_by(agency, known_case: bool = False) -> QuerySet[Document]:
-    # Correlated EXISTS, not `case__in=`: under the OR below, PostgreSQL can
-    # only hash an IN subquery, i.e. read every case the agency sees (4.5 s
-    # for a hub of the 1M data set) to show the five documents of one case.
-    if known_case:
-        case_layer = _case_layer(agency, known_case)
-    else:
-        visible_case = cases_with_level(agency, AccessLevel.VIEW).filter(pk=OuterRef("case_id"))
-        case_layer = Q(Exists(visible_case))
-    via_case = case_layer & _disclosed(agency, "agency")
-    # A request's documents reach both its parties, case or no case.
-    via_request = Q(Exists(_mla_requests_of_agency(agency).filter(pk=OuterRef("mla_request_id"))))
-    return Document.objects.filter(
-        via_case | via_request,
-        ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
-    )
-
-
-_documents_of_agency = _per_agency(_documents_seen_by)
-_VISIBLE[Document] = visible_documents
-
-
-def _on_known_case(seen_by):
-    """`seen_by` without its case layer, built once per agency and thread like
-    the selectors. Never a selector by itself: it holds the rows of every
-    case; only `visible_on_case` uses it, for a case read through the gate."""
-
-    def on_known_case(agency) -> QuerySet:
-        return seen_by(agency, known_case=True)
-
-    on_known_case.__qualname__ = f"{seen_by.__qualname__}.on_known_case"
-    return _per_agency(on_known_case)
-
-
-_ON_KNOWN_CASE = {
-    model: _on_known_case(seen_by)
-    for model, seen_by in (
-        (CaseParticipation, _participations_seen_by),
-        (Task, _tasks_seen_by),
-        (TaskLogEntry, _task_log_entries_seen_by),
-        (Note, _notes_seen_by),
-        (Identifier, _identifiers_seen_by),
-        (Document, _documents_seen_by),
-    )
-}
-
-
-def visible_on_case(user, model: type[Model], case: Case) -> QuerySet:
-    """`visible_<model>s(user).filter(case=case)`, for a case read through the
-    gate in this request (`require_many`): the case layer of the rule is that
-    read, so each query keeps only the rows' own layer (disclosure, handling
-    code), built by the same function as the selector's. A page with several
-    lists of one case then asks the case's grants once, not once per list
-    (bench/workspace_page.py: 1-3 ms less per list at 1M cases).
-    tests/foundation/test_visible_on_case.py holds both equal."""
-    if getattr(case, "cb_gate_level", _MISSING) is _MISSING:
-        raise ValueError("visible_on_case() needs a case read through require_many()")
-    agency = agency_of(user)
-    if agency is None:
-        return model.objects.none()
-    return _ON_KNOWN_CASE[model](agency).filter(case_id=case.pk)
+    return visible_to_agency(agency, Document)
 
 
 def visible_uploads(user) -> QuerySet[EvidenceUpload]:
@@ -950,7 +749,11 @@ def visible_uploads(user) -> QuerySet[EvidenceUpload]:
     )
 
 
-_VISIBLE[EvidenceUpload] = visible_uploads
+_VISIBLE = {
+    **{model: _seen_by_user(model) for model in _SEEN_BY},
+    MLAStatusChange: visible_mla_status_changes,
+    EvidenceUpload: visible_uploads,
+}
 
 
 def visible_audit_events(user):
@@ -1005,16 +808,9 @@ def visible_custody_events(user):
 
 def agencies_that_can_see_case(case: Case) -> QuerySet[Agency]:
     """Active agencies holding at least `view` on `case` right now."""
-    grant = CaseGroupObjectPermission.objects.filter(
-        content_object_id=case.pk,
-        group_id=OuterRef("group_id"),
-        permission__codename=f"{AccessLevel.VIEW}_case",
-        permission__content_type__app_label="cases",
+    return Agency.objects.filter(
+        grant_held(AccessLevel.VIEW, OuterRef("group_id"), case=case.pk), active=True
     )
-    participation = CaseParticipation.objects.active().filter(
-        case_id=case.pk, agency_id=OuterRef("pk")
-    )
-    return Agency.objects.filter(Exists(grant), Exists(participation), active=True)
 
 
 def users_who_can_see_case(case: Case) -> QuerySet:
@@ -1031,30 +827,6 @@ def users_who_can_see_case(case: Case) -> QuerySet:
     )
 
 
-def visible_to_agency(agency: Agency | None, model) -> QuerySet:
-    """`visible_cases` & co. for an agency rather than a user (webhooks)."""
-    if agency is None or not agency.active:
-        return model.objects.none()
-    cases = cases_with_level(agency, AccessLevel.VIEW)
-    if model is Case:
-        return cases
-    if model is Task:
-        return Task.objects.filter(Q(case__in=cases), _disclosed(agency, "assigned_agency"))
-    if model is Note:
-        return Note.objects.filter(
-            Q(case__in=cases),
-            _disclosed(agency, "agency"),
-            ~Q(handling_code__in=AGENCY_ONLY_CODES) | Q(agency_id=agency.pk),
-        )
-    if model is CaseParticipation:
-        return CaseParticipation.objects.filter(Q(case__in=cases), _disclosed(agency, "agency"))
-    if model is Identifier:
-        return identifiers_of_agency(agency)
-    if model is Document:
-        return documents_of_agency(agency)
-    raise LookupError(f"no visibility rule for {model.__name__}")
-
-
 def agency_can_see(agency: Agency | None, obj) -> bool:
     return obj.pk is not None and visible_to_agency(agency, type(obj)).filter(pk=obj.pk).exists()
 
@@ -1065,106 +837,55 @@ def mla_agency_can_see(agency: Agency | None, request: MLARequest) -> bool:
 
 # --- the same gate for a whole audience (notification fan-out) ----------------
 #
-# `agency_can_see` and `is_visible` ask about one agency or one user. A note
-# on a case seen by 1,250 users would cost thousands of queries that way, so
-# these ask the same question for a set. Users inherit their agency's answer:
-# every user rule above depends on the user's agency only (roles decide what
-# a user may *do*, not what they see).
-#
-# For one object of the case domain, the agency rules above reduce to three
-# facts read in three queries: which agencies see the case, which of them take
-# part confidentially, and whether the agency named on the object (a note's
-# author agency, a task's assignee) was last a confidential participant.
-# `_agencies_that_see_case_child` applies `_disclosed` and the handling codes
-# to them; tests/notifications/test_fan_out.py holds it equal to
-# `agency_can_see` / `is_visible`. Anything else is asked agency by agency,
-# in one UNION ALL statement.
+# `agency_can_see` and `is_visible` ask about one agency or one user; these ask
+# the same question for a set, in a fixed number of queries. Users inherit
+# their agency's answer: every rule above depends on the user's agency only
+# (roles decide what a user may *do*, not what they see). A case child is
+# seen only by agencies that see its case, so those are found first and each
+# of them is then asked its own selector, all in one UNION ALL statement.
 
-#: The field naming the agency that `_disclosed` looks at, per case child.
-_DISCLOSED_FIELD = {Task: "assigned_agency", Note: "agency", Identifier: "agency"}
 #: Agencies per UNION ALL statement (SQLite allows 500 compound terms).
 _AGENCIES_PER_QUERY = 100
 
 
 def agencies_that_see(agencies, obj) -> set[int]:
     """Ids of those of `agencies` that see `obj` right now: `agency_can_see`
-    (`mla_agency_can_see` for a request) for each, in one to three queries."""
-    unique = {a.pk: a for a in agencies if a.active}
-    return _seers(list(unique), obj, lambda: list(unique.values()))
+    (`mla_agency_can_see` for a request) for each, in one or two queries."""
+    return _seers([a.pk for a in agencies if a.active], obj)
 
 
-def _seers(agency_ids: list[int], obj, load_agencies) -> set[int]:
-    """`agencies_that_see` on ids; `load_agencies()` gives the Agency rows
-    when the rules must be asked agency by agency."""
+def _seers(agency_ids: list[int], obj) -> set[int]:
     if obj.pk is None or not agency_ids:
         return set()
-    if isinstance(obj, Case):
-        return set(
-            agencies_that_can_see_case(obj).filter(pk__in=agency_ids).values_list("pk", flat=True)
+    case_id = getattr(obj, "case_id", None)
+    if isinstance(obj, Case) or (case_id and not getattr(obj, "mla_request_id", None)):
+        case_seers = Agency.objects.filter(
+            grant_held(AccessLevel.VIEW, OuterRef("group_id"), case=case_id or obj.pk),
+            pk__in=agency_ids,
+            active=True,
         )
-    if type(obj) in _DISCLOSED_FIELD:
-        return _agencies_that_see_case_child(agency_ids, obj, _DISCLOSED_FIELD[type(obj)])
-    if isinstance(obj, Document) and obj.case_id and not obj.mla_request_id:
-        return _agencies_that_see_case_child(agency_ids, obj, "agency")
-    return _agencies_that_see_one_by_one(load_agencies(), obj)
-
-
-def _agencies_that_see_case_child(agency_ids: list[int], obj, field: str) -> set[int]:
-    """`visible_to_agency(agency, type(obj))` for a case child and many
-    agencies, in two queries (`obj` as loaded by the caller, with its case)."""
-    named = getattr(obj, f"{field}_id")
-    seeing = set(
-        agencies_that_can_see_case(obj.case).filter(pk__in=agency_ids).values_list("pk", flat=True)
-    )
-    if getattr(obj, "handling_code", None) in AGENCY_ONLY_CODES:
-        seeing &= {named}
-    if not seeing:
-        return set()
-    lead = obj.case.lead_agency_id
-    # The seeing agencies' confidential participations, and the named
-    # agency's participations (its latest decides), in one query.
-    live = CaseParticipation.objects.active().filter(pk=OuterRef("pk"))
-    rows = (
-        CaseParticipation.objects.filter(case_id=obj.case_id)
-        .filter(Q(agency_id=named) | Q(agency_id__in=seeing, confidential=True))
-        .annotate(live=Exists(live))
-        .order_by("-granted_at", "-id")
-        .values_list("agency_id", "confidential", "live")
-    )
-    confidential_now: set[int] = set()
-    named_confidential = None
-    for agency_id, confidential, is_live in rows:
-        if confidential and is_live and agency_id in seeing:
-            confidential_now.add(agency_id)
-        if agency_id == named and named_confidential is None:
-            named_confidential = confidential
-    # `_disclosed`: the lead sees everything, an agency sees itself, everyone
-    # sees the lead; otherwise neither side may be confidential.
-    return {
-        agency_id
-        for agency_id in seeing
-        if agency_id in (lead, named)
-        or (named is not None and named == lead)
-        or (agency_id not in confidential_now and not named_confidential)
-    }
+        if isinstance(obj, Case):
+            return set(case_seers.values_list("pk", flat=True))
+        agencies = list(case_seers)
+    else:
+        agencies = list(Agency.objects.filter(pk__in=agency_ids, active=True))
+    return _agencies_that_see_one_by_one(agencies, obj)
 
 
 def _agencies_that_see_one_by_one(agencies: list[Agency], obj) -> set[int]:
-    """The per-agency gate, each agency's query a part of one UNION ALL."""
-    if isinstance(obj, MLARequest):
-        scope = mla_requests_of_agency
-    else:
-        model = type(obj)
-
-        def scope(agency):
-            return visible_to_agency(agency, model)
-
+    """Each agency's own selector, as the parts of one UNION ALL."""
+    model = type(obj)
     seen: set[int] = set()
     for start in range(0, len(agencies), _AGENCIES_PER_QUERY):
         parts = [
-            scope(agency).filter(pk=obj.pk).order_by().values(seer=Value(agency.pk))
+            visible_to_agency(agency, model)
+            .filter(pk=obj.pk)
+            .order_by()
+            .values(seer=Value(agency.pk))
             for agency in agencies[start : start + _AGENCIES_PER_QUERY]
         ]
+        if not parts:
+            continue
         query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
         seen.update(row["seer"] for row in query)
     return seen
@@ -1187,7 +908,5 @@ def users_who_see(users, obj) -> set[int]:
         ).values_list("user_id", "agency_id")
     )
     agency_ids = list({agency_id for _, agency_id in memberships})
-    seeing = _seers(
-        agency_ids, obj, lambda: list(Agency.objects.filter(pk__in=agency_ids, active=True))
-    )
+    seeing = _seers(agency_ids, obj)
     return {user_id for user_id, agency_id in memberships if agency_id in seeing}

@@ -339,7 +339,7 @@ def change_access(
     participation.version += 1
     participation.updated_at = timezone.now()
     participation.save()
-    _set_grants(case, participation.agency, participation.level)
+    _set_grants(case, participation.agency, participation.level, participation.expires_at)
     _touch_case(case, actor)
     audit.record(
         action=AuditAction.UPDATE,

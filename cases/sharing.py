@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import Permission
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -147,24 +147,27 @@ def _require_active_agency(agency: Agency | None, field: str = "agency") -> Agen
     return _check_agency(Agency.objects.filter(pk=pk).first() if pk else None, field)
 
 
-def _set_grants(case: Case, agency: Agency, level: str | None) -> None:
-    """Make the guardian grants of `agency` on `case` exactly those of `level`."""
+def _set_grants(
+    case: Case, agency: Agency, level: str | None, expires_at: dt.datetime | None = None
+) -> None:
+    """Make the guardian grants of `agency` on `case` exactly those of
+    `level`, each ending at `expires_at`. Grants kept keep their time (and so
+    the case's position in the agency's list)."""
     wanted = set(access.level_codenames(level)) if level else set()
-    CaseGroupObjectPermission.objects.filter(content_object=case, group_id=agency.group_id).exclude(
-        permission__codename__in=wanted
-    ).delete()
-    held = set(
-        CaseGroupObjectPermission.objects.filter(
-            content_object=case, group_id=agency.group_id
-        ).values_list("permission__codename", flat=True)
-    )
+    grants = CaseGroupObjectPermission.objects.filter(content_object=case, group_id=agency.group_id)
+    grants.exclude(permission__codename__in=wanted).delete()
+    grants.update(expires_at=expires_at)
+    held = set(grants.values_list("permission__codename", flat=True))
     missing = wanted - held
     if missing:
         perms = Permission.objects.filter(content_type__app_label="cases", codename__in=missing)
         CaseGroupObjectPermission.objects.bulk_create(
             [
                 CaseGroupObjectPermission(
-                    content_object=case, group_id=agency.group_id, permission=p
+                    content_object=case,
+                    group_id=agency.group_id,
+                    permission=p,
+                    expires_at=expires_at,
                 )
                 for p in perms
             ]
@@ -310,12 +313,14 @@ def _permission_columns() -> dict[str, Subquery]:
 def _pair_columns(*, case: Any, agency: Any, group: Any) -> dict[str, Exists]:
     """What exists for one (case, agency) pair, as EXISTS columns; each of
     `case`, `agency`, `group` is an id or an OuterRef to the outer row."""
-    now = timezone.now()
-    pair = CaseParticipation.objects.filter(case_id=case, agency_id=agency)
-    open_ = pair.filter(revoked_at__isnull=True)
+    open_ = CaseParticipation.objects.filter(
+        case_id=case, agency_id=agency, revoked_at__isnull=True
+    )
     return {
-        "cb_open": Exists(open_.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))),
-        "cb_stale": Exists(open_.filter(expires_at__lte=now)),
+        # Already participating is holding access (the rule); a record left
+        # open past its expiry is only tidied up before the new share.
+        "cb_open": access.grant_held(AccessLevel.VIEW, group, case=case),
+        "cb_stale": Exists(open_.filter(expires_at__lte=timezone.now())),
         "cb_granted": Exists(
             CaseGroupObjectPermission.objects.filter(content_object_id=case, group_id=group)
         ),
@@ -553,12 +558,13 @@ def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]
     )
     insert_rows(
         CaseGroupObjectPermission,
-        ("content_object_id", "group_id", "permission_id"),
+        ("content_object_id", "group_id", "permission_id", "expires_at"),
         [
-            (case.pk, agency.group_id, getattr(case, f"cb_perm_{level}"))
+            (case.pk, agency.group_id, getattr(case, f"cb_perm_{level}"), share.expires_at)
             for case, agency, share, _f in pairs
             for level in _levels_up_to(share.level)
         ],
+        same={"granted_at": now},
     )
     with_documents = [(case, agency) for case, agency, _s, _f in pairs if case.cb_has_documents]
     if with_documents:
@@ -603,8 +609,7 @@ def _written_participation(
     pk: int, public_id, case: Case, agency: Agency, share: Share, actor, me: Agency, now
 ) -> CaseParticipation:
     """The participation just inserted, as `bulk_create` returned it (its
-    case, agency and granters attached). The order copies are the
-    database's (migration 0011) and are not read back."""
+    case, agency and granters attached)."""
     values = {
         "id": pk,
         "public_id": public_id,
@@ -621,8 +626,6 @@ def _written_participation(
         "end_reason": "",
         "updated_at": now,
         "version": 1,
-        "case_updated_at": None,
-        "case_public_id": None,
     }
     participation = CaseParticipation.from_db(
         DEFAULT_DB_ALIAS, _PARTICIPATION_COLUMNS, [values[c] for c in _PARTICIPATION_COLUMNS]

@@ -1,13 +1,16 @@
 """factory-boy factories; every write goes through the real services."""
 
+import datetime as dt
 import io
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from agencies import services as agency_services
 from agencies.choices import AgencyKind, Role
 from cases import services
+from cases.models import CaseGroupObjectPermission, CaseParticipation
 
 User = get_user_model()
 PASSWORD = "correct-horse-battery-staple"
@@ -66,4 +69,17 @@ def make_document(actor, case, title="Seized ledger Umber-Heron", handling_code=
         title=title,
         handling_code=handling_code,
         **kw,
+    )
+
+
+def pass_expiry(case, agency) -> None:
+    """The clock passes the expiry of `agency`'s share of `case`: the record
+    and its grants now end a second ago, as if the time had come (the expiry
+    job has not run)."""
+    past = timezone.now() - dt.timedelta(seconds=1)
+    CaseParticipation.objects.filter(case=case, agency=agency, revoked_at__isnull=True).update(
+        expires_at=past
+    )
+    CaseGroupObjectPermission.objects.filter(content_object=case, group_id=agency.group_id).update(
+        expires_at=past
     )

@@ -111,16 +111,34 @@ class CaseSequence(models.Model):
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
-    """Guardian's direct-FK grant table for cases: the source of truth of access."""
+    """Guardian's direct-FK grant table for cases: the one source of truth of
+    access. A row is an agency Group's `view`/`contribute`/`manage` grant on a
+    case, and carries everything the access decision needs: its expiry, and
+    the case's position in the agency's list.
+    """
 
-    # Guardian's unique (group, permission, content_object) is the index
-    # every grant check reads; a second index of the same columns was dropped
-    # (cases 0013: 334 MB at 10.5M grants, never scanned, written by every share).
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, verbose_name=_("case"))
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    # Access stops at this second, whether or not the expiry job has run.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # The case's position in the agency's list: the later of the case's
+    # `updated_at` and `granted_at` (a newly shared case shows after a
+    # partner's sync cursor), and its `public_id`. Written by the database
+    # (migration 0018, the one place), never by the application: with them an
+    # agency's page is read from one index instead of sorting all it sees.
+    list_updated_at = models.DateTimeField(null=True, editable=False)
+    list_public_id = models.UUIDField(null=True, editable=False)
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("case permission")
         verbose_name_plural = _("case permissions")
+        indexes = [
+            models.Index(
+                fields=["group", "permission", "list_updated_at", "list_public_id"],
+                include=["expires_at"],
+                name="case_grant_list_order",
+            )
+        ]
 
 
 class ParticipationQuerySet(models.QuerySet):
@@ -132,10 +150,9 @@ class ParticipationQuerySet(models.QuerySet):
 
 
 class CaseParticipation(models.Model):
-    """The human record of a grant: who gave which agency what, when, until when.
-
-    Written only together with the guardian grants it describes
-    (`cases.services`), so the two never disagree.
+    """The human record of a share: who gave which agency what, when, until
+    when, confidential or not. Read for display, disclosure and audit; access
+    itself is decided by the grants (`CaseGroupObjectPermission`) alone.
     """
 
     class EndReason(models.TextChoices):
@@ -201,15 +218,6 @@ class CaseParticipation(models.Model):
     )
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
-    # Copies of the case's `updated_at` and `public_id`, kept in step by
-    # database triggers (migration 0007) in the transaction that changes the
-    # case: with them an agency's case list is read newest first from one
-    # index on (agency, case_updated_at, case_public_id) instead of sorting
-    # every case it sees. Never written by the application; not a grant.
-    case_updated_at = models.DateTimeField(
-        null=True, editable=False, verbose_name=_("case updated at")
-    )
-    case_public_id = models.UUIDField(null=True, editable=False, verbose_name=_("case public ID"))
 
     objects = ParticipationQuerySet.as_manager()
 
@@ -226,19 +234,6 @@ class CaseParticipation(models.Model):
         ]
         indexes = [
             models.Index(fields=["agency", "case"], name="participation_agency_case"),
-            # The gate's participation check (`access.cases_with_level`) as an
-            # index-only scan: open participations only, expiry included.
-            models.Index(
-                fields=["agency", "case"],
-                include=["expires_at"],
-                condition=Q(revoked_at__isnull=True),
-                name="participation_open_agency_case",
-            ),
-            models.Index(
-                fields=["agency", "case_updated_at", "case_public_id"],
-                condition=Q(revoked_at__isnull=True),
-                name="participation_agency_order",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from cases import services
 from cases.choices import AccessLevel
 from cases.models import CaseParticipation, CaseTombstone
 from notifications.models import OutboxMessage
-from tests.factories import make_agency, make_user
+from tests.factories import make_agency, make_user, pass_expiry
 
 pytestmark = pytest.mark.django_db
 
@@ -85,9 +85,7 @@ def test_an_expired_share_leaves_a_tombstone_when_swept(
     )
     # An hour later (the expiry job's clock stays the real one: the feed
     # lists nothing stamped in the future).
-    CaseParticipation.objects.filter(case=case, agency=ccos).update(
-        expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+    pass_expiry(case, ccos)
     assert _tombstones(api(kh_investigator)) == []
 
     assert services.expire_participations() == 1

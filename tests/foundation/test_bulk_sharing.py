@@ -23,7 +23,7 @@ from cases.choices import AccessLevel, HandlingCode
 from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import Case, CaseGroupObjectPermission, CaseParticipation, CustodyEvent
 from notifications.models import OutboxMessage
-from tests.factories import make_agency, make_case, make_document
+from tests.factories import make_agency, make_case, make_document, pass_expiry
 
 pytestmark = pytest.mark.django_db
 
@@ -276,7 +276,7 @@ def test_bulk_share_ends_an_expired_unswept_participation_first(case, knp_coordi
     old = services.share_case(
         actor=knp_coordinator, case=case, agency=agencies[0], level="manage", expires_at=soon
     )
-    CaseParticipation.objects.filter(pk=old.pk).update(expires_at=timezone.now())
+    pass_expiry(case, agencies[0])
     services.share_case_with_agencies(
         actor=knp_coordinator, case=case, shares=[(agencies[0], "view"), (agencies[1], "view")]
     )

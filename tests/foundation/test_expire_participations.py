@@ -10,7 +10,7 @@ from django.utils import timezone
 from cases import access, services
 from cases.choices import AccessLevel
 from cases.models import CaseGroupObjectPermission, CaseParticipation
-from tests.factories import make_agency
+from tests.factories import make_agency, pass_expiry
 
 
 @pytest.fixture
@@ -95,9 +95,7 @@ def test_unswept_expired_participation_is_replaced_on_re_share(world, knp_coordi
         level=AccessLevel.VIEW,
         expires_at=timezone.now() + dt.timedelta(hours=1),
     )
-    CaseParticipation.objects.filter(pk=old.pk).update(
-        expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+    pass_expiry(world.case, agency)
     new = services.share_case(
         actor=knp_coordinator, case=world.case, agency=agency, level=AccessLevel.CONTRIBUTE
     )

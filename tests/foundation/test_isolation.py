@@ -17,7 +17,7 @@ from agencies.models import Agency
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus
 from cases.errors import NotFound
-from cases.models import CaseParticipation
+from tests.factories import pass_expiry
 
 from .helpers import unchanged
 
@@ -62,9 +62,7 @@ def blind(request, world, outsider, kh_coordinator, knp_coordinator):
             participation=world.ccos_participation,
             expires_at=timezone.now() + dt.timedelta(hours=1),
         )
-        CaseParticipation.objects.filter(pk=world.ccos_participation.pk).update(
-            expires_at=timezone.now() - dt.timedelta(seconds=1)
-        )
+        pass_expiry(world.case, world.ccos)
         return User.objects.get(pk=kh_coordinator.pk)
     raise AssertionError(persona)
 

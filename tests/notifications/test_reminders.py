@@ -10,6 +10,7 @@ from cases.choices import AccessLevel, TaskStatus
 from cases.models import Task
 from notifications import reminders, tasks
 from notifications.models import OutboxMessage
+from tests.factories import pass_expiry
 
 pytestmark = pytest.mark.usefixtures("eager")
 
@@ -82,9 +83,7 @@ def test_expiry_job_ends_expired_participations(case, knp_coordinator, ccos):
         level=AccessLevel.VIEW,
         expires_at=timezone.now() + dt.timedelta(hours=1),
     )
-    participation.__class__.objects.filter(pk=participation.pk).update(
-        expires_at=timezone.now() - dt.timedelta(minutes=1)
-    )
+    pass_expiry(case, ccos)
     assert tasks.expire_participations.delay().get() == 1
     participation.refresh_from_db()
     assert participation.revoked_at is not None
