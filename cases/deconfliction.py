@@ -126,6 +126,25 @@ def audit_contact_requested(*, actor, contact_request: ContactRequest) -> None:
 
 # --- recording --------------------------------------------------------------
 
+#: What a person writes when recording an identifier on a case, in the order
+#: forms show it: the one list the admin's identifier form, the API's
+#: identifier input and `add_identifier`'s keywords follow. Identifiers are
+#: records: set once here, never edited.
+IDENTIFIER_FIELDS = (
+    "kind",
+    "value",
+    "chain",
+    "country",
+    "date_of_birth",
+    "platform",
+    "bank_code",
+    "registration_number",
+    "notes",
+    "handling_code",
+    "handling_instruction",
+    "handling_restriction",
+)
+
 
 def identifier_input(
     *,

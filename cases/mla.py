@@ -284,8 +284,10 @@ def _today(agency: Agency) -> dt.date:
 
 # --- helpers ----------------------------------------------------------------
 
-#: What the requesting side writes in a draft, in the order forms and the API show it.
-DRAFT_FIELDS = (
+#: What the requesting side writes in a draft, in the order forms and the API
+#: show it: the one list the admin's draft form, the API's draft input and
+#: `create_mla_request`/`update_mla_draft` take.
+MLA_DRAFT_FIELDS = (
     "requested_agency",
     "legal_basis",
     "legal_basis_detail",
@@ -439,7 +441,7 @@ def create_mla_request(
     """Draft a request on `case` from the actor's agency; only that agency sees it."""
     access.require(actor, "contribute", case)
     membership = access.require_role(actor, Role.COORDINATOR)
-    unknown = set(fields) - set(DRAFT_FIELDS)
+    unknown = set(fields) - set(MLA_DRAFT_FIELDS)
     if unknown:
         raise ValidationFailed({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
     case = Case.objects.get(pk=case.pk)
@@ -484,7 +486,7 @@ def update_mla_draft(
 ) -> MLARequest:
     """Edit a draft; once submitted, a request changes only by transitions."""
     access.require(actor, "act_requesting", request)
-    unknown = set(changes) - set(DRAFT_FIELDS) - {"legal_basis"}
+    unknown = set(changes) - set(MLA_DRAFT_FIELDS)
     if unknown:
         raise ValidationFailed(
             {f: [_("This field cannot be changed here.")] for f in sorted(unknown)}

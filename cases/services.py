@@ -66,15 +66,19 @@ CASE_TRANSITIONS: dict[str, set[str]] = {
     CaseStatus.ARCHIVED: set(),
 }
 FINAL_TASK_STATUSES = {TaskStatus.DONE, TaskStatus.CANCELLED}
-CASE_EDITABLE_FIELDS = {
+#: What people write on a case, in the order forms show it: the one list the
+#: admin's case form, the API's case input and `create_case`/`update_case`
+#: take, so a new editable field is added here and nowhere else.
+CASE_EDITABLE_FIELDS = (
     "title",
     "summary",
     "crime_types",
     "handling_code",
     "handling_instruction",
     "handling_restriction",
-    "discoverable",
-}
+)
+#: Changed only by calling `update_case`: no form or API field offers it.
+CASE_SERVICE_ONLY_FIELDS = ("discoverable",)
 TASK_MANAGER_FIELDS = {
     "title",
     "description",
@@ -175,26 +179,20 @@ def _next_reference(agency: Agency) -> str:
 
 
 @transaction.atomic
-def create_case(
-    *,
-    actor,
-    title: str,
-    summary: str = "",
-    crime_types: Iterable[str] = (),
-    handling_code: str = HandlingCode.AMBER,
-    handling_instruction: str = HandlingInstruction.H0,
-    handling_restriction: str = "",
-) -> Case:
-    """Open a case led by the actor's agency, which gets `manage` on it."""
+def create_case(*, actor, **fields: Any) -> Case:
+    """Open a case led by the actor's agency, which gets `manage` on it.
+
+    `fields`: any of `CASE_EDITABLE_FIELDS` (a title at least); the others
+    take the model's defaults (TLP:AMBER, H0, no crime types).
+    """
     membership = access.require_role(actor, Role.COORDINATOR)
+    unknown = set(fields) - set(CASE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
     agency = membership.agency
+    fields["crime_types"] = _validate_crime_types(list(fields.get("crime_types", ())))
     case = Case(
-        title=title,
-        summary=summary,
-        crime_types=_validate_crime_types(list(crime_types)),
-        handling_code=handling_code,
-        handling_instruction=handling_instruction,
-        handling_restriction=handling_restriction,
+        **fields,
         lead_agency=agency,
         created_by=actor,
         updated_by=actor,
@@ -224,7 +222,7 @@ def create_case(
 @transaction.atomic
 def update_case(*, actor, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
     access.require(actor, "update", case)
-    unknown = set(changes) - CASE_EDITABLE_FIELDS
+    unknown = set(changes) - {*CASE_EDITABLE_FIELDS, *CASE_SERVICE_ONLY_FIELDS}
     if unknown:
         raise ValidationFailed({f: [_("This field cannot be changed here.")] for f in unknown})
     case = _lock(Case, case, expected_version)

@@ -27,6 +27,7 @@ from audit.models import AuditAction, AuditEvent, AuditOutcome
 from . import access
 from .choices import AccessLevel, CaseStatus, IdentifierKind, MLAStatus, TaskStatus
 from .models import Case
+from .services import CASE_EDITABLE_FIELDS, CASE_SERVICE_ONLY_FIELDS
 
 #: The latest events a timeline shows.
 TIMELINE_LIMIT = 200
@@ -189,15 +190,7 @@ def _describe_case(event: AuditEvent, found: tuple) -> str:
 #: Field names of a case, as the case form labels them (lazy: translated when read).
 _CASE_FIELD_NAMES = {
     name: Case._meta.get_field(name).verbose_name
-    for name in (
-        "title",
-        "summary",
-        "crime_types",
-        "handling_code",
-        "handling_instruction",
-        "handling_restriction",
-        "discoverable",
-    )
+    for name in (*CASE_EDITABLE_FIELDS, *CASE_SERVICE_ONLY_FIELDS)
 }
 
 

@@ -46,15 +46,6 @@ from .rows import tlp_badge
 #: The latest timeline events the workspace shows (the History page shows all).
 WORKSPACE_TIMELINE_LIMIT = 50
 
-CASE_FIELDS = (
-    "title",
-    "summary",
-    "crime_types",
-    "handling_code",
-    "handling_instruction",
-    "handling_restriction",
-)
-
 
 def can_once(request: HttpRequest, action: str, obj) -> bool:
     """`access.can`, with the reader's standing on a case read once per request.
@@ -139,7 +130,7 @@ class CaseForm(forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = CASE_FIELDS
+        fields = services.CASE_EDITABLE_FIELDS
         widgets = {
             "handling_code": OptionsInPythonSelect,
             "handling_instruction": OptionsInPythonSelect,
@@ -326,12 +317,13 @@ class CaseAdmin(GatedModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return ((None, {"fields": CASE_FIELDS}),)
+            return ((None, {"fields": services.CASE_EDITABLE_FIELDS}),)
         if can_once(request, "update", obj):
-            case_fields = (*CASE_FIELDS, "expected_version")
+            case_fields = (*services.CASE_EDITABLE_FIELDS, "expected_version")
         else:
             case_fields = tuple(
-                f if f != "crime_types" else "crime_type_labels" for f in CASE_FIELDS
+                f if f != "crime_types" else "crime_type_labels"
+                for f in services.CASE_EDITABLE_FIELDS
             )
         return (
             (
@@ -353,7 +345,7 @@ class CaseAdmin(GatedModelAdmin):
         fixed = ("reference", "status", "lead_agency_name", "updated_at")
         if can_once(request, "update", obj):
             return fixed
-        return (*fixed, *CASE_FIELDS, "crime_type_labels")
+        return (*fixed, *services.CASE_EDITABLE_FIELDS, "crime_type_labels")
 
     @admin.display(description=_("handling code"), ordering="handling_code")
     def handling(self, case):
@@ -373,11 +365,13 @@ class CaseAdmin(GatedModelAdmin):
 
     def create_via_service(self, request, form):
         return services.create_case(
-            actor=request.user, **{f: form.cleaned_data[f] for f in CASE_FIELDS}
+            actor=request.user, **{f: form.cleaned_data[f] for f in services.CASE_EDITABLE_FIELDS}
         )
 
     def update_via_service(self, request, obj, form):
-        changes = {k: v for k, v in self.changed_values(form).items() if k in CASE_FIELDS}
+        changes = {
+            k: v for k, v in self.changed_values(form).items() if k in services.CASE_EDITABLE_FIELDS
+        }
         if not changes:
             return None
         return services.update_case(

@@ -82,21 +82,7 @@ class IdentifierForm(forms.ModelForm):
 
     class Meta:
         model = Identifier
-        fields = (
-            "case",
-            "kind",
-            "value",
-            "chain",
-            "country",
-            "date_of_birth",
-            "platform",
-            "bank_code",
-            "registration_number",
-            "notes",
-            "handling_code",
-            "handling_instruction",
-            "handling_restriction",
-        )
+        fields = ("case", *deconfliction.IDENTIFIER_FIELDS)
 
     def _post_clean(self):
         """Normalisation and the rest are the service's job (errors come back on the form)."""

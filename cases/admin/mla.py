@@ -34,7 +34,6 @@ from .base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInline
 
 FIELD_SELECTORS[MLARequest] = access.visible_mla_requests
 
-DRAFT_FORM_FIELDS = mla.DRAFT_FIELDS
 CLOCK_FIELDS = (
     "status",
     "received_at",
@@ -180,7 +179,7 @@ class _MLARequestFormBase(forms.ModelForm):
 
     class Meta:
         model = MLARequest
-        fields = ("case", "kind", *DRAFT_FORM_FIELDS)
+        fields = ("case", "kind", *mla.MLA_DRAFT_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -322,10 +321,10 @@ class MLARequestAdmin(GatedModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            names = ("case", "kind", *DRAFT_FORM_FIELDS)
+            names = ("case", "kind", *mla.MLA_DRAFT_FIELDS)
             return _layout(names, details=self._detail_fieldsets(list(mla_forms.DETAIL_FIELDS)))
         if self.has_change_permission(request, obj):
-            names = ("status", "requesting_agency_text", *DRAFT_FORM_FIELDS, "expected_version")
+            names = ("status", "requesting_agency_text", *mla.MLA_DRAFT_FIELDS, "expected_version")
             sections = (
                 [mla.PRESERVATION_KEY]
                 if obj.kind == MLAKind.PRESERVATION
@@ -334,7 +333,7 @@ class MLARequestAdmin(GatedModelAdmin):
             return _layout(names, details=self._detail_fieldsets(sections))
         names = tuple(
             READONLY_DISPLAYS.get(n, n)
-            for n in (*DRAFT_FORM_FIELDS, "requested_reference")
+            for n in (*mla.MLA_DRAFT_FIELDS, "requested_reference")
             if n not in OPTIONAL or getattr(obj, n) not in ("", None)
         )
         shown = ("status", "requesting_agency_text", "kind", *names)
@@ -368,7 +367,7 @@ class MLARequestAdmin(GatedModelAdmin):
             "requested_reference",
             *CLOCK_FIELDS,
             *FLAG_DISPLAYS.values(),
-            *DRAFT_FORM_FIELDS,
+            *mla.MLA_DRAFT_FIELDS,
             *READONLY_DISPLAYS.values(),
         )
 
@@ -379,7 +378,7 @@ class MLARequestAdmin(GatedModelAdmin):
 
     def create_via_service(self, request, form):
         data = form.cleaned_data
-        fields = {f: data[f] for f in DRAFT_FORM_FIELDS if f in data}
+        fields = {f: data[f] for f in mla.MLA_DRAFT_FIELDS if f in data}
         fields.pop("requested_agency", None)
         fields.pop("legal_basis", None)
         return mla.create_mla_request(
@@ -392,7 +391,7 @@ class MLARequestAdmin(GatedModelAdmin):
         )
 
     def update_via_service(self, request, obj, form):
-        changes = {k: v for k, v in self.changed_values(form).items() if k in DRAFT_FORM_FIELDS}
+        changes = {k: v for k, v in self.changed_values(form).items() if k in mla.MLA_DRAFT_FIELDS}
         stored = MLARequest.objects.values_list("details", flat=True).get(pk=obj.pk)
         if form.cleaned_data.get("details", stored) != stored:
             changes["details"] = form.cleaned_data["details"]

@@ -59,7 +59,7 @@ class MLARequestSerializer(serializers.ModelSerializer):
             "kind",
             "case",
             "requesting_agency",
-            *mla.DRAFT_FIELDS,
+            *mla.MLA_DRAFT_FIELDS,
             "requested_reference",
             "status",
             "received_at",
@@ -104,6 +104,9 @@ class MLAStatusChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# One field per name of `mla.MLA_DRAFT_FIELDS`, in its order: declared by hand
+# for their shapes, held equal to the list by tests/mla/test_draft_fields.py.
+# (A comment, not the docstring: the docstring is the schema's description.)
 class _DraftFields(serializers.Serializer):
     """Shapes only; completeness is checked by the service at submission."""
 

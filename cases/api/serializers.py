@@ -19,7 +19,7 @@ from rest_framework import serializers
 
 from config.api.fields import AgencyCodeReference, PublicIdReference
 
-from .. import access
+from .. import access, services
 from ..access import agency_of
 from ..choices import AccessLevel, CaseStatus, CrimeType
 from ..models import Case, CaseParticipation, CaseTombstone, Note, Task
@@ -128,14 +128,7 @@ class CaseInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = [
-            "title",
-            "summary",
-            "crime_types",
-            "handling_code",
-            "handling_instruction",
-            "handling_restriction",
-        ]
+        fields = list(services.CASE_EDITABLE_FIELDS)
 
 
 class CaseStatusInputSerializer(serializers.Serializer):
