@@ -74,9 +74,8 @@ class AgencyAdmin(PlatformModelAdmin):
             created = services.create_agency(
                 **{k: form.cleaned_data[k] for k in ("code", "name", "country", "kind", "timezone")}
             )
-            obj.pk = created.pk
-            obj.group_id = created.group_id
-            obj._state.adding = False
+            # The change view logs and redirects with `obj`: make it the stored row.
+            obj.__dict__.update(created.__dict__)
 
 
 class InviteForm(forms.ModelForm):

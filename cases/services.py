@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -292,12 +292,11 @@ def change_case_status(
 
 
 def _shared_outside_lead(case: Case) -> bool:
-    return (
-        CaseParticipation.objects.active()
-        .filter(case=case)
-        .exclude(agency_id=case.lead_agency_id)
-        .exists()
+    """Whether any agency but the lead holds access (switched off or not)."""
+    holders = Agency.objects.filter(
+        access.grant_held(AccessLevel.VIEW, OuterRef("group_id"), case=case.pk)
     )
+    return holders.exclude(pk=case.lead_agency_id).exists()
 
 
 @transaction.atomic

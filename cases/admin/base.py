@@ -216,9 +216,7 @@ def _copy_into(target: models.Model, source: models.Model) -> None:
     Django's change view logs and redirects with the instance it passed to
     `save_model`; the service created its own.
     """
-    target.__dict__.update({k: v for k, v in source.__dict__.items() if k != "_state"})
-    target._state.adding = False
-    target._state.db = source._state.db
+    target.__dict__.update(source.__dict__)
 
 
 class GatedAdminMixin:

@@ -8,11 +8,8 @@ agencies are their code.
 
 from __future__ import annotations
 
-import datetime as dt
-from functools import cached_property
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -33,13 +30,6 @@ class AgencyCodeField(serializers.SlugRelatedField):
 
 
 # --- cases ----------------------------------------------------------------------
-
-
-def _iso(value: dt.datetime, zone: dt.tzinfo) -> str:
-    """DRF's DateTimeField output (ISO 8601 in `zone`, UTC as `Z`) for an
-    aware database value, without its per-call setting lookups."""
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -65,37 +55,6 @@ class CaseSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
-
-    @cached_property
-    def _zone(self) -> dt.tzinfo:
-        """The request's time zone (the agency's), read once per list."""
-        return timezone.get_current_timezone()
-
-    def to_representation(self, instance: Case) -> dict[str, Any]:
-        """The generic field-by-field walk, unrolled: the list endpoint renders
-        up to 500 of these per request, and DRF's per-field machinery was most
-        of its cost (bench/cases_page.py). Same output, checked by
-        tests/api/test_case_serializer.py against the generic path."""
-        zone = self._zone
-        # The list reads the code with the row (`views.shaped_for_list`).
-        lead_agency = instance.__dict__.get("lead_agency_code")
-        if lead_agency is None:
-            lead_agency = instance.lead_agency.code
-        return {
-            "id": str(instance.public_id),
-            "reference": instance.reference,
-            "title": instance.title,
-            "summary": instance.summary,
-            "crime_types": list(instance.crime_types),
-            "status": instance.status,
-            "handling_code": instance.handling_code,
-            "handling_instruction": instance.handling_instruction,
-            "handling_restriction": instance.handling_restriction,
-            "lead_agency": lead_agency,
-            "created_at": _iso(instance.created_at, zone),
-            "updated_at": _iso(instance.updated_at, zone),
-            "version": instance.version,
-        }
 
 
 class CaseTombstoneSerializer(serializers.ModelSerializer):

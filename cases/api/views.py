@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Model, QuerySet
+from django.db.models import Model, QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -51,6 +51,7 @@ CASE_EXAMPLE = OpenApiExample(
 
 
 LIST_COLUMNS = (
+    "lead_agency__code",
     "public_id",
     "reference",
     "title",
@@ -67,10 +68,9 @@ LIST_COLUMNS = (
 
 
 def shaped_for_list(queryset: QuerySet) -> QuerySet:
-    """Only the columns the list shows, and the lead agency's code read with
-    them (`CaseSerializer` uses it): no Agency object is built per row, and a
-    page of 500 rows need not carry summaries' neighbours."""
-    return queryset.annotate(lead_agency_code=F("lead_agency__code")).only(*LIST_COLUMNS)
+    """Only the columns the list shows, the lead agency's code joined in: a
+    page of 500 rows costs one query and need not carry unused columns."""
+    return queryset.select_related("lead_agency").only(*LIST_COLUMNS)
 
 
 @extend_schema_view(
@@ -88,7 +88,7 @@ class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
     Cases are never deleted (they are records): a case ends by its status.
     """
 
-    selector = "visible_cases"
+    selector = "visible_cases_in_list_order"
     related = ("lead_agency",)
     extra_ordering_fields = ("created_at",)
     serializer_class = serializers.CaseSerializer
@@ -101,10 +101,8 @@ class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
     }
 
     def get_queryset(self) -> QuerySet:
-        if self.action == "list":
-            # The same gate, shaped to read one agency index page by page.
-            return shaped_for_list(access.visible_cases_in_list_order(self.request.user))
-        return super().get_queryset()
+        queryset = super().get_queryset()
+        return shaped_for_list(queryset) if self.action == "list" else queryset
 
     def keyset_columns(self, field: str) -> tuple[str, str]:
         """The list pages on the participation's indexed copies of the case's

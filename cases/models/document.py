@@ -85,7 +85,7 @@ class Document(HandlingMixin):
     def save(self, *args, **kwargs) -> None:
         # Immutable once stored: the only way to change evidence is a new
         # document that supersedes this one (`cases.documents`).
-        if not self._state.adding:
+        if self.pk is not None:
             raise ValueError("Evidence documents are immutable once stored.")
         super().save(*args, **kwargs)
 
