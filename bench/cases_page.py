@@ -215,59 +215,37 @@ def seq_scans(plan: str, tables) -> list[str]:
 
 # The columns the production query reads, so raw and production SQL fetch
 # the same data: what the API returns, the case's id, and its position in the
-# list (what the page's cursor is made of: the participation's copies, or
-# the same values computed).
+# list (what the page's cursor is made of: the grant's copies, or the same
+# values computed).
 _COLUMNS = """c.public_id, c.reference, c.title, c.summary, c.crime_types, c.status,
     c.handling_code, c.handling_instruction, c.handling_restriction, a.code,
     c.created_at, c.updated_at, c.version, c.id"""
-_COPIES = f"{_COLUMNS}, p.case_updated_at, p.case_public_id"
-_COMPUTED = f"{_COLUMNS}, GREATEST(c.updated_at, p.granted_at), c.public_id"
-_ACTIVE = "p.revoked_at IS NULL AND (p.expires_at IS NULL OR p.expires_at > now())"
-_GRANT = """SELECT 1 FROM cases_casegroupobjectpermission g
-    WHERE g.content_object_id = c.id AND g.group_id = %(group)s AND g.permission_id = %(perm)s"""
+_COPIES = f"{_COLUMNS}, g.list_updated_at, g.list_public_id"
+_COMPUTED = f"{_COLUMNS}, GREATEST(c.updated_at, g.granted_at), c.public_id"
+_LIVE = (
+    "g.group_id = %(group)s AND g.permission_id = %(perm)s"
+    " AND (g.expires_at IS NULL OR g.expires_at > now())"
+)
 
 # Hand-written candidates; the fastest (each with the planner's own plan and
 # with sorting disabled, which forces an index walk) is "the best raw SQL".
 BEST_SQL = {
-    # The agency's participations newest first from their index, the case and
-    # the grant probed per row.
-    "participation-index": f"""
-        SELECT {_COPIES} FROM cases_caseparticipation p
-        JOIN cases_case c ON c.id = p.case_id
+    # The agency's view grants newest first from their index, the case joined.
+    "grant-index": f"""
+        SELECT {_COPIES} FROM cases_casegroupobjectpermission g
+        JOIN cases_case c ON c.id = g.content_object_id
         JOIN agencies_agency a ON a.id = c.lead_agency_id
-        WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND EXISTS ({_GRANT})
-        ORDER BY p.case_updated_at DESC, p.case_public_id DESC
+        WHERE {_LIVE}
+        ORDER BY g.list_updated_at DESC, g.list_public_id DESC
         LIMIT %(limit)s""",
-    # The same, with the grant as a per-row subplan (`OR false`) so the
-    # planner cannot mistake the two checks for independent filters.
-    "participation-index-subplan": f"""
-        SELECT {_COPIES} FROM cases_caseparticipation p
-        JOIN cases_case c ON c.id = p.case_id
-        JOIN agencies_agency a ON a.id = c.lead_agency_id
-        WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND (EXISTS ({_GRANT}) OR false)
-        ORDER BY p.case_updated_at DESC, p.case_public_id DESC
-        LIMIT %(limit)s""",
-    # The agency's cases, then the newest by the list's rule (the case's
-    # update, or the agency's share if later: migration 0011) computed from
-    # the case and the participation rather than read from the copies.
-    "semi-join-sort": f"""
+    # The agency's cases, then the newest by the list's rule computed from
+    # the case and the grant rather than read from the copies.
+    "join-sort": f"""
         SELECT {_COMPUTED} FROM cases_case c
         JOIN agencies_agency a ON a.id = c.lead_agency_id
-        JOIN cases_caseparticipation p ON p.case_id = c.id
-        WHERE p.agency_id = %(agency)s AND {_ACTIVE} AND EXISTS ({_GRANT})
-        ORDER BY GREATEST(c.updated_at, p.granted_at) DESC, c.public_id DESC
-        LIMIT %(limit)s""",
-    # Walk every case newest first, probing both tables: good for an agency
-    # that sees a large share of all cases. The participation's share time
-    # joins the order, so it walks no index any more.
-    "walk-all-cases": f"""
-        SELECT {_COMPUTED} FROM cases_case c
-        JOIN agencies_agency a ON a.id = c.lead_agency_id
-        CROSS JOIN LATERAL (SELECT p.granted_at FROM cases_caseparticipation p
-                            WHERE p.case_id = c.id AND p.agency_id = %(agency)s
-                              AND {_ACTIVE}) p
-        WHERE EXISTS ({_GRANT})
-        ORDER BY GREATEST(c.updated_at, p.granted_at) DESC, c.public_id DESC
+        JOIN cases_casegroupobjectpermission g ON g.content_object_id = c.id
+        WHERE {_LIVE}
+        ORDER BY GREATEST(c.updated_at, g.granted_at) DESC, c.public_id DESC
         LIMIT %(limit)s""",
 }
 

@@ -1,9 +1,12 @@
-"""Property: `visible_cases` is exactly what the participation history implies.
+"""Property: every path of the gate is exactly what the sharing history implies.
 
 Hypothesis generates a few cases led by a few agencies and a sequence of
 share / change_access / revoke / hand-over / time passing / expiry-job runs.
-After every step, for a user of every agency, `visible_cases` must equal the
-set computed by a deliberately simple model: an agency sees a case while it
+After every step, for a user of every agency, the selector, the list's
+shape, the detail check (`is_visible`, `agency_level`), the bulk check
+(`require_many`) and the notification audiences (`agencies_that_see`,
+`users_who_see`) must all equal the set computed by a deliberately simple
+model: an agency sees a case while it
 holds a participation that is neither revoked nor past its expiry, whether
 or not the expiry job has run yet.
 
@@ -28,8 +31,8 @@ from hypothesis import strategies as st
 from agencies.choices import Role
 from cases import access, services
 from cases.choices import ACCESS_LEVEL_ORDER
-from cases.errors import DomainError
-from cases.models import CaseParticipation
+from cases.errors import DomainError, NotFound
+from cases.models import Case, CaseParticipation
 from tests.factories import make_agency, make_user
 
 N_AGENCIES = 4
@@ -103,13 +106,36 @@ def _check(agencies, cases, model, now):
         for _level, exp in m.grants.values():
             if exp is not None and exp <= now:
                 event("expired-unswept")
+    all_cases = Case.objects.filter(pk__in=[case.pk for case in cases])
     for ix, (agency, user) in enumerate(agencies):
         expected = {cases[c].pk for c, m in enumerate(model) if m.holds(ix, now)}
-        assert set(access.visible_cases(user).values_list("pk", flat=True)) == expected, (
-            f"agency {ix} at {now}"
-        )
+        where = f"agency {ix} at {now}"
+        assert set(access.visible_cases(user).values_list("pk", flat=True)) == expected, where
+        listed = access.visible_cases_in_list_order(user)
+        assert set(listed.values_list("pk", flat=True)) == expected, where
         for c, m in enumerate(model):
-            assert access.agency_level(agency, cases[c]) == m.holds(ix, now)
+            held = m.holds(ix, now)
+            assert access.agency_level(agency, cases[c]) == held, where
+            assert access.is_visible(user, cases[c]) == (held is not None), where
+        # The bulk path: all visible cases at once, and their levels.
+        try:
+            read = access.require_many(
+                user, "view", all_cases.filter(pk__in=expected), count=len(expected)
+            )
+        except NotFound:
+            raise AssertionError(f"require_many refused visible cases: {where}") from None
+        levels = {case.pk: case.cb_gate_level for case in read}
+        assert levels == {
+            cases[c].pk: m.holds(ix, now) for c, m in enumerate(model) if m.holds(ix, now)
+        }
+    # The audience path: which agencies see each case, asked for all at once.
+    everyone = [agency for agency, _user in agencies]
+    for c, m in enumerate(model):
+        seers = {everyone[ix].pk for ix in range(len(everyone)) if m.holds(ix, now)}
+        assert access.agencies_that_see(everyone, cases[c]) == seers, f"case {c} at {now}"
+        users = [user for _agency, user in agencies]
+        seeing_users = {user.pk for agency, user in agencies if agency.pk in seers}
+        assert access.users_who_see(users, cases[c]) == seeing_users, f"case {c} at {now}"
 
 
 def _apply(op, agencies, cases, model, clock) -> None:
