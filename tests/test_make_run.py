@@ -93,11 +93,11 @@ def test_a_fresh_sqlite_database_migrates_and_takes_the_demo_data(demo_database)
             name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         }
         unordered = db.execute(
-            "SELECT COUNT(*) FROM cases_caseparticipation WHERE case_updated_at IS NULL"
+            "SELECT COUNT(*) FROM cases_casegroupobjectpermission WHERE list_updated_at IS NULL"
         ).fetchone()[0]
-        participations = db.execute("SELECT COUNT(*) FROM cases_caseparticipation").fetchone()[0]
-    assert "cases_participation_copy_case_ins" in triggers
-    assert participations > 0
+        grants = db.execute("SELECT COUNT(*) FROM cases_casegroupobjectpermission").fetchone()[0]
+    assert {"cases_grant_position", "cases_case_moves_grants"} <= triggers
+    assert grants > 0
     assert unordered == 0
 
 

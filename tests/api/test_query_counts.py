@@ -71,7 +71,7 @@ def test_session_request_reads_the_membership_with_the_user(
 
 
 @pytest.mark.parametrize("ordering", ["-updated_at", "updated_at"])
-def test_a_cursor_page_joins_the_participations_once(generated, api, ordering):
+def test_a_cursor_page_joins_the_grants_once(generated, api, ordering):
     """The cursor and the sync horizon filter on the gate's own join, not on a second one."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -83,4 +83,4 @@ def test_a_cursor_page_joins_the_participations_once(generated, api, ordering):
         response = client.get(first["next"])
     assert response.status_code == 200
     [page] = [q["sql"] for q in queries.captured_queries if 'FROM "cases_case"' in q["sql"]]
-    assert page.count('JOIN "cases_caseparticipation"') == 1
+    assert page.count('JOIN "cases_casegroupobjectpermission"') == 1
