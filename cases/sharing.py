@@ -76,6 +76,9 @@ from .models import Case, CaseGroupObjectPermission, CaseParticipation, CaseTomb
 T = TypeVar("T")
 
 ALREADY = _("This agency already participates; change its access instead.")
+PROPOSE_INSTEAD = _(
+    "Only a case's lead agency shares it onward; propose the share to the lead agency instead."
+)
 STRICT = _("TLP:AMBER+STRICT: this case cannot leave its lead agency.")
 
 
@@ -352,6 +355,21 @@ def _gated_cases(
     return access.require_many(actor, action, queryset, count=len(set(case_ids)))
 
 
+def _gated_for_sharing(actor, case_ids: list[int], **kwargs) -> list[Case]:
+    """`_gated_cases` for "share". A co-managing agency's coordinator may not
+    share but may propose (`cases.proposals`), and is told so; the gate
+    answers before any agency is looked at, so the answer is the same
+    whoever the share was for."""
+    try:
+        return _gated_cases(actor, "share", case_ids, **kwargs)
+    except PermissionDenied as refusal:
+        try:
+            _gated_cases(actor, "propose_share", case_ids, lock=False, narrow=True)
+        except DomainError:
+            raise refusal from None
+        raise PermissionDenied(PROPOSE_INSTEAD) from None
+
+
 def _has_documents() -> Exists:
     return Exists(
         Document.objects.filter(case=OuterRef("pk")).exclude(
@@ -417,9 +435,8 @@ def share_case_with_agencies(
 
 
 def _check_one_case(actor, case: Case, shares: list[Share], *, keyed: bool):
-    (case,) = _gated_cases(
+    (case,) = _gated_for_sharing(
         actor,
-        "share",
         [case.pk],
         lock=True,
         cb_has_documents=_has_documents(),
@@ -481,7 +498,7 @@ def _check_cases(actor, cases: list[Case], share: Share):
         columns.update(_pair_columns(case=OuterRef("pk"), agency=stored.pk, group=stored.group_id))
     case_ids = [c.pk for c in cases]
     gated = {
-        c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=True, narrow=True, **columns)
+        c.pk: c for c in _gated_for_sharing(actor, case_ids, lock=True, narrow=True, **columns)
     }
     me = access.agency_of(actor)
     hidden: set[int] = set()
