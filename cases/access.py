@@ -470,7 +470,11 @@ CASE_RULES: dict[str, Rule] = {
     "contribute": Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR),  # add notes, identifiers
     "update": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
     "change_status": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
-    "share": Rule(AccessLevel.MANAGE, Role.COORDINATOR),  # share, change access, revoke
+    # Share, change access, revoke: who holds the case, and on what terms, is
+    # the lead's decision (the third-party rule: intelligence goes on only
+    # with its originator's consent). A co-manager proposes instead.
+    "share": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
+    "propose_share": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
     "manage_tasks": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
     "close": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),
     "hand_over": Rule(AccessLevel.MANAGE, Role.COORDINATOR, lead_only=True),

@@ -181,3 +181,17 @@ class Chain(models.TextChoices):
 
 
 EVM_CHAINS = (Chain.ETHEREUM, Chain.BSC, Chain.POLYGON, Chain.ARBITRUM)
+
+
+class ShareProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class ShareProposalOutcome(models.TextChoices):
+    """What accepting a proposal did; the lead's to know alone (the proposer
+    would otherwise learn of a confidential participant)."""
+
+    SHARED = "shared", _("Shared")
+    ALREADY_PARTICIPATING = "already_participating", _("Already participates")

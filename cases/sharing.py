@@ -76,6 +76,9 @@ from .models import Case, CaseGroupObjectPermission, CaseParticipation, CaseTomb
 T = TypeVar("T")
 
 ALREADY = _("This agency already participates; change its access instead.")
+PROPOSE_INSTEAD = _(
+    "Only a case's lead agency shares it onward; propose the share to the lead agency instead."
+)
 STRICT = _("TLP:AMBER+STRICT: this case cannot leave its lead agency.")
 
 
@@ -328,15 +331,6 @@ def _pair_columns(*, case: Any, agency: Any, group: Any) -> dict[str, Exists]:
     }
 
 
-def _hidden_from(actor, *, case: Any, agency: Any) -> Exists:
-    """Whether the pair has a participation (ended or not) the actor may not see."""
-    return Exists(
-        CaseParticipation.objects.filter(case_id=case, agency_id=agency).exclude(
-            pk__in=access.visible_participations(actor).values("pk")
-        )
-    )
-
-
 #: What the rules and writes of a share or revoke read of a case; the bulk
 #: forms over many cases read only these (10,000 full rows cost a second of
 #: Python). Other fields of their cases load on access.
@@ -355,6 +349,21 @@ def _gated_cases(
         queryset = queryset.select_for_update(of=("self",))
     queryset = queryset.annotate(**columns).order_by("pk")
     return access.require_many(actor, action, queryset, count=len(set(case_ids)))
+
+
+def _gated_for_sharing(actor, case_ids: list[int], **kwargs) -> list[Case]:
+    """`_gated_cases` for "share". A co-managing agency's coordinator may not
+    share but may propose (`cases.proposals`), and is told so; the gate
+    answers before any agency is looked at, so the answer is the same
+    whoever the share was for."""
+    try:
+        return _gated_cases(actor, "share", case_ids, **kwargs)
+    except PermissionDenied as refusal:
+        try:
+            _gated_cases(actor, "propose_share", case_ids, lock=False, narrow=True)
+        except DomainError:
+            raise refusal from None
+        raise PermissionDenied(PROPOSE_INSTEAD) from None
 
 
 def _has_documents() -> Exists:
@@ -379,12 +388,6 @@ def _check_share(actor, me: Agency, case: Case, facts: Any, share: Share, stored
         raise ValidationFailed({"agency": [STRICT]})
     if stored.pk == case.lead_agency_id:
         raise ValidationFailed({"agency": [_("The lead agency already manages this case.")]})
-    # Disclosure follows an agency's latest participation (`access._disclosed`),
-    # so re-sharing a formerly confidential agency openly would show its old
-    # notes and tasks to everyone. That is the lead's call only: a co-manager
-    # gets the same answer as for a current participant, and nothing changes.
-    if me.pk != case.lead_agency_id and getattr(facts, "cb_hidden", False):
-        raise Conflict(ALREADY, field="agency")
     if facts.cb_open:
         raise Conflict(ALREADY, field="agency")
 
@@ -422,9 +425,8 @@ def share_case_with_agencies(
 
 
 def _check_one_case(actor, case: Case, shares: list[Share], *, keyed: bool):
-    (case,) = _gated_cases(
+    (case,) = _gated_for_sharing(
         actor,
-        "share",
         [case.pk],
         lock=True,
         cb_has_documents=_has_documents(),
@@ -435,10 +437,6 @@ def _check_one_case(actor, case: Case, shares: list[Share], *, keyed: bool):
     agencies = Agency.objects.filter(pk__in=agency_ids).annotate(
         **_pair_columns(case=case.pk, agency=OuterRef("pk"), group=OuterRef("group_id"))
     )
-    if me.pk != case.lead_agency_id:
-        agencies = agencies.annotate(
-            cb_hidden=_hidden_from(actor, case=case.pk, agency=OuterRef("pk"))
-        )
     stored = {a.pk: a for a in agencies}
 
     refusals, seen, pairs = _Refusals(keyed), set(), []
@@ -486,22 +484,13 @@ def _check_cases(actor, cases: list[Case], share: Share):
         columns.update(_pair_columns(case=OuterRef("pk"), agency=stored.pk, group=stored.group_id))
     case_ids = [c.pk for c in cases]
     gated = {
-        c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=True, narrow=True, **columns)
+        c.pk: c for c in _gated_for_sharing(actor, case_ids, lock=True, narrow=True, **columns)
     }
     me = access.agency_of(actor)
-    hidden: set[int] = set()
-    co_managed = [pk for pk, c in gated.items() if c.lead_agency_id != me.pk]
-    if stored is not None and co_managed:
-        hidden = set(
-            Case.objects.filter(
-                _hidden_from(actor, case=OuterRef("pk"), agency=stored.pk), pk__in=co_managed
-            ).values_list("pk", flat=True)
-        )
 
     refusals, seen, pairs = _Refusals(keyed=True), set(), []
     for index, pk in enumerate(case_ids):
         case = gated[pk]
-        case.cb_hidden = pk in hidden
         try:
             if pk in seen:
                 raise ValidationFailed({"case": [_("This case is listed twice.")]})

@@ -247,6 +247,8 @@ SPECTACULAR_SETTINGS = {
         "LegalBasisEnum": "cases.choices.LegalBasis",
         "AssistanceTypeEnum": "cases.choices.AssistanceType",
         "UrgencyEnum": "cases.choices.Urgency",
+        "ShareProposalStatusEnum": "cases.choices.ShareProposalStatus",
+        "ShareProposalOutcomeEnum": "cases.choices.ShareProposalOutcome",
     },
 }
 

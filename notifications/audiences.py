@@ -15,9 +15,18 @@ from django.urls import reverse
 
 from agencies.choices import Role
 from agencies.models import Agency
-from cases import access
+from cases import access, proposals
 from cases.choices import AccessLevel
-from cases.models import Case, CaseTombstone, Document, Identifier, MLARequest, Note, Task
+from cases.models import (
+    Case,
+    CaseTombstone,
+    Document,
+    Identifier,
+    MLARequest,
+    Note,
+    ShareProposal,
+    Task,
+)
 
 from . import services
 from .choices import EventType
@@ -410,4 +419,42 @@ def identifier_holder(message, identifier: Identifier) -> Audience:
     agency = _agency_from_payload(message)
     if agency is None:
         return Audience()
+    return Audience(users=members([agency]), agencies=[agency])
+
+
+# --- share proposals (issue 18) --------------------------------------------------
+
+register_object(
+    ObjectType(
+        name="share_proposal",
+        model=ShareProposal,
+        user_can_see=proposals.user_can_see,
+        agency_can_see=proposals.agency_can_see,
+        api_path="share-proposals/{id}/",
+        reference=lambda proposal: proposal.case.reference,
+        # Both agencies named are known to both readers (the proposer chose
+        # the agency); what accepting did (`outcome`) is never told.
+        facts=lambda message, proposal: {
+            "by": _code(proposal, "proposing_agency"),
+            "agency": _code(proposal, "agency"),
+            "status": proposal.status,
+        },
+        load_related=("case", "agency", "proposing_agency"),
+        selector=proposals.visible_share_proposals,
+        admin_url=_case_page,
+    )
+)
+
+
+@register_audience(EventType.SHARE_PROPOSAL_CREATED)
+def share_proposal_created(message, proposal: ShareProposal) -> Audience:
+    """The lead agency's coordinators: they decide."""
+    lead = proposal.case.lead_agency
+    return Audience(users=members([lead]), agencies=[lead])
+
+
+@register_audience(EventType.SHARE_PROPOSAL_DECIDED)
+def share_proposal_decided(message, proposal: ShareProposal) -> Audience:
+    """The proposing agency's coordinators: they hear accepted or declined."""
+    agency = proposal.proposing_agency
     return Audience(users=members([agency]), agencies=[agency])

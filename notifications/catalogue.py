@@ -111,6 +111,16 @@ EVENTS: tuple[EventSpec, ...] = (
         _("Another agency asks to be contacted about a deconfliction match."),
     ),
     EventSpec(
+        EventType.SHARE_PROPOSAL_CREATED,
+        "share_proposal",
+        _("Another managing agency proposes that your agency share a case it leads."),
+    ),
+    EventSpec(
+        EventType.SHARE_PROPOSAL_DECIDED,
+        "share_proposal",
+        _("The lead agency accepted or declined your agency's share proposal."),
+    ),
+    EventSpec(
         EventType.WEBHOOK_DISABLED,
         "webhook_endpoint",
         _("One of your webhook endpoints was disabled after repeated failures."),

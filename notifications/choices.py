@@ -35,6 +35,9 @@ class EventType(models.TextChoices):
         "deconfliction.contact_requested",
         _("Contact requested about a deconfliction match"),
     )
+    # Share proposals (issue 18): to the lead agency, and back to the proposer.
+    SHARE_PROPOSAL_CREATED = "share_proposal.created", _("Share proposed")
+    SHARE_PROPOSAL_DECIDED = "share_proposal.decided", _("Share proposal decided")
     WEBHOOK_DISABLED = "webhook.disabled", _("Webhook endpoint disabled")
 
 

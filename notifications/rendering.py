@@ -29,7 +29,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from cases.choices import CaseStatus, MLAStatus, TaskStatus
+from cases.choices import CaseStatus, MLAStatus, ShareProposalStatus, TaskStatus
 
 from .choices import EventType
 
@@ -55,6 +55,10 @@ TEXTS = {
     ),
     EventType.DECONFLICTION_CONTACT_REQUESTED: _(
         "%(by)s asks your coordinators to contact it about a deconfliction match (%(ref)s)"
+    ),
+    EventType.SHARE_PROPOSAL_CREATED: _("%(by)s proposes sharing case %(ref)s with %(agency)s"),
+    EventType.SHARE_PROPOSAL_DECIDED: _(
+        "Your proposal to share case %(ref)s with %(agency)s: %(status)s"
     ),
     EventType.WEBHOOK_DISABLED: _(
         "A webhook endpoint of %(ref)s was disabled after repeated failures"
@@ -83,6 +87,7 @@ STATUS_LABELS = {
     "case": dict(CaseStatus.choices),
     "task": dict(TaskStatus.choices),
     "mla": dict(MLAStatus.choices),
+    "share_proposal": dict(ShareProposalStatus.choices),
 }
 
 #: The words of the link to a notification's object, per object type.
@@ -94,6 +99,7 @@ LINK_LABELS = {
     "document": _("Open the evidence"),
     "identifier": _("Open the identifier"),
     "webhook_endpoint": _("Open the webhook endpoint"),
+    "share_proposal": _("Open the case"),
 }
 
 

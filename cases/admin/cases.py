@@ -24,8 +24,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
-from cases import access, services
-from cases.choices import AccessLevel, CaseStatus, CrimeType
+from cases import access, proposals, services
+from cases.choices import AccessLevel, CaseStatus, CrimeType, ShareProposalStatus
 from cases.errors import DomainError, NotFound
 from cases.models import (
     Case,
@@ -34,9 +34,11 @@ from cases.models import (
     Identifier,
     MLARequest,
     Note,
+    ShareProposal,
     Task,
     TaskLogEntry,
 )
+from cases.sharing import PROPOSE_INSTEAD
 from cases.timeline import case_timeline
 
 from . import rows
@@ -164,6 +166,52 @@ class ShareForm(forms.Form):
         self.fields["agency"].queryset = selector_for(
             CaseParticipation._meta.get_field("agency").related_model
         )(user)
+
+
+class ProposeForm(forms.Form):
+    """A co-managing agency's proposal that the lead share the case (the
+    workspace's "Propose a share"). No confidentiality: the lead decides it."""
+
+    agency = forms.ModelChoiceField(label=_("agency"), queryset=None)
+    level = forms.ChoiceField(label=_("access level"), choices=AccessLevel.choices)
+    expires_at = forms.DateTimeField(
+        label=_("expires at"),
+        required=False,
+        help_text=_("Optional. Access would end automatically at this time."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=proposals.REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the case should go to this agency. The lead agency decides."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = selector_for(
+            ShareProposal._meta.get_field("agency").related_model
+        )(user)
+
+
+class DecisionForm(forms.Form):
+    """The lead's answer to a share proposal (accept or decline, by button)."""
+
+    note = forms.CharField(
+        label=_("note to the proposing agency"),
+        required=False,
+        max_length=proposals.NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional. Shown to the proposing agency with your decision."),
+    )
+    confidential = forms.BooleanField(
+        label=_("confidential"),
+        required=False,
+        help_text=_(
+            "When accepting: share confidentially. This agency will not see who else "
+            "participates, and other participants will not see it."
+        ),
+    )
 
 
 class AccessForm(forms.Form):
@@ -396,6 +444,8 @@ class CaseAdmin(GatedModelAdmin):
         return [
             url("summary", self.summary_view, "summary"),
             url("share", self.share_view, "share"),
+            url("propose", self.propose_view, "propose"),
+            url("proposal", self.proposal_view, "proposal"),
             url("status", self.status_view, "status"),
             url("task-log", self.task_log_view, "task_log"),
             url("access", self.access_view, "access"),
@@ -536,6 +586,8 @@ class CaseAdmin(GatedModelAdmin):
         registry = self.admin_site._registry
         may_contribute = can_once(request, "contribute", case)
         may_share = can_once(request, "share", case)
+        # A co-managing agency proposes where the lead shares (the third-party rule).
+        may_propose = not may_share and can_once(request, "propose_share", case)
         may_manage_tasks = can_once(request, "manage_tasks", case)
         # The case was read through the gate with the page (`get_object`):
         # each list below asks only its rows' own rules (`visible_on_case`).
@@ -601,6 +653,15 @@ class CaseAdmin(GatedModelAdmin):
             for p in participations
         ]
         task_log_url = reverse("admin:cases_case_task_log", args=[case.pk])
+        share_proposals = list(
+            proposals.visible_share_proposals(user)
+            .filter(case_id=case.pk)
+            .select_related("agency", "proposing_agency")
+            .order_by("-created_at", "-id")
+        )
+        for proposal in share_proposals:
+            proposal.case = case  # for `outcome_shown_to`, without a query each
+        decide_url = reverse("admin:cases_case_proposal", args=[case.pk])
         return {
             "workspace": True,
             "rows": {
@@ -610,7 +671,22 @@ class CaseAdmin(GatedModelAdmin):
                 "documents": rows.documents(documents),
                 "identifiers": rows.identifiers(identifiers),
                 "mla_requests": rows.mla_requests(mla_requests),
+                "share_proposals": rows.share_proposals(
+                    [
+                        {
+                            "proposal": p,
+                            "outcome": proposals.outcome_shown_to(user, p),
+                            "may_decide": may_share and p.status == ShareProposalStatus.PENDING,
+                        }
+                        for p in share_proposals
+                    ],
+                    decide_url,
+                    get_token(request),
+                ),
             },
+            "share_proposals": share_proposals,
+            "may_propose": may_propose,
+            "propose_url": reverse("admin:cases_case_propose", args=[case.pk]),
             "task_logs": task_logs,
             "participants": participants,
             "notes": notes,
@@ -676,10 +752,23 @@ class CaseAdmin(GatedModelAdmin):
         )
 
     def share_view(self, request: HttpRequest, object_id: str):
-        """Share this case with an agency (the workspace's "Share" action)."""
+        """Share this case with an agency (the workspace's "Share" action).
+        A co-managing agency's coordinator is told to propose instead (403)."""
         case = self.get_object(request, unquote(object_id))
-        if not access.can(request.user, "share", case):
-            raise PermissionDenied
+        if not can_once(request, "share", case):
+            if not can_once(request, "propose_share", case):
+                raise PermissionDenied
+            response = self._case_page(
+                request,
+                case,
+                None,
+                _("Share %(reference)s with an agency") % {"reference": case.reference},
+                template="admin/cases/case/share_refused.html",
+                nothing_to_do=PROPOSE_INSTEAD,
+                propose_url=reverse("admin:cases_case_propose", args=[case.pk]),
+            )
+            response.status_code = 403
+            return response
         if request.method == "POST":
             form = ShareForm(request.POST, user=request.user)
             if form.is_valid():
@@ -706,6 +795,92 @@ class CaseAdmin(GatedModelAdmin):
             _("Share %(reference)s with an agency") % {"reference": case.reference},
             submit_label=_("Share"),
             form_id="cb-share-form",
+        )
+
+    def propose_view(self, request: HttpRequest, object_id: str):
+        """Propose that the lead agency share this case (a co-managing
+        agency's coordinators; the lead's own share directly)."""
+        case = self.get_object(request, unquote(object_id))
+        if can_once(request, "share", case):
+            return HttpResponseRedirect(reverse("admin:cases_case_share", args=[case.pk]))
+        if not can_once(request, "propose_share", case):
+            raise PermissionDenied
+        form = ProposeForm(request.POST if request.method == "POST" else None, user=request.user)
+        if form.is_bound and form.is_valid():
+            try:
+                proposals.propose_share(actor=request.user, case=case, **form.cleaned_data)
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Proposed sharing %(case)s with %(agency)s; the lead agency decides.")
+                    % {"case": case.reference, "agency": form.cleaned_data["agency"].code},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:cases_case_change", args=[case.pk]) + "#overview"
+                )
+        return self._case_page(
+            request,
+            case,
+            form,
+            _("Propose sharing %(reference)s") % {"reference": case.reference},
+            submit_label=_("Propose"),
+            form_id="cb-propose-form",
+        )
+
+    def proposal_view(self, request: HttpRequest, object_id: str):
+        """Accept or decline one share proposal (`proposal=<public id>`; the
+        workspace's buttons post here). The lead's coordinators only; a
+        refusal is shown on this page, changing nothing."""
+        case = self.get_object(request, unquote(object_id))
+        source = request.POST if request.method == "POST" else request.GET
+        proposal = _proposal_of(request.user, case, source.get("proposal"))
+        if proposal is None:
+            raise Http404(gettext("Not found."))
+        if not can_once(request, "share", case):
+            raise PermissionDenied
+        form = DecisionForm(request.POST if request.method == "POST" else None)
+        accept, decline = "_accept" in request.POST, "_decline" in request.POST
+        if request.method == "POST" and (accept or decline) and form.is_valid():
+            try:
+                if accept:
+                    proposals.accept_proposal(
+                        actor=request.user, proposal=proposal, **form.cleaned_data
+                    )
+                else:
+                    proposals.decline_proposal(
+                        actor=request.user, proposal=proposal, note=form.cleaned_data["note"]
+                    )
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                done = (
+                    gettext("Accepted the proposal to share %(case)s with %(agency)s.")
+                    if accept
+                    else gettext("Declined the proposal to share %(case)s with %(agency)s.")
+                )
+                self.message_user(
+                    request,
+                    done % {"case": case.reference, "agency": proposal.agency.code},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:cases_case_change", args=[case.pk]) + "#overview"
+                )
+        pending = proposal.status == ShareProposalStatus.PENDING
+        return self._case_page(
+            request,
+            case,
+            form if pending else None,
+            _("Proposal to share %(reference)s with %(agency)s")
+            % {"reference": case.reference, "agency": proposal.agency.code},
+            template="admin/cases/case/proposal.html",
+            proposal=proposal,
+            outcome=proposals.outcome_shown_to(request.user, proposal),
+            form_id="cb-decision-form",
+            nothing_to_do=None if pending else _("This proposal has already been decided."),
         )
 
     def status_view(self, request: HttpRequest, object_id: str):
@@ -884,12 +1059,12 @@ class CaseAdmin(GatedModelAdmin):
         cases = list(queryset)
         refused = [c for c in cases if not access.can(request.user, "share", c)]
         if refused:
-            self.message_user(
-                request,
-                gettext("You may not share: %(cases)s")
-                % {"cases": ", ".join(c.reference for c in refused)},
-                messages.ERROR,
-            )
+            message = gettext("You may not share: %(cases)s") % {
+                "cases": ", ".join(c.reference for c in refused)
+            }
+            if any(access.can(request.user, "propose_share", c) for c in refused):
+                message = f"{message}. {PROPOSE_INSTEAD}"
+            self.message_user(request, message, messages.ERROR)
             return None
         if "apply" in request.POST:
             form = ShareForm(request.POST, user=request.user)
@@ -992,6 +1167,21 @@ def _as_data(initial: dict) -> dict:
         else "",
         **({"confidential": "on"} if initial["confidential"] else {}),
     }
+
+
+def _proposal_of(user, case: Case, public_id) -> ShareProposal | None:
+    """The share proposal `public_id` on `case`, if the user may see it
+    (`proposals.visible_share_proposals`; a malformed id finds nothing)."""
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return (
+        proposals.visible_share_proposals(user)
+        .filter(case=case, public_id=public_id)
+        .select_related("agency", "proposing_agency", "case")
+        .first()
+    )
 
 
 def _active_participation(user, case: Case, public_id) -> CaseParticipation | None:

@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from cases.choices import HandlingCode
+from cases.choices import HandlingCode, ShareProposalOutcome
 
 
 def tlp_badge(code: str) -> SafeString:
@@ -218,3 +218,61 @@ def mla_requests(items: Iterable) -> SafeString:
             for r in items
         ),
     )
+
+
+def share_proposals(items: Iterable[dict], decide_url: str, csrf_token: str) -> SafeString:
+    """Share proposals on the case: to the lead, with Accept and Decline
+    buttons on the pending ones (a form each, posting to the decision page)
+    and what accepting did; to the proposing agency, its own and their status."""
+    accept, decline, with_note = gettext("Accept"), gettext("Decline"), gettext("With a note…")
+    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token)
+    outcomes = dict(ShareProposalOutcome.choices)
+    rows = []
+    for item in items:
+        p = item["proposal"]
+        status = p.get_status_display()
+        if item["outcome"]:
+            status = format_html(
+                '{} <span class="cb-meta cb-proposal-outcome">({})</span>',
+                status,
+                outcomes.get(item["outcome"], item["outcome"]),
+            )
+        decision = ""
+        if item["may_decide"]:
+            decision = format_html(
+                '<form method="post" action="{url}" class="cb-proposal-decision">{csrf}'
+                '<input type="hidden" name="proposal" value="{id}">'
+                '<button type="submit" name="_accept" class="button cb-proposal-accept">'
+                "{accept}</button> "
+                '<button type="submit" name="_decline" class="button cb-proposal-decline">'
+                "{decline}</button> "
+                '<a href="{url}?proposal={id}" class="cb-proposal-open">{with_note}</a></form>',
+                url=decide_url,
+                csrf=csrf,
+                id=p.public_id,
+                accept=accept,
+                decline=decline,
+                with_note=with_note,
+            )
+        elif p.decision_note:
+            decision = format_html(
+                '<div class="cb-proposal-note">{}</div>', linebreaksbr(p.decision_note)
+            )
+        rows.append(
+            format_html(
+                '<tr class="cb-share-proposal" data-proposal="{}" data-status="{}">'
+                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                "<td>{}</td><td>{}</td></tr>",
+                p.public_id,
+                p.status,
+                p.proposing_agency.code,
+                p.agency.code,
+                p.get_level_display(),
+                when(p.expires_at) if p.expires_at else "—",
+                linebreaksbr(p.reason),
+                when(p.created_at),
+                status,
+                decision,
+            )
+        )
+    return _joined(rows)

@@ -14,8 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from config.api.filters import DateTimeFilter
 
 from .. import access
-from ..choices import CaseStatus, CrimeType, HandlingCode, TaskPriority, TaskStatus
-from ..models import Case, CaseParticipation, CaseTombstone, Note, Task
+from ..choices import (
+    CaseStatus,
+    CrimeType,
+    HandlingCode,
+    ShareProposalStatus,
+    TaskPriority,
+    TaskStatus,
+)
+from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 
 
 class CaseFilter(filters.FilterSet):
@@ -124,4 +131,13 @@ class CaseTombstoneFilter(filters.FilterSet):
 
     class Meta:
         model = CaseTombstone
+        fields: list[str] = []
+
+
+class ShareProposalFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=ShareProposalStatus.choices)
+    updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = ShareProposal
         fields: list[str] = []

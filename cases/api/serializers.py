@@ -16,10 +16,10 @@ from rest_framework import serializers
 
 from config.api.fields import AgencyCodeReference, PublicIdReference
 
-from .. import access, services
+from .. import access, proposals, services
 from ..access import agency_of
-from ..choices import AccessLevel, CaseStatus, CrimeType
-from ..models import Case, CaseParticipation, CaseTombstone, Note, Task
+from ..choices import AccessLevel, CaseStatus, CrimeType, ShareProposalOutcome
+from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 
 PUBLIC_ID = {"source": "public_id", "read_only": True}
 
@@ -209,6 +209,82 @@ class ChangeAccessInputSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text=_("null: no expiry; absent: unchanged.")
     )
     confidential = serializers.BooleanField(required=False)
+
+
+# --- share proposals ------------------------------------------------------------
+
+
+class ShareProposalSerializer(serializers.ModelSerializer):
+    """A proposal that the lead agency share its case onward, as the lead
+    agency and the proposing agency see it."""
+
+    id = serializers.UUIDField(**PUBLIC_ID)
+    case = serializers.UUIDField(source="case.public_id", read_only=True)
+    proposing_agency = AgencyCodeField()
+    agency = AgencyCodeField(help_text=_("The agency the case would be shared with."))
+    outcome = serializers.SerializerMethodField(
+        help_text=_(
+            "What accepting did (`shared`, or `already_participating`: nothing was "
+            "shared); shown to the lead agency only, null for the proposing agency."
+        )
+    )
+
+    class Meta:
+        model = ShareProposal
+        fields = [
+            "id",
+            "case",
+            "proposing_agency",
+            "agency",
+            "level",
+            "expires_at",
+            "reason",
+            "status",
+            "outcome",
+            "decided_at",
+            "decision_note",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "enum": ShareProposalOutcome.values, "nullable": True})
+    def get_outcome(self, proposal: ShareProposal) -> str | None:
+        return proposals.outcome_shown_to(self.context["request"].user, proposal)
+
+
+class ShareProposalInputSerializer(serializers.Serializer):
+    agency = AgencyCodeReference(help_text=_("Code of the agency to share with."))
+    level = serializers.ChoiceField(AccessLevel.choices)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(
+        max_length=proposals.REASON_MAX_LENGTH,
+        help_text=_("Why the case should go to this agency: the lead agency decides on it."),
+    )
+    confidential = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Only the lead agency makes a share confidential: `true` is refused."),
+    )
+
+
+class ProposalDecisionInputSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=proposals.NOTE_MAX_LENGTH,
+        help_text=_("Shown to the proposing agency with the decision."),
+    )
+
+
+class ProposalAcceptInputSerializer(ProposalDecisionInputSerializer):
+    confidential = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Share confidentially (the lead agency's choice)."),
+    )
 
 
 # --- tasks ------------------------------------------------------------------------

@@ -11,6 +11,12 @@ router.register("cases", views.CaseViewSet, basename="case")
 router.register(
     r"cases/(?P<case_id>[^/]+)/participants", views.ParticipantViewSet, basename="participant"
 )
+router.register(
+    r"cases/(?P<case_id>[^/]+)/share-proposals",
+    views.CaseShareProposalViewSet,
+    basename="case-share-proposal",
+)
+router.register("share-proposals", views.ShareProposalViewSet, basename="share-proposal")
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("notes", views.NoteViewSet, basename="note")
 router.register("mla-requests", mla.MLARequestViewSet, basename="mla-request")

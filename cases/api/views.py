@@ -12,6 +12,10 @@ Decisions documented for partners:
   the participation stays on record with `revoked_at`.
 * `POST /cases/{case_id}/participants/bulk/` shares with a list of agencies
   in one transaction (`cases.sharing`): all or nothing, errors per index.
+* Only the lead agency shares a case onward: another managing agency
+  proposes (`POST /cases/{case_id}/share-proposals/`) and the lead accepts or
+  declines (`POST /share-proposals/{id}/accept/`, `…/decline/`). A
+  co-manager's share is 403, whoever it names (`cases.proposals`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from config.api.base import (
     CreateMixin,
@@ -34,7 +39,7 @@ from config.api.base import (
     UpdateMixin,
 )
 
-from .. import access, services
+from .. import access, proposals, services
 from . import filters, serializers
 
 CASE_EXAMPLE = OpenApiExample(
@@ -188,7 +193,8 @@ class CaseTombstoneViewSet(ListMixin, RetrieveMixin, GatedViewSet):
     list=extend_schema(summary="Agencies participating in a case (as far as you may know)"),
     retrieve=extend_schema(summary="One participation"),
     create=extend_schema(
-        summary="Share the case with an agency (coordinators of a managing agency)",
+        summary="Share the case with an agency (coordinators of the lead agency; a "
+        "co-managing agency proposes instead)",
         examples=[
             OpenApiExample(
                 "Share", value={"agency": "KH-CCOS", "level": "contribute"}, request_only=True
@@ -272,6 +278,120 @@ class ParticipantViewSet(
         services.revoke_case(
             actor=self.request.user, participation=obj, expected_version=expected_version
         )
+
+
+class _ProposalSelector:
+    """Share proposals are read through their own selector (`cases.proposals`),
+    which is built on the gate's case selector."""
+
+    def get_selected(self, name: str) -> QuerySet:
+        if name == "visible_share_proposals":
+            return proposals.visible_share_proposals(self.request.user)
+        return super().get_selected(name)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Share proposals on a case (the lead agency's, and your agency's own)"
+    ),
+    create=extend_schema(
+        summary="Propose that the lead agency share the case (coordinators of a co-managing "
+        "agency)",
+        description=(
+            "Only the lead agency shares a case onward; another managing agency proposes, "
+            "with a reason, and the lead accepts or declines. The answer never depends on "
+            "a participation your agency may not see: a proposal naming an agency that "
+            "already takes part unknown to you is pending like any other. The lead's "
+            "coordinators are told; your agency's are told the decision."
+        ),
+        examples=[
+            OpenApiExample(
+                "Propose",
+                value={
+                    "agency": "TH-CCIB",
+                    "level": "view",
+                    "reason": "The compound's payments run through Thai accounts.",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+)
+class CaseShareProposalViewSet(_ProposalSelector, ListMixin, CreateMixin, GatedViewSet):
+    """Proposals that the lead agency share a case onward (the third-party rule).
+
+    Seen by the lead agency and the agency that proposed; to anyone else they
+    do not exist. Decided at `/share-proposals/{id}/`.
+    """
+
+    selector = "visible_share_proposals"
+    parent_selector = "visible_cases"
+    parent_url_kwarg = "case_id"
+    parent_field = "case"
+    related = ("case", "agency", "proposing_agency")
+    extra_ordering_fields = ("created_at",)
+    serializer_class = serializers.ShareProposalSerializer
+    filterset_class = filters.ShareProposalFilter
+    input_serializers = {"create": serializers.ShareProposalInputSerializer}
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = self.get_parent()  # an invisible case is 404 before the body is read
+        data = self.validate_input(request.data)
+        proposal = proposals.propose_share(actor=request.user, case=case, **data)
+        response = self.object_response(proposal, status_code=status.HTTP_201_CREATED)
+        namespace = request.resolver_match.namespace
+        name = "share-proposal-detail"
+        response["Location"] = reverse(
+            f"{namespace}:{name}" if namespace else name,
+            kwargs={"id": str(proposal.public_id)},
+            request=request,
+        )
+        return response
+
+
+@extend_schema_view(retrieve=extend_schema(summary="One share proposal"))
+class ShareProposalViewSet(_ProposalSelector, RetrieveMixin, GatedViewSet):
+    """A share proposal, and its decision by the lead agency's coordinators.
+
+    Accepting shares the case as proposed (confidentially if the lead says
+    so). `outcome` is the lead's alone to read.
+    """
+
+    selector = "visible_share_proposals"
+    related = ("case", "agency", "proposing_agency")
+    serializer_class = serializers.ShareProposalSerializer
+    input_serializers = {
+        "accept": serializers.ProposalAcceptInputSerializer,
+        "decline": serializers.ProposalDecisionInputSerializer,
+    }
+
+    @extend_schema(
+        summary="Accept a share proposal: share the case as proposed (the lead's coordinators)",
+        responses=serializers.ShareProposalSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="accept")
+    def accept(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        proposal = self.get_object()
+        expected = self.expected_version(proposal)
+        data = self.validate_input(request.data)
+        proposal = proposals.accept_proposal(
+            actor=request.user, proposal=proposal, expected_version=expected, **data
+        )
+        return self.object_response(proposal)
+
+    @extend_schema(
+        summary="Decline a share proposal (the lead's coordinators)",
+        responses=serializers.ShareProposalSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="decline")
+    def decline(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        proposal = self.get_object()
+        expected = self.expected_version(proposal)
+        data = self.validate_input(request.data)
+        proposal = proposals.decline_proposal(
+            actor=request.user, proposal=proposal, expected_version=expected, **data
+        )
+        return self.object_response(proposal)
 
 
 @extend_schema_view(

@@ -6,6 +6,7 @@ from .handling import HandlingMixin
 from .identifier import ContactRequest, Identifier
 from .mla import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .note import Note
+from .proposal import ShareProposal
 from .task import Task, TaskLogEntry
 from .upload import EvidenceUpload
 
@@ -25,6 +26,7 @@ __all__ = [
     "MLARequestGroupObjectPermission",
     "MLAStatusChange",
     "Note",
+    "ShareProposal",
     "Task",
     "TaskLogEntry",
 ]

@@ -17,6 +17,7 @@ from cases.models import (
     MLARequest,
     MLAStatusChange,
     Note,
+    ShareProposal,
     Task,
 )
 from cases.uploads import start_upload
@@ -88,6 +89,7 @@ class World:
             tuple(MLARequest.objects.filter(case=case).values_list("pk", "version", "status")),
             MLAStatusChange.objects.filter(request__case=case).count(),
             tuple(EvidenceUpload.objects.filter(case=case).values_list("pk", "offset")),
+            tuple(ShareProposal.objects.filter(case=case).values_list("pk", "version", "status")),
             tuple(Notification.objects.filter(recipient=self.owner).values_list("pk", "read_at")),
             tuple(WebhookEndpoint.objects.values_list("pk", "version", "active", "secret")),
             tuple(Delivery.objects.filter(channel=Channel.WEBHOOK).values_list("pk", "status")),
@@ -151,6 +153,16 @@ def world(
         agency=knp_coordinator.membership.agency,
         at=timezone.now(),
     )
+    # A share proposal on the case, as a co-managing KH-CCOS would make it
+    # (written directly: which agency proposes does not matter here, only
+    # that the lead sees it and the outsider does not).
+    proposal = ShareProposal.objects.create(
+        case=shared_case,
+        proposing_agency=participation.agency,
+        agency=kh_moj,
+        level="view",
+        reason="Payments run through Cobalt-Wren accounts at a Phnom Penh bank.",
+    )
     markers = [
         str(shared_case.public_id),
         shared_case.reference,
@@ -177,6 +189,8 @@ def world(
         endpoint.url,
         endpoint.secret,
         str(tombstone.public_id),
+        str(proposal.public_id),
+        proposal.reason,
     ]
     return World(
         owner=knp_coordinator,

@@ -1,5 +1,6 @@
-"""A confidential co-manager may share the case on; whom it shared with must
-not learn of it through the participant row's `granted_by_agency`."""
+"""A participation shared by a confidential co-manager (on record from before
+the third-party rule made sharing the lead's alone, issue 18): whom it shared
+with must not learn of it through the participant row's `granted_by_agency`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from cases import services
 from cases.choices import AccessLevel
+from cases.models import CaseParticipation
 from tests.factories import make_agency, make_user
 
 
@@ -18,13 +20,17 @@ def thcc(db):
 
 @pytest.fixture
 def shared_by_confidential(case, knp_coordinator, thcc):
-    """TH-CCIB manages KR-KNP's case confidentially and shares it with PH-PNP."""
+    """TH-CCIB manages KR-KNP's case confidentially and shared it with PH-PNP.
+
+    Only the lead shares now, so the row is written as the old rule left it:
+    shared by the lead, then named as granted by TH-CCIB."""
     services.share_case(
         actor=knp_coordinator, case=case, agency=thcc, level=AccessLevel.MANAGE, confidential=True
     )
     php = make_agency("PH-PNP", country="PH")
-    services.share_case(
-        actor=make_user(thcc, "coordinator"), case=case, agency=php, level=AccessLevel.VIEW
+    services.share_case(actor=knp_coordinator, case=case, agency=php, level=AccessLevel.VIEW)
+    CaseParticipation.objects.filter(case=case, agency=php).update(
+        granted_by=make_user(thcc, "coordinator"), granted_by_agency=thcc
     )
     return php
 

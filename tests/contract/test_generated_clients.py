@@ -495,6 +495,47 @@ def _flow(flow: Flow, call, env: dict) -> None:
         expect=201,
     )
 
+    # Share proposals: KR-KNP co-manages KH-CCOS's case and proposes; only
+    # the lead shares onward, so KH-CCOS accepts one proposal and declines one.
+    call(
+        ccos_coord,
+        "cases_participants_create",
+        case_id=kh_case.id,
+        body=model("ShareInputRequest", {"agency": "KR-KNP", "level": "manage"}),
+        expect=201,
+    )
+    proposed = [
+        call(
+            knp_coord,
+            "cases_share_proposals_create",
+            case_id=kh_case.id,
+            body=model(
+                "ShareProposalInputRequest",
+                {"agency": agency, "level": "view", "reason": "Payments go through it."},
+            ),
+            expect=201,
+        )
+        for agency in ("TH-CCIB", "UNODC")
+    ]
+    listed = call(ccos_coord, "cases_share_proposals_list", case_id=kh_case.id).results
+    assert {p.id for p in listed} == {p.id for p in proposed}
+    for proposal in proposed:
+        call(ccos_coord, "share_proposals_retrieve", id=proposal.id)
+    accepted = call(
+        ccos_coord,
+        "share_proposals_accept_create",
+        id=proposed[0].id,
+        body=model("ProposalAcceptInputRequest", {"note": "Agreed."}),
+    )
+    assert accepted.status == "accepted"
+    declined = call(
+        ccos_coord,
+        "share_proposals_decline_create",
+        id=proposed[1].id,
+        body=model("ProposalDecisionInputRequest", {"note": "Not yet."}),
+    )
+    assert declined.status == "declined"
+
     # MLA requests: every transition, by the side that takes it.
     def draft(**overrides) -> Any:
         body = {

@@ -15,6 +15,7 @@ from cases.models import (
     CaseParticipation,
     CaseSequence,
     Note,
+    ShareProposal,
     Task,
 )
 
@@ -29,6 +30,7 @@ SNAPSHOT_MODELS = [
     CaseGroupObjectPermission,
     Task,
     Note,
+    ShareProposal,
 ]
 
 

@@ -22,6 +22,7 @@ from cases import access, services
 from cases.choices import AccessLevel, HandlingCode
 from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import Case, CaseGroupObjectPermission, CaseParticipation, CustodyEvent
+from cases.sharing import PROPOSE_INSTEAD
 from notifications.models import OutboxMessage
 from tests.factories import make_agency, make_case, make_document, pass_expiry
 
@@ -163,17 +164,22 @@ def test_bulk_share_with_a_current_participant_is_a_conflict_naming_it(
     assert _snapshot(case) == before
 
 
-def test_bulk_share_by_a_co_manager_may_not_grant_manage(
+def test_bulk_share_by_a_co_manager_is_refused_whole_telling_it_to_propose(
     case, knp_coordinator, kh_coordinator, ccos, agencies
 ):
+    """Only the lead shares onward (the third-party rule); a co-manager proposes."""
     services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.MANAGE)
-    with pytest.raises(PermissionDenied) as refused:
-        services.share_case_with_agencies(
-            actor=kh_coordinator,
-            case=case,
-            shares=[(agencies[0], "view"), (agencies[1], AccessLevel.MANAGE)],
-        )
-    assert refused.value.field == "1"
+    for call in (
+        lambda: services.share_case_with_agencies(
+            actor=kh_coordinator, case=case, shares=[(agencies[0], "view"), (agencies[1], "view")]
+        ),
+        lambda: services.share_cases_with_agency(
+            actor=kh_coordinator, cases=[case], agency=agencies[0], level="view"
+        ),
+    ):
+        with pytest.raises(PermissionDenied) as refused:
+            call()
+        assert refused.value.message == PROPOSE_INSTEAD
     assert not CaseParticipation.objects.filter(agency__in=agencies).exists()
 
 

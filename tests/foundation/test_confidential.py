@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import pytest
 
 from agencies.choices import Role
-from cases import access, services
+from cases import access, proposals, services
 from cases.choices import AccessLevel
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cases.errors import NotFound, PermissionDenied, ValidationFailed
 from cases.models import CaseParticipation, Note, Task
+from cases.sharing import PROPOSE_INSTEAD
 from tests.factories import make_agency, make_user
 
 from .helpers import unchanged
@@ -133,9 +134,11 @@ def test_only_the_lead_grants_confidential_participation(world, kh_coordinator, 
         )
 
 
-def test_only_the_lead_makes_a_participation_confidential(world, kh_coordinator, interpol):
+def test_only_the_lead_makes_a_participation_confidential(
+    world, knp_coordinator, kh_coordinator, interpol
+):
     participation = services.share_case(
-        actor=kh_coordinator, case=world.case, agency=interpol, level=AccessLevel.VIEW
+        actor=knp_coordinator, case=world.case, agency=interpol, level=AccessLevel.VIEW
     )
     with unchanged(), pytest.raises(PermissionDenied):
         services.change_access(actor=kh_coordinator, participation=participation, confidential=True)
@@ -184,28 +187,41 @@ def test_disclosed_agencies_of_an_invisible_case_is_empty(world, outsider):
 
 
 def test_co_manager_cannot_reveal_a_former_confidential_agency_by_re_sharing_it(
-    world, secret, knp_coordinator, kh_coordinator, thcc
+    world, secret, knp_coordinator, kh_coordinator, thcc, interpol
 ):
     """Re-sharing openly would disclose the agency's confidential notes and
-    tasks; the co-manager gets the answer it gets for any current participant."""
+    tasks: a co-manager may only propose it (the lead decides), and is
+    answered as for an agency never on the case."""
     services.revoke_case(actor=knp_coordinator, participation=secret.participation)
-    with unchanged(), pytest.raises(Conflict) as exc:
-        services.share_case(
-            actor=kh_coordinator, case=world.case, agency=thcc, level=AccessLevel.VIEW
-        )
-    assert exc.value.field == "agency"
+    refusals = []
+    for agency in (thcc, interpol):
+        with unchanged(), pytest.raises(PermissionDenied) as exc:
+            services.share_case(
+                actor=kh_coordinator, case=world.case, agency=agency, level=AccessLevel.VIEW
+            )
+        refusals.append((exc.value.message, exc.value.field))
+    assert refusals[0] == refusals[1] == (PROPOSE_INSTEAD, None)
+    answers = [
+        proposals.propose_share(
+            actor=kh_coordinator, case=world.case, agency=agency, level="view", reason="Needed."
+        ).status
+        for agency in (thcc, interpol)
+    ]
+    assert answers == ["pending", "pending"]
     assert secret.note not in access.visible_notes(kh_coordinator)
     assert secret.task not in access.visible_tasks(kh_coordinator)
 
 
-def test_co_manager_re_shares_a_formerly_open_agency(
+def test_a_formerly_open_agency_is_shared_again_on_a_co_managers_proposal(
     world, knp_coordinator, kh_coordinator, interpol
 ):
     first = services.share_case(
         actor=knp_coordinator, case=world.case, agency=interpol, level=AccessLevel.VIEW
     )
     services.revoke_case(actor=knp_coordinator, participation=first)
-    again = services.share_case(
-        actor=kh_coordinator, case=world.case, agency=interpol, level=AccessLevel.VIEW
+    proposal = proposals.propose_share(
+        actor=kh_coordinator, case=world.case, agency=interpol, level="view", reason="Needed."
     )
+    proposals.accept_proposal(actor=knp_coordinator, proposal=proposal)
+    again = CaseParticipation.objects.get(case=world.case, agency=interpol, revoked_at=None)
     assert again in access.visible_participations(kh_coordinator)

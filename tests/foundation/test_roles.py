@@ -133,17 +133,39 @@ def test_coordinator_creates_a_case_its_agency_leads(kh_coordinator, ccos):
     assert access.agency_level(ccos, case) == AccessLevel.MANAGE
 
 
-def test_managing_coordinator_shares_and_revokes(world, kh_coordinator, thcc):
+def test_lead_coordinator_shares_changes_access_and_revokes(world, knp_coordinator, thcc):
     participation = services.share_case(
-        actor=kh_coordinator, case=world.case, agency=thcc, level=AccessLevel.CONTRIBUTE
+        actor=knp_coordinator, case=world.case, agency=thcc, level=AccessLevel.CONTRIBUTE
     )
     assert _level(thcc, world.case) == AccessLevel.CONTRIBUTE
     services.change_access(
-        actor=kh_coordinator, participation=participation, level=AccessLevel.VIEW
+        actor=knp_coordinator, participation=participation, level=AccessLevel.VIEW
     )
     assert _level(thcc, world.case) == AccessLevel.VIEW
-    services.revoke_case(actor=kh_coordinator, participation=participation)
+    services.revoke_case(actor=knp_coordinator, participation=participation)
     assert _level(thcc, world.case) is None
+
+
+def test_co_managing_coordinator_neither_shares_nor_changes_nor_ends_access(
+    world, knp_coordinator, kh_coordinator, thcc
+):
+    """Who holds the case, and on what terms, is the lead's decision (the
+    third-party rule): a co-manager proposes a share instead."""
+    participation = services.share_case(
+        actor=knp_coordinator, case=world.case, agency=thcc, level=AccessLevel.CONTRIBUTE
+    )
+    for call in (
+        lambda: services.share_case(
+            actor=kh_coordinator, case=world.case, agency=world.third, level=AccessLevel.VIEW
+        ),
+        lambda: services.change_access(
+            actor=kh_coordinator, participation=participation, level=AccessLevel.VIEW
+        ),
+        lambda: services.revoke_case(actor=kh_coordinator, participation=participation),
+    ):
+        with unchanged(), pytest.raises(PermissionDenied):
+            call()
+    assert _level(thcc, world.case) == AccessLevel.CONTRIBUTE
 
 
 def test_managing_coordinator_manages_any_task(world, kh_coordinator):
@@ -200,9 +222,11 @@ def test_non_lead_cannot_hand_over(world, kh_coordinator, thcc):
 
 
 def test_nobody_revokes_the_lead(world, knp_coordinator, kh_coordinator):
-    for actor in (knp_coordinator, kh_coordinator):
-        with unchanged(), pytest.raises(Conflict):
-            services.revoke_case(actor=actor, participation=world.knp_participation)
+    with unchanged(), pytest.raises(Conflict):
+        services.revoke_case(actor=knp_coordinator, participation=world.knp_participation)
+    # A co-manager may revoke nobody at all.
+    with unchanged(), pytest.raises(PermissionDenied):
+        services.revoke_case(actor=kh_coordinator, participation=world.knp_participation)
 
 
 def test_nobody_changes_the_leads_level(world, knp_coordinator):
@@ -249,9 +273,9 @@ def test_non_lead_cannot_grant_manage(world, kh_coordinator, thcc):
         )
 
 
-def test_non_lead_cannot_promote_to_manage(world, kh_coordinator, thcc):
+def test_non_lead_cannot_promote_to_manage(world, knp_coordinator, kh_coordinator, thcc):
     participation = services.share_case(
-        actor=kh_coordinator, case=world.case, agency=thcc, level=AccessLevel.VIEW
+        actor=knp_coordinator, case=world.case, agency=thcc, level=AccessLevel.VIEW
     )
     with unchanged(), pytest.raises(PermissionDenied):
         services.change_access(
