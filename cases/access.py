@@ -848,6 +848,8 @@ def mla_agency_can_see(agency: Agency | None, request: MLARequest) -> bool:
 # seen only by agencies that see its case, so those are found first and each
 # of them is then asked its own selector, all in one UNION ALL statement.
 
+#: Objects seen only by agencies that see their case.
+_CASE_CHILDREN = (CaseParticipation, Task, Note, Identifier)
 #: Agencies per UNION ALL statement (SQLite allows 500 compound terms).
 _AGENCIES_PER_QUERY = 100
 
@@ -861,10 +863,15 @@ def agencies_that_see(agencies, obj) -> set[int]:
 def _seers(agency_ids: list[int], obj) -> set[int]:
     if obj.pk is None or not agency_ids:
         return set()
-    case_id = getattr(obj, "case_id", None)
-    if isinstance(obj, Case) or (case_id and not getattr(obj, "mla_request_id", None)):
+    if isinstance(obj, Case):
+        case_id = obj.pk
+    elif isinstance(obj, _CASE_CHILDREN) or (isinstance(obj, Document) and not obj.mla_request_id):
+        case_id = obj.case_id
+    else:  # an MLA request, or its documents: their parties need not see the case
+        case_id = None
+    if case_id is not None:
         case_seers = Agency.objects.filter(
-            grant_held(AccessLevel.VIEW, OuterRef("group_id"), case=case_id or obj.pk),
+            grant_held(AccessLevel.VIEW, OuterRef("group_id"), case=case_id),
             pk__in=agency_ids,
             active=True,
         )
