@@ -76,7 +76,8 @@ def test_a_revocation_hides_the_case_from_selectors_built_before_it(
 def test_a_rebuilt_permission_table_is_followed_by_selectors_built_before_it(
     shared_case, ccos, kh_investigator
 ):
-    """The failure a per-process permission-id cache had (bench/README.md, session 3)."""
+    """Nothing keeps a permission's id: a worker outliving a rebuilt permission
+    table (as a test database's is) must not silently see nothing."""
     _warm(kh_investigator)
     old = Permission.objects.get(codename="view_case", content_type__app_label="cases")
     content_type, name = old.content_type, old.name
