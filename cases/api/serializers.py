@@ -73,8 +73,8 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Case) -> dict[str, Any]:
         """The generic field-by-field walk, unrolled: the list endpoint renders
-        up to 500 of these per request, and DRF's per-field machinery was most
-        of its cost (bench/cases_page.py). Same output, checked by
+        up to 500 of these per request, and DRF's per-field machinery would be
+        most of its cost. Same output, checked by
         tests/api/test_case_serializer.py against the generic path."""
         zone = self._zone
         # The list reads the code with the row (`views.shaped_for_list`).
