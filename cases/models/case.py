@@ -114,8 +114,8 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
     """Guardian's direct-FK grant table for cases: the source of truth of access."""
 
     # Guardian's unique (group, permission, content_object) is the index
-    # every grant check reads; a second index of the same columns was dropped
-    # (cases 0013: 334 MB at 10.5M grants, never scanned, written by every share).
+    # every grant check reads; no second index of the same columns, which
+    # every share would write and nothing would scan.
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, verbose_name=_("case"))
 
     class Meta(GroupObjectPermissionBase.Meta):
@@ -166,9 +166,8 @@ class CaseParticipation(models.Model):
         ),
     )
     # Not indexed (nor is `revoked_by`): nothing looks participations up by
-    # who granted or ended them, and every share and revoke wrote three more
-    # index entries per row for it (cases 0012). Deleting a user or agency
-    # (PROTECT) then scans the table once.
+    # who granted or ended them, and every share and revoke would write the
+    # index entries. Deleting a user or agency (PROTECT) then scans the table once.
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
