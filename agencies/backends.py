@@ -2,7 +2,7 @@
 
 Every signed-in request asks `cases.access.membership_of` for the user's
 agency; reading it in the same query as the user saves one round trip per
-request (bench/cases_page.py).
+request.
 """
 
 from __future__ import annotations

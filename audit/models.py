@@ -83,7 +83,7 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, editable=False, verbose_name=_("previous hash"))
     # Not unique-indexed: `seq` is, and each hash covers the previous one, so a
     # fork or an edit shows in `verify_audit` without a fourth random-key
-    # index that every append pays for (~1 ms per event at 5.6M events).
+    # index that every append would pay for.
     hash = models.CharField(max_length=64, editable=False, verbose_name=_("hash"))
 
     class Meta:

@@ -20,8 +20,9 @@ hide them), a few confidential.
 
 Rows are written directly, not through the services: the services write one
 case in ~15 queries, which is ~1 hour per million. The data is what the
-services would write; `tests/test_bench.py` checks the app's own selectors
-accept it. Re-running without `--reset` leaves an existing data set alone.
+services would write; `tests/test_bench.py` runs this command at a small size
+and checks the app's own selectors accept it (`--expected`). Re-running
+without `--reset` leaves an existing data set alone.
 """
 
 from __future__ import annotations
@@ -858,6 +859,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--reset", action="store_true", help="empty the tables first")
     parser.add_argument("--migrate", action="store_true", help="run migrations first")
+    parser.add_argument(
+        "--expected",
+        type=Path,
+        help="write here, as JSON, which case ids each generated agency should see "
+        "(the generator's own record, for checking the app's selectors against)",
+    )
     args = parser.parse_args(argv)
     if args.migrate:
         from django.core.management import call_command
@@ -870,10 +877,14 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         batch=args.batch,
         do_reset=args.reset,
+        keep_expected=args.expected is not None,
     )
     if world is None:
         print("A generated data set is already there; pass --reset to make a new one.")
         return
+    if args.expected:
+        visible = {a["id"]: sorted(world.expected.get(a["id"], ())) for a in world.agencies}
+        args.expected.write_text(json.dumps(visible))
     print(f"\n{'table':24} {'rows':>12}")
     for name, count in world.counts.items():
         if name != "seconds":

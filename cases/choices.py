@@ -86,7 +86,7 @@ class InformationAccuracy(models.TextChoices):
     UNCORROBORATED = "4", _("4: not known personally to the source, cannot be corroborated")
 
 
-# --- mutual legal assistance (issue 5) ------------------------------------------
+# --- mutual legal assistance --------------------------------------------------
 
 
 class MLAKind(models.TextChoices):

@@ -405,7 +405,7 @@ def _grant_view(request: MLARequest, agency: Agency) -> None:
 
 
 def _notify_other_side(*, request: MLARequest, event: str, from_status: str, actor) -> None:
-    """Tell the other party what just happened, through the outbox (issue 7):
+    """Tell the other party what just happened, through the outbox:
     the message commits with the change and is delivered after it, filtered
     by the gate at delivery. A draft was never seen by the requested side: a
     withdrawn draft tells nobody.

@@ -3,8 +3,8 @@
 `insert_rows` is what the writers at agency scale use (a webhook fan-out to
 1,250 users, sharing 10,000 cases with one agency): Django's `bulk_create`
 builds and prepares a model instance per row, which costs more than the
-INSERT itself at that size (bench/cases_page.py), and cannot say which rows
-`ignore_conflicts` skipped.
+INSERT itself at that size, and cannot say which rows `ignore_conflicts`
+skipped.
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ def insert_rows(
 class _AnyOf(Lookup):
     """`column = ANY('{1,2,…}'::bigint[])`: a list of integer ids as one
     parameter. Django's `__in` sends one parameter per id, which the driver
-    splices into the statement one by one in Python (a third of a second
-    for the 10,000 ids of one agency shared on 10,000 cases)."""
+    splices into the statement one by one in Python: slow for the
+    thousands of ids of a bulk share."""
 
     lookup_name = "any_of"
     prepare_rhs = False

@@ -124,8 +124,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-# Persistent connections: a new PostgreSQL connection per request cost more
-# than the request itself (bench/load.py). Checked before reuse, so a
+# Persistent connections: a new PostgreSQL connection per request costs more
+# than the request itself. Checked before reuse, so a
 # restarted database costs a reconnect, not an error.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

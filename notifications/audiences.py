@@ -37,7 +37,7 @@ User = get_user_model()
 
 COORDINATORS = (Role.COORDINATOR,)
 #: Those who work a case: told of tasks for their agency and of new notes and
-#: evidence on the cases their agency sees (issue 16), as far as the gate lets
+#: evidence on the cases their agency sees, as far as the gate lets
 #: each see the object.
 WORKERS = (Role.COORDINATOR, Role.INVESTIGATOR)
 
@@ -46,8 +46,8 @@ WORKERS = (Role.COORDINATOR, Role.INVESTIGATOR)
 class Member:
     """What the fan-out reads of a candidate: id, address, language.
 
-    Not a `User`: building 1,250 user and membership instances took about
-    30 ms per message, a tenth of a large note's fan-out. The gates take ids
+    Not a `User`: a user and membership instance per candidate would be a
+    good part of a large note's fan-out. The gates take ids
     (`ObjectType.visible_user_ids` loads users for a one-at-a-time gate)."""
 
     pk: int
@@ -307,7 +307,7 @@ def webhook_disabled(message, endpoint: WebhookEndpoint) -> Audience:
     return Audience(users=members([endpoint.agency], roles=(Role.AGENCY_ADMIN,)))
 
 
-# --- MLA requests (issue 5) ---------------------------------------------------
+# --- MLA requests -----------------------------------------------------------
 
 register_object(
     ObjectType(
@@ -357,7 +357,7 @@ def mla_both_sides(message, request: MLARequest) -> Audience:
     return Audience(users=members(agencies), agencies=agencies)
 
 
-# --- evidence documents (issue 6) and deconfliction (issue 8) -------------------
+# --- evidence documents and deconfliction -----------------------------------
 
 register_object(
     ObjectType(

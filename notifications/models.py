@@ -161,8 +161,8 @@ class WebhookEndpoint(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to one webhook endpoint (and, before migration 0002, to one
-    user in-app or by e-mail: those are now the `Notification` itself).
+    """One message to one webhook endpoint (in-app and e-mail, a user's
+    `Notification` is the delivery).
 
     The unique (message, channel, recipient) key is the idempotency guard: a
     task the broker delivers twice, or the sweeper publishes again, finds the
@@ -231,9 +231,8 @@ class Notification(models.Model):
 
     The unique (message, recipient) key is the idempotency guard of both
     channels: a redelivered message finds the row and writes nothing twice.
-    One row per recipient and message, not three (an in-app and an e-mail
-    `Delivery` besides the notification, before migration 0002): a note to
-    1,250 users writes 1,250 rows.
+    One row per recipient and message for both channels, so a note to 1,250
+    users writes 1,250 rows.
     """
 
     public_id = models.UUIDField(

@@ -31,7 +31,7 @@ class ObjectType:
     # are asked for each candidate (right, but a query or more per user).
     users_that_see: Callable[[list, Any], set[int]] | None = None  # (users, obj)
     agencies_that_see: Callable[[list, Any], set[int]] | None = None  # (agencies, obj)
-    # What the in-app texts say besides the reference (issue 16): codes read
+    # What the in-app texts say besides the reference: codes read
     # from the message and the object at delivery (an agency code, a status
     # code, a verb), never content. Stored on each notification, translated
     # when it is shown.

@@ -237,7 +237,7 @@ def present(notifications: Iterable, reader) -> dict[int, Shown]:
         if notification.data:
             text = text_for(notification.kind, notification.data, title=title)
         else:
-            text = notification.text  # delivered before issue 16: no codes kept
+            text = notification.text  # an older row, stored without codes
         shown[notification.pk] = Shown(
             pk=notification.pk,
             kind=notification.kind,

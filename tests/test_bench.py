@@ -1,9 +1,9 @@
-"""The benchmarks run, at a tiny size, and their data is what the app accepts.
+"""The benchmark data set is what the app accepts.
 
-The generator writes rows with COPY rather than through the services, so
-these tests check the app's own selectors and audit verifier against the
-generator's independent record of who should see what. No timings here:
-the figures are in bench/README.md.
+`bench.generate` writes rows with COPY rather than through the services, so
+these tests run it at a tiny size and check the app's own selectors and
+audit verifier against the generator's independent record of who should see
+what (`--expected`). The other benchmark commands: tests/test_bench_commands.py.
 """
 
 from __future__ import annotations
@@ -15,20 +15,21 @@ from django.db import connection
 from audit.services import verify_chain
 from cases import access
 from cases.models import Case
+from tests.bench_subprocess import generated_world
 
 pytestmark = pytest.mark.django_db
 
 AGENCIES, CASES = 5, 300
 
 
-@pytest.fixture
-def world(settings):
-    settings.DECONFLICTION_HMAC_KEY = "test-deconfliction-key"
-    from bench import generate
-
-    return generate.generate(
-        agencies=AGENCIES, cases=CASES, users=40, batch=100, keep_expected=True, quiet=True
-    )
+@pytest.fixture(scope="module")
+def expected(django_db_setup, django_db_blocker):
+    """Agency id -> the case ids the generator shared with it; 100 cases a
+    batch, so rows cross batch boundaries."""
+    with generated_world(
+        django_db_blocker, agencies=AGENCIES, cases=CASES, users=40, batch=100
+    ) as world:
+        yield world
 
 
 def _member(agency_id):
@@ -39,15 +40,16 @@ def _member(agency_id):
     )
 
 
-def test_every_agency_sees_exactly_the_cases_the_generator_shared_with_it(world):
+def test_every_agency_sees_exactly_the_cases_the_generator_shared_with_it(expected):
     assert Case.objects.count() == CASES
-    for agency in world.agencies:
-        user = _member(agency["id"])
+    assert len(expected) == AGENCIES
+    for agency_id, shared in expected.items():
+        user = _member(agency_id)
         visible = set(access.visible_cases(user).values_list("id", flat=True))
-        assert visible == world.expected.get(agency["id"], set()), agency["code"]
+        assert visible == shared, agency_id
 
 
-def test_generated_shares_include_ones_the_selector_must_hide(world):
+def test_generated_shares_include_ones_the_selector_must_hide(expected):
     """Revoked and expired-but-unswept participations exist, so the check above bites."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -59,7 +61,7 @@ def test_generated_shares_include_ones_the_selector_must_hide(world):
     assert revoked > 0 and expired > 0
 
 
-def test_generated_rows_reference_existing_rows(world):
+def test_generated_rows_reference_existing_rows(expected):
     """Foreign keys are not checked during the COPY: check the main ones here."""
     checks = [
         "SELECT COUNT(*) FROM cases_caseparticipation p"
@@ -79,20 +81,6 @@ def test_generated_rows_reference_existing_rows(world):
             assert cursor.fetchone()[0] == 0, sql
 
 
-def test_generated_audit_chain_verifies(world):
+def test_generated_audit_chain_verifies(expected):
     result = verify_chain()
     assert result.ok, result
-
-
-def test_case_page_benchmark_runs_and_its_plans_scan_no_grant_table(world, settings, capsys):
-    """The benchmark's own assertions (raw SQL returns the API's ids, every
-    request succeeds) hold, and it prints its table; exit status 0 means no
-    production plan scanned the grant or participation table sequentially."""
-    from bench import cases_page
-
-    settings.ROOT_URLCONF = "bench.cases_page"
-    status = cases_page.main(["--users", "3", "--runs", "2", "--share-many", "5"])
-    out = capsys.readouterr().out
-    assert "1. case page (50) end-to-end p50" in out
-    assert "5. queries, share 50 + revoke 49" in out
-    assert status == 0, out

@@ -2,7 +2,7 @@
 
 Django's own changelist writes its rows this way (`items_for_result`): one
 `format_html` per row instead of a template node per cell, tag and filter,
-which was the larger part of rendering the case page (bench/workspace_page.py).
+which would be most of the cost of rendering a busy case's page.
 The markup (ids, classes, data attributes) is what the browser tests and
 workspace.js read; templates/admin/cases/case/change_form.html places it.
 """

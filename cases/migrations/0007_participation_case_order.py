@@ -2,8 +2,7 @@
 
 An agency's case list, newest first, then reads one index on (agency,
 case_updated_at, case_public_id) and stops after a page, instead of fetching
-and sorting every case the agency sees (bench/cases_page.py: ~5 µs per
-visible case, tens of milliseconds for a mid-sized agency at 200k cases).
+and sorting every case the agency sees.
 
 Database triggers keep the copies in step in the same transaction, whoever
 writes (services, `.update()`, admin, a migration): a participation takes

@@ -2,9 +2,9 @@
 
 Migration 0007's triggers did it row by row, and each pushed participation
 fired the copy trigger again to read back the case it had just been given:
-touching 10,000 cases (sharing them with one agency in one call,
-`cases.sharing`) cost ~56,000 extra case lookups and 10,000 separate UPDATEs
-(bench/cases_page.py item 5). Now one UPDATE per statement joins the
+touching many cases at once (sharing them with one agency in one call,
+`cases.sharing`) cost a case lookup per participation and an UPDATE per
+case. Now one UPDATE per statement joins the
 statement's changed cases (transition tables), and the copy trigger skips
 writes made by a trigger (the push already writes the case's own values);
 every write from a session still copies. PostgreSQL only: SQLite (the demo)

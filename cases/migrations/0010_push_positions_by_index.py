@@ -4,13 +4,12 @@ table's size.
 Migration 0008's push joined the statement's transition tables to the
 participations in one UPDATE. PostgreSQL has no statistics for transition
 tables and guesses the join of old and new rows at half a million rows, so
-touching 10,000 cases (sharing them with one agency, `cases.sharing`) was
+touching many cases (sharing them with one agency, `cases.sharing`) was
 planned as a merge join over the whole `case_id` index: every participation
-of the database read to find the ~85,000 of those cases (1 s at 560,000
-participations, ten times that at 5.6M). The trigger now gathers the changed
-case ids first, and a function whose planner settings allow only index
-paths updates their participations: the work follows the cases touched, not
-the table (bench/README.md). PostgreSQL only, as 0008.
+of the database read to find those of the cases touched. The trigger now
+gathers the changed case ids first, and a function whose planner settings
+allow only index paths updates their participations: the work follows the
+cases touched, not the table. PostgreSQL only, as 0008.
 """
 
 from django.db import migrations

@@ -5,9 +5,8 @@ Sharing no longer touches the case (`cases.sharing`): a share or a revoke
 changes the participations, not the case row. Before, each share bumped the
 case's `updated_at`, and migration 0007's push then rewrote the order copies
 of every participation of the case (with all their indexes) so the new
-agency would find the case after its sync cursor: ~8.5 participations per
-case, 85,000 row rewrites to share 10,000 cases with one agency, most of the
-~27 s such a call took (bench/README.md, issue 10 item 5).
+agency would find the case after its sync cursor: most of the cost of
+sharing many cases at once.
 
 Now the new participation itself carries the position: its copy is
 GREATEST(case.updated_at, granted_at). `granted_at` is stamped by the

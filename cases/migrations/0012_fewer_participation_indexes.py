@@ -1,8 +1,7 @@
 """Drop the indexes on a participation's `granted_by`, `granted_by_agency`
 and `revoked_by`: nothing looks participations up by them, and each share
-or revoke wrote three more index entries per row (10 indexes per
-participation row before; bench/cases_page.py, issue 10 item 5). Deleting a
-user or an agency (PROTECT) then scans the participations once.
+or revoke wrote three more index entries per row. Deleting a user or an
+agency (PROTECT) then scans the participations once.
 
 PostgreSQL only at the database level: SQLite would rebuild the table for
 an index change and lose the row triggers of migrations 0007/0011 with it;

@@ -39,11 +39,10 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
 class FilterBackend(DjangoFilterBackend):
     """django-filter, skipped when the request names none of the filters.
 
-    Building the FilterSet and its form costs about a tenth of a list
-    request (bench/cases_page.py) and, with no filter given, filters
-    nothing. A parameter that merely starts with a filter's name (range
-    widgets' `_after`/`_min` suffixes) still goes through it, so every
-    given value is validated as before.
+    Building the FilterSet and its form is a noticeable share of a list
+    request and, with no filter given, filters nothing. A parameter that
+    merely starts with a filter's name (range widgets' `_after`/`_min`
+    suffixes) still goes through it, so every given value is validated.
     """
 
     def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:

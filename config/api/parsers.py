@@ -1,7 +1,7 @@
 """The API's JSON parser: a body is refused before it can hurt the process.
 
 DRF's parser hands the body to the standard library, which recurses once per
-nesting level: a 1,000-deep array was a `RecursionError`, a 500. Here orjson
+nesting level: a deeply nested array is a `RecursionError`, a 500. Here orjson
 parses (its own depth limit is an error, not a crash) and nesting deeper than
 `MAX_JSON_DEPTH` is a 400 before any serializer walks it. The body's size is
 Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, checked when DRF reads `request.body`;
@@ -30,7 +30,7 @@ class RequestTooLarge(exceptions.APIException):
 def refusal(value: Any, limit: int) -> str:
     """Why a parsed body is refused ("" when it is not): nesting deeper than
     `limit`, or a NUL character, which PostgreSQL cannot store in text or
-    JSON (an echo of it in a stored idempotent response was a 500).
+    JSON (a stored idempotent response echoing it would be a 500).
     Walked without recursion."""
     stack = [(value, 1)]
     while stack:

@@ -1,7 +1,7 @@
 """JSON rendering with orjson, byte for byte DRF's compact output.
 
 The list endpoints render up to 500 objects per request; orjson writes them
-several times faster than `json.dumps` (bench/cases_page.py). Whatever orjson
+several times faster than `json.dumps`. Whatever orjson
 does not encode itself (lazy translations, dates, decimals, querysets) goes
 through DRF's own encoder, so values look exactly as with DRF's renderer;
 a type neither knows is a TypeError, never a silent `null`.

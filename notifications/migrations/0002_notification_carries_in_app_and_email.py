@@ -2,7 +2,7 @@
 # unique key exists before the message index it replaces is dropped) and
 # given the data step.
 """The notification row is the in-app and the e-mail delivery of a message to
-a user: a 1,250-user note writes 1,250 rows instead of 3,750.
+a user: one row per recipient instead of three.
 
 Each e-mail `Delivery`'s status is copied to its notification. Pending ones
 are then marked skipped, with a note, so no later code reads them as still to

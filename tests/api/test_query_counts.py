@@ -3,8 +3,9 @@
 The gate's grant and participation checks are subqueries and the lead
 agency is joined, so 200 rows cost what 10 do: the membership lookup, the
 page, and (in the ascending sync order) the sync horizon. The 250 cases come
-from the benchmark generator, whose rows tests/test_bench.py checks against
-the selectors; building them through the services would take minutes.
+from the benchmark generator (`python -m bench.generate`, committed once for
+the module), whose rows tests/test_bench.py checks against the selectors;
+building them through the services would take minutes.
 """
 
 from __future__ import annotations
@@ -12,14 +13,22 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.bench_subprocess import generated_world
+
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def generated(settings):
-    from bench import generate
+@pytest.fixture(scope="module")
+def expected(django_db_setup, django_db_blocker):
+    """Agency id -> the case ids the generator shared with it."""
+    with generated_world(django_db_blocker, agencies=3, cases=250, users=12) as world:
+        yield world
 
-    return generate.generate(agencies=3, cases=250, users=12, keep_expected=True, quiet=True)
+
+@pytest.fixture(scope="module")
+def busiest(expected):
+    """The generated agency that sees the most cases."""
+    return max(expected, key=lambda agency_id: len(expected[agency_id]))
 
 
 def _viewer_of(agency_id):
@@ -29,11 +38,10 @@ def _viewer_of(agency_id):
 @pytest.mark.parametrize("ordering", ["-updated_at", "updated_at"])
 @pytest.mark.parametrize("page_size", [10, 200])
 def test_case_list_queries_do_not_grow_with_the_page(
-    generated, api, ordering, page_size, django_assert_max_num_queries
+    expected, busiest, api, ordering, page_size, django_assert_max_num_queries
 ):
-    agency = max(generated.agencies, key=lambda a: len(generated.expected.get(a["id"], ())))
-    assert len(generated.expected[agency["id"]]) >= page_size
-    client = api(_viewer_of(agency["id"]))
+    assert len(expected[busiest]) >= page_size
+    client = api(_viewer_of(busiest))
     with django_assert_max_num_queries(3):
         response = client.get(f"/api/v1/cases/?page_size={page_size}&ordering={ordering}")
     assert response.status_code == 200
@@ -47,12 +55,12 @@ def _list(client, **headers):
 
 
 def test_bearer_token_request_reads_the_membership_with_the_token(
-    generated, client, django_assert_num_queries
+    busiest, client, django_assert_num_queries
 ):
     from agencies.models import Agency
     from agencies.tokens import issue_api_token
 
-    agency = Agency.objects.get(pk=generated.agencies[0]["id"])
+    agency = Agency.objects.get(pk=busiest)
     _, token = issue_api_token(agency=agency, role="viewer", name="partner system")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     _list(client, **headers)  # first use stamps the token's last use
@@ -61,23 +69,21 @@ def test_bearer_token_request_reads_the_membership_with_the_token(
 
 
 def test_session_request_reads_the_membership_with_the_user(
-    generated, client, django_assert_num_queries
+    busiest, client, django_assert_num_queries
 ):
-    agency = max(generated.agencies, key=lambda a: len(generated.expected.get(a["id"], ())))
-    client.force_login(_viewer_of(agency["id"]))
+    client.force_login(_viewer_of(busiest))
     _list(client)  # first request stamps the session's activity
     with django_assert_num_queries(3):  # the session, the user with member and agency, the page
         _list(client)
 
 
 @pytest.mark.parametrize("ordering", ["-updated_at", "updated_at"])
-def test_a_cursor_page_joins_the_grants_once(generated, api, ordering):
+def test_a_cursor_page_joins_the_grants_once(busiest, api, ordering):
     """The cursor and the sync horizon filter on the gate's own join, not on a second one."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    agency = max(generated.agencies, key=lambda a: len(generated.expected.get(a["id"], ())))
-    client = api(_viewer_of(agency["id"]))
+    client = api(_viewer_of(busiest))
     first = client.get(f"/api/v1/cases/?page_size=10&ordering={ordering}").json()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(first["next"])

@@ -66,8 +66,8 @@ class Deployment:
         env = {
             k: v
             for k, v in os.environ.items()
-            # SECURE_SSL_REDIRECT too: a benchmark module imported by an earlier
-            # test sets it to 0 in this process; production redirects.
+            # SECURE_SSL_REDIRECT too, whatever the environment running the
+            # tests says: production redirects.
             if k
             not in (
                 "DATABASE_URL",

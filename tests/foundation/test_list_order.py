@@ -2,9 +2,9 @@
 exactly `visible_cases`, in the same order, and its ordering copies follow
 the case through every service that changes it.
 
-The generated world (bench/generate.py) has revoked shares, shares expired
-but not yet swept (grants still present), confidential and future-expiring
-ones, across agencies of very different sizes.
+The generated world (`python -m bench.generate`) has revoked shares, shares
+expired but not yet swept (grants still present), confidential and
+future-expiring ones, across agencies of very different sizes.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from django.utils import timezone
 from cases import access, services
 from cases.choices import AccessLevel
 from cases.models import CaseGroupObjectPermission, CaseParticipation
+from tests.bench_subprocess import generate
 from tests.factories import pass_expiry
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def generated():
-    from bench import generate
-
-    return generate.generate(agencies=6, cases=400, users=24, quiet=True)
+def generated(transactional_db):
+    """Committed by the generator's own process; flushed after the test."""
+    generate(agencies=6, cases=400, users=24)
 
 
 def _ordered(queryset, *columns):

@@ -1,10 +1,11 @@
 """A case's lists read for a case already through the gate (`visible_on_case`,
 the workspace page) are exactly the selectors' rows of that case.
 
-The generated world (bench/generate.py) has revoked shares, shares expired
-but not yet swept (grants still present), confidential participations, tasks
-assigned across agencies, notes of every handling code and identifiers;
-evidence of several handling codes is uploaded on some of its cases here.
+The generated world (`python -m bench.generate`, committed once for the
+module) has revoked shares, shares expired but not yet swept (grants still
+present), confidential participations, tasks assigned across agencies, notes
+of every handling code and identifiers; evidence of several handling codes is
+uploaded on some of its cases here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test.utils import override_settings
 
 from agencies.choices import Role
 from cases import access, services
@@ -26,6 +28,7 @@ from cases.models import (
     Task,
     TaskLogEntry,
 )
+from tests.bench_subprocess import generated_world
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +43,13 @@ SELECTORS = {
 }
 
 
-@pytest.fixture
-def generated(settings, tmp_path):
-    from bench import generate
-
-    settings.MEDIA_ROOT = tmp_path
-    generate.generate(agencies=6, cases=300, users=36, quiet=True)
-    _add_evidence_and_progress()
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker, tmp_path_factory):
+    with generated_world(django_db_blocker, agencies=6, cases=300, users=36):
+        media = tmp_path_factory.mktemp("media")
+        with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
+            _add_evidence_and_progress()
+        yield
 
 
 def _add_evidence_and_progress(limit: int = 40) -> None:

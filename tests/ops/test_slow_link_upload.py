@@ -86,8 +86,8 @@ def server(tmp_path):
     require_nginx()
     db = connection.settings_dict
     port = free_port()
-    # Not SECURE_SSL_REDIRECT: on, as in production (a benchmark module
-    # imported earlier in the run may have set it to 0 in this process).
+    # Not SECURE_SSL_REDIRECT: on, as in production, whatever the
+    # environment running the tests says.
     env = {k: v for k, v in os.environ.items() if k != "SECURE_SSL_REDIRECT"}
     env |= {
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
