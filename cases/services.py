@@ -4,6 +4,14 @@ Each service checks the actor through `cases.access`, validates its input,
 and writes the change together with the guardian grants and participation
 records it implies in one transaction: a refused or failed call changes
 nothing. Views, serializers and admin classes call these and hold no rules.
+
+A case's `version`, `updated_at` and `updated_by` (and so its ETag and its
+place in the sync feed) describe the case row's own fields only: title,
+summary, status, handling, lead. Tasks, notes, task progress, participations,
+identifiers and documents carry their own and are synced through their own
+lists; a write on one of them leaves the case row alone, or a participant
+who may not see it (a RED note, a confidential agency's task) would still
+see the case change and learn that something happened.
 """
 
 from __future__ import annotations
@@ -47,7 +55,6 @@ from .sharing import (  # noqa: F401
     _record_lost_access,
     _require_active_agency,
     _set_grants,
-    _touch_cases,
     _validate_expiry,
     revoke_agencies,
     revoke_agency_from_cases,
@@ -153,10 +160,6 @@ def _lock(model, obj, expected_version: int | None):
 
 def _agency_today(agency: Agency) -> dt.date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(agency.timezone)).date()
-
-
-def _touch_case(case: Case, actor) -> None:
-    _touch_cases([case.pk], actor)
 
 
 def _audit_changes(before: dict, obj, fields, changed: Iterable[str]) -> dict:
@@ -337,7 +340,6 @@ def change_access(
     participation.updated_at = timezone.now()
     participation.save()
     _set_grants(case, participation.agency, participation.level, participation.expires_at)
-    _touch_case(case, actor)
     audit.record(
         action=AuditAction.UPDATE,
         obj=case,
@@ -517,7 +519,6 @@ def create_task(
     )
     _full_clean(task)
     task.save()
-    _touch_case(case, actor)
     emit("task.assigned", obj=task, actor=actor, case=case.public_id)
     audit.record(
         action=AuditAction.CREATE,
@@ -562,7 +563,6 @@ def update_task(*, actor, task: Task, expected_version: int | None = None, **cha
     task.version += 1
     task.updated_at = timezone.now()
     task.save()
-    _touch_case(task.case, actor)
     if {"assigned_agency", "assigned_user"} & set(changes):
         emit("task.assigned", obj=task, actor=actor, case=task.case.public_id)
     if "status" in changes and before.get("status") != task.status:
@@ -608,7 +608,6 @@ def add_note(
         raise ValidationFailed({"body": [_("The note is empty.")]})
     _validate_handling(note)
     note.save()
-    _touch_case(case, actor)
     emit("note.added", obj=note, actor=actor, case=case.public_id)
     audit.record(
         action=AuditAction.CREATE,
@@ -653,7 +652,6 @@ def log_task_progress(*, actor, task: Task, body: str) -> TaskLogEntry:
         user=actor,
         body=body,
     )
-    _touch_case(task.case, actor)
     audit.record(
         action=AuditAction.CREATE,
         obj=entry,

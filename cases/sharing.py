@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -175,13 +175,6 @@ def _set_grants(
                 for p in perms
             ]
         )
-
-
-def _touch_cases(case_ids: Iterable[int], actor, now: dt.datetime | None = None) -> None:
-    """Bump the version and stamp the cases as changed by `actor` (one UPDATE)."""
-    Case.objects.filter(pk__in=list(case_ids)).update(
-        version=F("version") + 1, updated_at=now or timezone.now(), updated_by=actor
-    )
 
 
 def _record_lost_access(pairs: Sequence[tuple[Case, Agency]], *, at: dt.datetime, actor=None):
