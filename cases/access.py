@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.models import Permission
 from django.db.models import (
@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from audit.models import AuditEvent
 
     from .models import CustodyEvent
+    from .models.case import ParticipationQuerySet
 
 # Any: a sentinel that stands in for a value of any type.
 _MISSING: Any = object()
@@ -381,8 +382,8 @@ def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
     )
 
 
-def visible_participations(user: AnyUser) -> QuerySet[CaseParticipation]:
-    return _visible(user, CaseParticipation)
+def visible_participations(user: AnyUser) -> ParticipationQuerySet:
+    return cast("ParticipationQuerySet", _visible(user, CaseParticipation))
 
 
 def visible_tasks(user: AnyUser) -> QuerySet[Task]:

@@ -20,9 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Model, Q
 from django.utils import timezone
 
+from agencies.actors import Actor
 from cases import access
 from config.bulk import insert_rows
 from config.outages import unreachable
@@ -39,8 +40,8 @@ _ID_TYPES = (uuid.UUID, str, int, dt.date)
 def emit(
     event_type: str,
     *,
-    obj,
-    actor=None,
+    obj: Model,
+    actor: Actor | None = None,
     dedup_key: str | None = None,
     **ids: Any,
 ) -> OutboxMessage | None:
@@ -65,7 +66,9 @@ def emit(
     return message
 
 
-def emit_many(event_type: str, events: list[tuple[Any, dict[str, Any]]], *, actor=None) -> None:
+def emit_many(
+    event_type: str, events: list[tuple[Any, dict[str, Any]]], *, actor: Actor | None = None
+) -> None:
     """`emit` for many objects in one INSERT: a search with a thousand matches,
     or 10,000 cases shared with one agency, must not cost a round trip (nor
     a model instance) per message. `events` pairs an object with its ids."""
@@ -104,8 +107,8 @@ def emit_many(event_type: str, events: list[tuple[Any, dict[str, Any]]], *, acto
             "delivered_at": None,
         },
     )
-    ids = [row[0] for row in rows]
-    transaction.on_commit(lambda: publish(ids), robust=True)
+    message_ids = [row[0] for row in rows]
+    transaction.on_commit(lambda: publish(message_ids), robust=True)
 
 
 # `EventType.values` builds a new list on each access; `emit_many` checks
