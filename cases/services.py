@@ -51,6 +51,7 @@ from .models import (
 # or many); their public names stay importable from here.
 from .sharing import (  # noqa: F401
     Share,
+    _agency_of_member,
     _clear_lost_access,
     _end_stale_participation,
     _participation_changes,
@@ -502,13 +503,6 @@ def _validate_assignment(
         raise ValidationFailed(
             {"assigned_user": [_("The assignee must be an active member of the assigned agency.")]}
         )
-
-
-def _agency_of_member(actor: Actor) -> Agency:
-    """The actor's agency, asked once the gate has let them act (a member)."""
-    agency = access.agency_of(actor)
-    assert agency is not None  # the gate admits members of an active agency only
-    return agency
 
 
 def _validate_due_date(due_date: dt.date | None, agency: Agency) -> None:
