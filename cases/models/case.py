@@ -230,10 +230,6 @@ class CaseParticipation(models.Model):
 
     objects = ParticipationQuerySet.as_manager()
 
-    if TYPE_CHECKING:
-        # Not a column: set on the rows of `access.visible_participations`.
-        granter_disclosed: bool
-
     class Meta:
         ordering = ["granted_at", "id"]
         verbose_name = _("participation")
