@@ -127,7 +127,9 @@ def _check_ids(ids: dict[str, Any]) -> None:
             raise ValueError(f"{name}: outbox payloads hold identifiers, not content")
 
 
-def _payload(event_type: str, object_type: str, obj, ids: dict[str, Any], now) -> dict[str, Any]:
+def _payload(
+    event_type: str, object_type: str, obj: Any, ids: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
     return {
         "type": event_type,
         "time": now.isoformat(),
@@ -136,7 +138,13 @@ def _payload(event_type: str, object_type: str, obj, ids: dict[str, Any], now) -
     }
 
 
-def _message(event_type: str, obj, actor, ids: dict[str, Any], dedup_key=None) -> OutboxMessage:
+def _message(
+    event_type: str,
+    obj: Any,  # a model with a `public_id`
+    actor: Actor | None,
+    ids: dict[str, Any],
+    dedup_key: str | None = None,
+) -> OutboxMessage:
     _check_event_type(event_type)
     _check_ids(ids)
     object_type = object_type_of(obj)
@@ -163,7 +171,8 @@ _pause: dict[str, Any] = {"until": 0.0, "reason": ""}
 
 
 def broker_paused() -> bool:
-    return time.monotonic() < _pause["until"]
+    until: float = _pause["until"]
+    return time.monotonic() < until
 
 
 def broker_refused(exc: BaseException) -> bool:
@@ -198,7 +207,7 @@ def _broker_back() -> None:
     _send(sweep_outbox, [], {"pending_after": 0})
 
 
-def _send(task, args: list[Any], kwargs: dict[str, Any] | None = None) -> bool:
+def _send(task: Any, args: list[Any], kwargs: dict[str, Any] | None = None) -> bool:
     """`task.apply_async`; False (and publishing paused) when the broker refuses."""
     try:
         task.apply_async(

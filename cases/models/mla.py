@@ -56,7 +56,7 @@ class MLARequestQuerySet(models.QuerySet["MLARequest"]):
         """Annotate `is_decision_overdue`, `is_execution_overdue`, `is_preservation_expired`."""
         at = at or timezone.now()
 
-        def flag(q: Q):
+        def flag(q: Q) -> DbCase:
             return DbCase(When(q, then=Value(True)), default=Value(False))
 
         return self.annotate(
@@ -66,7 +66,7 @@ class MLARequestQuerySet(models.QuerySet["MLARequest"]):
         )
 
 
-def _preservation_expired_q(at) -> Q:
+def _preservation_expired_q(at: datetime) -> Q:
     # Budapest art. 29(7): once the follow-up request is received the data
     # stays preserved pending its decision, so a linked preservation never lapses.
     return Q(
