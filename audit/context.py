@@ -12,7 +12,10 @@ import contextvars
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agencies.actors import Actor
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
@@ -24,9 +27,9 @@ class RequestContext:
     request: Any = None
 
     @property
-    def user(self):
+    def user(self) -> Actor | None:
         """The authenticated user, read late: DRF authenticates inside the view."""
-        user = getattr(self.request, "user", None)
+        user: Actor | None = getattr(self.request, "user", None)
         return user if getattr(user, "is_authenticated", False) else None
 
 
@@ -39,11 +42,11 @@ def current() -> RequestContext | None:
     return _current.get()
 
 
-def activate(ctx: RequestContext | None) -> contextvars.Token:
+def activate(ctx: RequestContext | None) -> contextvars.Token[RequestContext | None]:
     return _current.set(ctx)
 
 
-def deactivate(token: contextvars.Token) -> None:
+def deactivate(token: contextvars.Token[RequestContext | None]) -> None:
     _current.reset(token)
 
 

@@ -21,8 +21,9 @@ role in their agency.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.models import Permission
 from django.db.models import (
@@ -42,6 +43,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.actors import AnyUser
 from agencies.choices import Role
 from agencies.models import Agency, Membership
 
@@ -63,9 +65,20 @@ from .models import (
     TaskLogEntry,
 )
 
-_MISSING = object()
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-ROLE_RANK = {
+    from audit.models import AuditEvent
+
+    from .models import CustodyEvent
+    from .models.case import ParticipationQuerySet
+
+# Any: a sentinel that stands in for a value of any type.
+_MISSING: Any = object()
+
+_M = TypeVar("_M", bound=Model)
+
+ROLE_RANK: dict[str, int] = {
     Role.VIEWER: 0,
     # Agency administrators run their agency's accounts; on case content they
     # read like viewers (separation of duties).
@@ -79,7 +92,7 @@ ROLE_RANK = {
 AGENCY_ONLY_CODES = (HandlingCode.AMBER_STRICT, HandlingCode.RED)
 
 
-def membership_of(user) -> Membership | None:
+def membership_of(user: AnyUser | None) -> Membership | None:
     """The user's active membership in an active agency, or None.
 
     None for anonymous, inactive and agency-less users (including superusers:
@@ -87,7 +100,7 @@ def membership_of(user) -> Membership | None:
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    cached = getattr(user, "_cb_membership", _MISSING)
+    cached: Membership | None = getattr(user, "_cb_membership", _MISSING)
     if cached is _MISSING:
         if Membership._meta.get_field("user").remote_field.is_cached(user):
             # Loaded with the user (bearer token, `agencies.backends`): the
@@ -100,16 +113,16 @@ def membership_of(user) -> Membership | None:
                 .filter(user_id=user.pk, agency__active=True)
                 .first()
             )
-        user._cb_membership = cached
+        user._cb_membership = cached  # type: ignore[attr-defined]  # a per-request cache, not a field
     return cached
 
 
-def agency_of(user) -> Agency | None:
+def agency_of(user: AnyUser | None) -> Agency | None:
     membership = membership_of(user)
     return membership.agency if membership else None
 
 
-def has_role(user, role: str) -> bool:
+def has_role(user: AnyUser | None, role: str) -> bool:
     membership = membership_of(user)
     return membership is not None and ROLE_RANK[membership.role] >= ROLE_RANK[role]
 
@@ -150,7 +163,8 @@ def grant_held(level: str, group: Any, case: Any = None) -> Exists:
     return Exists(
         CaseGroupObjectPermission.objects.filter(
             grant_terms(level, group),
-            content_object_id=OuterRef("pk") if case is None else case,
+            # The plugin checks the lookup against the field, not against OuterRef.
+            content_object_id=OuterRef("pk") if case is None else case,  # type: ignore[misc]
         )
     )
 
@@ -235,7 +249,9 @@ def _cases_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Case]:
     return cases_with_level(agency, AccessLevel.VIEW)
 
 
-def _participations_seen_by(agency: Agency, known_case: bool = False) -> QuerySet:
+def _participations_seen_by(
+    agency: Agency, known_case: bool = False
+) -> QuerySet[CaseParticipation]:
     # Who granted a visible participation is itself a participant: shown only
     # when that agency may be learnt of (a confidential co-manager may share).
     return CaseParticipation.objects.filter(
@@ -253,7 +269,7 @@ def _tasks_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Task]:
     )
 
 
-def _task_log_entries_seen_by(agency: Agency, known_case: bool = False) -> QuerySet:
+def _task_log_entries_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[TaskLogEntry]:
     # Each line shown only if its author agency may be learnt of.
     return TaskLogEntry.objects.filter(
         Q(task__in=_tasks_seen_by(agency, known_case)), _disclosed(agency, "agency")
@@ -303,7 +319,7 @@ def _documents_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Doc
 
 #: Each model's rule for one agency. `known_case=True` leaves out the case
 #: layer, for `visible_on_case` only.
-_SEEN_BY = {
+_SEEN_BY: dict[type[Model], Callable[..., QuerySet[Any]]] = {
     Case: _cases_seen_by,
     CaseParticipation: _participations_seen_by,
     Task: _tasks_seen_by,
@@ -315,11 +331,11 @@ _SEEN_BY = {
 }
 
 
-def visible_to_agency(agency: Agency | None, model: type[Model]) -> QuerySet:
+def visible_to_agency(agency: Agency | None, model: type[_M]) -> QuerySet[_M]:
     """What `agency` sees of `model`: the selectors below for a user, and the
     notification and webhook jobs for an agency, all read this."""
     if agency is None or not agency.active:
-        return model.objects.none()
+        return model._default_manager.none()
     try:
         seen_by = _SEEN_BY[model]
     except KeyError:
@@ -327,11 +343,11 @@ def visible_to_agency(agency: Agency | None, model: type[Model]) -> QuerySet:
     return seen_by(agency)
 
 
-def _visible(user, model: type[Model]) -> QuerySet:
+def _visible(user: AnyUser, model: type[_M]) -> QuerySet[_M]:
     return visible_to_agency(agency_of(user), model)
 
 
-def visible_cases(user) -> QuerySet[Case]:
+def visible_cases(user: AnyUser) -> QuerySet[Case]:
     return _visible(user, Case)
 
 
@@ -341,7 +357,7 @@ def visible_cases(user) -> QuerySet[Case]:
 LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
 
 
-def visible_cases_in_list_order(user) -> QuerySet[Case]:
+def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
     """Exactly `visible_cases(user)`, shaped for a page of the list: the
     grant is joined rather than tested, so that PostgreSQL reads an agency's
     page from the grant index on (group, permission, position) and stops
@@ -366,23 +382,23 @@ def visible_cases_in_list_order(user) -> QuerySet[Case]:
     )
 
 
-def visible_participations(user) -> QuerySet[CaseParticipation]:
-    return _visible(user, CaseParticipation)
+def visible_participations(user: AnyUser) -> ParticipationQuerySet:
+    return cast("ParticipationQuerySet", _visible(user, CaseParticipation))
 
 
-def visible_tasks(user) -> QuerySet[Task]:
+def visible_tasks(user: AnyUser) -> QuerySet[Task]:
     return _visible(user, Task)
 
 
-def visible_task_log_entries(user) -> QuerySet[TaskLogEntry]:
+def visible_task_log_entries(user: AnyUser) -> QuerySet[TaskLogEntry]:
     return _visible(user, TaskLogEntry)
 
 
-def visible_notes(user) -> QuerySet[Note]:
+def visible_notes(user: AnyUser) -> QuerySet[Note]:
     return _visible(user, Note)
 
 
-def visible_identifiers(user) -> QuerySet[Identifier]:
+def visible_identifiers(user: AnyUser) -> QuerySet[Identifier]:
     return _visible(user, Identifier)
 
 
@@ -390,7 +406,7 @@ def identifiers_of_agency(agency: Agency | None) -> QuerySet[Identifier]:
     return visible_to_agency(agency, Identifier)
 
 
-def visible_case_tombstones(user) -> QuerySet[CaseTombstone]:
+def visible_case_tombstones(user: AnyUser) -> QuerySet[CaseTombstone]:
     """The cases the user's agency lost access to, as tombstones (id and time).
 
     Only the agency's own: an agency that never saw a case has none for it,
@@ -406,7 +422,7 @@ def tombstone_agency_can_see(agency: Agency | None, tombstone: CaseTombstone) ->
     return agency is not None and tombstone.agency_id == agency.pk
 
 
-def visible_agencies(user) -> QuerySet[Agency]:
+def visible_agencies(user: AnyUser) -> QuerySet[Agency]:
     """The directory: active agencies plus the user's own (codes, names, countries, kinds)."""
     agency = agency_of(user)
     if agency is None:
@@ -414,7 +430,7 @@ def visible_agencies(user) -> QuerySet[Agency]:
     return Agency.objects.filter(Q(active=True) | Q(pk=agency.pk))
 
 
-def visible_memberships(user) -> QuerySet[Membership]:
+def visible_memberships(user: AnyUser) -> QuerySet[Membership]:
     """Only the user's own agency's members: no agency sees another's staff list."""
     agency = agency_of(user)
     if agency is None:
@@ -422,7 +438,7 @@ def visible_memberships(user) -> QuerySet[Membership]:
     return Membership.objects.filter(agency_id=agency.pk)
 
 
-def disclosed_agency_ids(user, case: Case) -> set[int]:
+def disclosed_agency_ids(user: AnyUser, case: Case) -> set[int]:
     """Ids of the agencies `user` may learn take part in `case` (empty if the
     case is invisible).
 
@@ -441,7 +457,7 @@ def disclosed_agency_ids(user, case: Case) -> set[int]:
     )
 
 
-def visible_on_case(user, model: type[Model], case: Case) -> QuerySet:
+def visible_on_case(user: AnyUser, model: type[_M], case: Case) -> QuerySet[_M]:
     """`visible_<model>s(user).filter(case=case)`, for a case read through the
     gate in this request (`require_many`): that read is the case layer of the
     rule, so each list of the case page keeps only its rows' own layer
@@ -451,7 +467,7 @@ def visible_on_case(user, model: type[Model], case: Case) -> QuerySet:
         raise ValueError("visible_on_case() needs a case read through require_many()")
     agency = agency_of(user)
     if agency is None:
-        return model.objects.none()
+        return model._default_manager.none()
     return _SEEN_BY[model](agency, known_case=True).filter(case_id=case.pk)
 
 
@@ -503,15 +519,15 @@ WORK_ON_OPEN_CASES_ONLY = {
 ENDED_CASE_STATUSES = {CaseStatus.CLOSED, CaseStatus.ARCHIVED}
 
 
-def is_visible(user, obj) -> bool:
+def is_visible(user: AnyUser, obj: Model) -> bool:
     return obj.pk is not None and _VISIBLE[type(obj)](user).filter(pk=obj.pk).exists()
 
 
-def _seen_by_user(model: type[Model]):
+def _seen_by_user(model: type[_M]) -> Callable[[AnyUser], QuerySet[_M]]:
     return lambda user: _visible(user, model)
 
 
-def can(user, action: str, obj) -> bool:
+def can(user: AnyUser, action: str, obj: Model) -> bool:
     """May `user` do `action` to `obj`? Never raises."""
     try:
         require(user, action, obj)
@@ -520,7 +536,7 @@ def can(user, action: str, obj) -> bool:
     return True
 
 
-def require(user, action: str, obj) -> None:
+def require(user: AnyUser, action: str, obj: Model) -> None:
     """Raise NotFound if `obj` is invisible to `user`, PermissionDenied if the
     action is not allowed; return quietly otherwise.
 
@@ -535,6 +551,7 @@ def require(user, action: str, obj) -> None:
     membership = membership_of(user)
     if action == "view":
         return
+    assert membership is not None  # is_visible() holds for members only
     if isinstance(obj, Case):
         rule = CASE_RULES[action]
         _check_rule(membership, rule, obj)
@@ -561,7 +578,7 @@ def require(user, action: str, obj) -> None:
             raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": status})
 
 
-def _check_log_progress(membership: Membership, task: Task, case: Case, level) -> None:
+def _check_log_progress(membership: Membership, task: Task, case: Case, level: str | None) -> None:
     """A task's progress log takes lines from contributors of the task's
     assigned agency or of a managing agency."""
     _check_rule(membership, CASE_RULES["contribute"], case, level)
@@ -571,7 +588,7 @@ def _check_log_progress(membership: Membership, task: Task, case: Case, level) -
         )
 
 
-def tasks_user_may_log(user, case: Case, tasks) -> set[int]:
+def tasks_user_may_log(user: AnyUser, case: Case, tasks: Iterable[Task]) -> set[int]:
     """Ids of `tasks` (visible tasks of `case`) for which
     `can(user, "log_progress", task)` holds, with the case read once
     (through `require_many`: visibility, level and status in one query;
@@ -598,7 +615,7 @@ def tasks_user_may_log(user, case: Case, tasks) -> set[int]:
     return allowed
 
 
-def require_role(user, role: str) -> Membership:
+def require_role(user: AnyUser, role: str) -> Membership:
     """For actions on no object yet (creating a case): the user's membership."""
     membership = membership_of(user)
     if membership is None:
@@ -608,7 +625,9 @@ def require_role(user, role: str) -> Membership:
     return membership
 
 
-def _check_rule(membership: Membership, rule: Rule, case: Case, level=_MISSING) -> None:
+def _check_rule(
+    membership: Membership, rule: Rule, case: Case, level: str | None = _MISSING
+) -> None:
     if ROLE_RANK[membership.role] < ROLE_RANK[rule.role]:
         raise PermissionDenied(_("Your role does not allow this action."))
     if rule.lead_only and case.lead_agency_id != membership.agency_id:
@@ -627,7 +646,7 @@ def _check_rule(membership: Membership, rule: Rule, case: Case, level=_MISSING) 
 # `grant_held`), and the rules are then applied in memory by `_check_rule`.
 
 
-def require_many(user, action: str, cases: QuerySet[Case], *, count: int) -> list[Case]:
+def require_many(user: AnyUser, action: str, cases: QuerySet[Case], *, count: int) -> list[Case]:
     """`require(user, action, case)` for every case of `cases`, in one query.
 
     `count` is how many cases the caller asked for: fewer visible rows mean
@@ -652,7 +671,7 @@ def require_many(user, action: str, cases: QuerySet[Case], *, count: int) -> lis
     return rows
 
 
-def require_loaded(user, action: str, case: Case) -> None:
+def require_loaded(user: AnyUser, action: str, case: Case) -> None:
     """`require` for a case read through `require_many` (visible, its level
     known): the same rules, no query. The status of a case that only open
     cases allow is the row's own, read with it (and locked, if the caller
@@ -662,7 +681,9 @@ def require_loaded(user, action: str, case: Case) -> None:
         raise ValueError("require_loaded() needs a case read through require_many()")
     if action == "view":
         return
-    _check_rule(membership_of(user), CASE_RULES[action], case, level)
+    membership = membership_of(user)
+    assert membership is not None  # require_many() read the case: a member
+    _check_rule(membership, CASE_RULES[action], case, level)
     if action in WORK_ON_OPEN_CASES_ONLY and case.status in ENDED_CASE_STATUSES:
         raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": case.status})
 
@@ -675,7 +696,7 @@ def require_loaded(user, action: str, case: Case) -> None:
 # the case behind it: nothing here touches case grants.
 
 
-def visible_mla_requests(user) -> QuerySet[MLARequest]:
+def visible_mla_requests(user: AnyUser) -> QuerySet[MLARequest]:
     return _visible(user, MLARequest)
 
 
@@ -684,7 +705,7 @@ def mla_requests_of_agency(agency: Agency | None) -> QuerySet[MLARequest]:
     return visible_to_agency(agency, MLARequest)
 
 
-def visible_mla_status_changes(user) -> QuerySet[MLAStatusChange]:
+def visible_mla_status_changes(user: AnyUser) -> QuerySet[MLAStatusChange]:
     return MLAStatusChange.objects.filter(request__in=visible_mla_requests(user))
 
 
@@ -695,7 +716,7 @@ MLA_RULES: dict[str, str] = {
 }
 
 
-def mla_side_of(user, request: MLARequest) -> str | None:
+def mla_side_of(user: AnyUser, request: MLARequest) -> str | None:
     """Which party the user acts for: "requesting", "requested", or None."""
     agency = agency_of(user)
     if agency is None:
@@ -727,7 +748,7 @@ def _check_mla_rule(membership: Membership, action: str, request: MLARequest) ->
 # --- evidence documents and the audit trail -----------------------------------
 
 
-def visible_documents(user) -> QuerySet[Document]:
+def visible_documents(user: AnyUser) -> QuerySet[Document]:
     """Documents follow their case (or their MLA request), and their handling
     code like notes do: RED and AMBER+STRICT evidence stays with the agency
     that uploaded it."""
@@ -739,7 +760,7 @@ def documents_of_agency(agency: Agency | None) -> QuerySet[Document]:
     return visible_to_agency(agency, Document)
 
 
-def visible_uploads(user) -> QuerySet[EvidenceUpload]:
+def visible_uploads(user: AnyUser) -> QuerySet[EvidenceUpload]:
     """Resumable uploads in transit: their uploader's alone, while a member of
     the agency it uploads for. Bytes that are not yet evidence have one
     custodian; whether they may become evidence is asked again when the last
@@ -749,18 +770,21 @@ def visible_uploads(user) -> QuerySet[EvidenceUpload]:
     if agency is None or not agency.active:
         return EvidenceUpload.objects.none()
     return EvidenceUpload.objects.filter(
-        created_by=user, agency=agency, expires_at__gt=timezone.now()
+        # A member (their agency was found) is authenticated, not anonymous.
+        created_by=user,  # type: ignore[misc]
+        agency=agency,
+        expires_at__gt=timezone.now(),
     )
 
 
-_VISIBLE = {
+_VISIBLE: dict[type[Model], Callable[[AnyUser], QuerySet[Any]]] = {
     **{model: _seen_by_user(model) for model in _SEEN_BY},
     MLAStatusChange: visible_mla_status_changes,
     EvidenceUpload: visible_uploads,
 }
 
 
-def visible_audit_events(user):
+def visible_audit_events(user: AnyUser) -> QuerySet[AuditEvent]:
     """An agency's administrators read their agency's audit trail; nobody
     else reads any of it (a platform superuser verifies the chain instead)."""
     from audit.models import AuditEvent
@@ -771,7 +795,7 @@ def visible_audit_events(user):
     return AuditEvent.objects.filter(agency_id=membership.agency_id)
 
 
-def visible_custody_events(user):
+def visible_custody_events(user: AnyUser) -> QuerySet[CustodyEvent]:
     """Custody events of visible documents, hiding the agencies that
     confidential participation keeps out of sight (as `_disclosed` does)."""
     from .models import CustodyEvent
@@ -817,7 +841,7 @@ def agencies_that_can_see_case(case: Case) -> QuerySet[Agency]:
     )
 
 
-def users_who_can_see_case(case: Case) -> QuerySet:
+def users_who_can_see_case(case: Case) -> QuerySet[User]:
     """Active, human users whose agency sees `case` right now.
 
     Service accounts are left out: partner systems hear through webhooks.
@@ -831,7 +855,7 @@ def users_who_can_see_case(case: Case) -> QuerySet:
     )
 
 
-def agency_can_see(agency: Agency | None, obj) -> bool:
+def agency_can_see(agency: Agency | None, obj: Model) -> bool:
     return obj.pk is not None and visible_to_agency(agency, type(obj)).filter(pk=obj.pk).exists()
 
 
@@ -854,13 +878,13 @@ _CASE_CHILDREN = (CaseParticipation, Task, Note, Identifier)
 _AGENCIES_PER_QUERY = 100
 
 
-def agencies_that_see(agencies, obj) -> set[int]:
+def agencies_that_see(agencies: Iterable[Agency], obj: Model) -> set[int]:
     """Ids of those of `agencies` that see `obj` right now: `agency_can_see`
     (`mla_agency_can_see` for a request) for each, in one or two queries."""
     return _seers([a.pk for a in agencies if a.active], obj)
 
 
-def _seers(agency_ids: list[int], obj) -> set[int]:
+def _seers(agency_ids: list[int], obj: Model) -> set[int]:
     if obj.pk is None or not agency_ids:
         return set()
     if isinstance(obj, Case):
@@ -883,7 +907,7 @@ def _seers(agency_ids: list[int], obj) -> set[int]:
     return _agencies_that_see_one_by_one(agencies, obj)
 
 
-def _agencies_that_see_one_by_one(agencies: list[Agency], obj) -> set[int]:
+def _agencies_that_see_one_by_one(agencies: list[Agency], obj: Model) -> set[int]:
     """Each agency's own selector, as the parts of one UNION ALL."""
     model = type(obj)
     seen: set[int] = set()
@@ -902,7 +926,7 @@ def _agencies_that_see_one_by_one(agencies: list[Agency], obj) -> set[int]:
     return seen
 
 
-def users_who_see(users, obj) -> set[int]:
+def users_who_see(users: Iterable[AnyUser], obj: Model) -> set[int]:
     """Ids of those of `users` for whom `is_visible(user, obj)` holds right
     now, in two to four queries whatever their number.
 

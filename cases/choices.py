@@ -52,7 +52,7 @@ class AccessLevel(models.TextChoices):
     MANAGE = "manage", _("Manage")
 
 
-ACCESS_LEVEL_ORDER = [AccessLevel.VIEW, AccessLevel.CONTRIBUTE, AccessLevel.MANAGE]
+ACCESS_LEVEL_ORDER: list[str] = [AccessLevel.VIEW, AccessLevel.CONTRIBUTE, AccessLevel.MANAGE]
 
 
 class TaskStatus(models.TextChoices):

@@ -6,22 +6,33 @@ the admin translate them in one place, and field errors keep their field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+# A user-facing message: plain, or translated lazily (gettext_lazy returns a
+# Promise, rendered in the language active when it is shown).
+Message: TypeAlias = str | Promise
+# Field errors as services raise them; `ValidationFailed.errors` renders them.
+FieldErrors: TypeAlias = Mapping[str, Sequence[Message]]
 
 
 class DomainError(Exception):
     status_code = 400
     default_code = "invalid"
 
-    def __init__(self, message=None, *, field: str | None = None, code: str | None = None):
+    def __init__(
+        self, message: Message | None = None, *, field: str | None = None, code: str | None = None
+    ) -> None:
         self.message = message or self.default_message
         self.field = field
         self.code = code or self.default_code
         super().__init__(str(self.message))
 
-    default_message = _("The request is invalid.")
+    default_message: Message = _("The request is invalid.")
 
     @property
     def errors(self) -> dict[str, list[str]]:
@@ -31,7 +42,7 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     """Bad input: one or more fields are wrong."""
 
-    def __init__(self, errors: dict[str, list[str]] | str, *, field: str | None = None):
+    def __init__(self, errors: FieldErrors | Message, *, field: str | None = None) -> None:
         # A bare message, plain or lazily translated (gettext_lazy returns a
         # Promise, not a str), belongs to `field` or to the whole input.
         if isinstance(errors, (str, Promise)):

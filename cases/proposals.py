@@ -118,6 +118,7 @@ def propose_share(
         count=1,
     )
     me = access.agency_of(actor)
+    assert me is not None  # the gate admitted a member of an active agency
     if me.pk == case.lead_agency_id:
         raise PermissionDenied(LEAD_SHARES)
     stored = _check_terms(case, agency, level, reason, expires_at, confidential)
@@ -191,7 +192,7 @@ def _check_terms(case, agency, level, reason, expires_at, confidential) -> Agenc
                 "it accepts your proposal."
             )
         ]
-    if errors:
+    if errors or stored is None:
         raise ValidationFailed(errors)
     return stored
 

@@ -19,14 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
-from typing import Any
+from types import EllipsisType
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef
+from django.db.models import F, Model, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.actors import Actor, AnyUser
 from agencies.choices import Role
 from agencies.models import Agency, Membership
 from audit import services as audit
@@ -43,12 +45,21 @@ from .choices import (
     TaskStatus,
 )
 from .errors import Conflict, PreconditionFailed, ValidationFailed
-from .models import Case, CaseParticipation, CaseSequence, Note, Task, TaskLogEntry
+from .models import (
+    Case,
+    CaseParticipation,
+    CaseSequence,
+    HandlingMixin,
+    Note,
+    Task,
+    TaskLogEntry,
+)
 
 # Sharing and revoking live in `cases.sharing` (one code path for one agency
 # or many); their public names stay importable from here.
 from .sharing import (  # noqa: F401
     Share,
+    _agency_of_member,
     _clear_lost_access,
     _end_stale_participation,
     _participation_changes,
@@ -121,18 +132,21 @@ TASK_AUDIT_FIELDS = (
 NOTE_AUDIT_FIELDS = ("case", "handling_code", "handling_instruction")
 AUDIT_TEXT_FIELDS = {"summary", "description"}
 
+#: The models written with optimistic locking (a `version` column).
+_Versioned = TypeVar("_Versioned", Case, CaseParticipation, Task)
+
 
 # --- helpers ----------------------------------------------------------------
 
 
-def _full_clean(obj, exclude: Iterable[str] = ()) -> None:
+def _full_clean(obj: Model, exclude: Iterable[str] = ()) -> None:
     try:
         obj.full_clean(exclude=list(exclude), validate_unique=False)
     except DjangoValidationError as exc:
         raise ValidationFailed.from_django(exc) from exc
 
 
-def _validate_handling(obj) -> None:
+def _validate_handling(obj: HandlingMixin) -> None:
     if obj.handling_instruction == HandlingInstruction.H3 and not obj.handling_restriction.strip():
         raise ValidationFailed(
             {"handling_restriction": [_("H3 needs the restriction written out.")]}
@@ -150,7 +164,7 @@ def _validate_crime_types(values: Any) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _lock(model, obj, expected_version: int | None):
+def _lock(model: type[_Versioned], obj: _Versioned, expected_version: int | None) -> _Versioned:
     """Re-read `obj` under a row lock; refuse if the caller's copy is stale."""
     locked = model.objects.select_for_update().get(pk=obj.pk)
     if expected_version is not None and locked.version != expected_version:
@@ -162,7 +176,9 @@ def _agency_today(agency: Agency) -> dt.date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(agency.timezone)).date()
 
 
-def _audit_changes(before: dict, obj, fields, changed: Iterable[str]) -> dict:
+def _audit_changes(
+    before: dict[str, Any], obj: Model, fields: Iterable[str], changed: Iterable[str]
+) -> dict[str, Any]:
     """Changed metadata before/after; changed free text only named."""
     diff = audit.changes_between(before, audit.snapshot(obj, fields))
     diff.update({f: "[changed]" for f in AUDIT_TEXT_FIELDS & set(changed)})
@@ -182,7 +198,7 @@ def _next_reference(agency: Agency) -> str:
 
 
 @transaction.atomic
-def create_case(*, actor, **fields: Any) -> Case:
+def create_case(*, actor: Actor, **fields: Any) -> Case:
     """Open a case led by the actor's agency, which gets `manage` on it.
 
     `fields`: any of `CASE_EDITABLE_FIELDS` (a title at least); the others
@@ -223,7 +239,9 @@ def create_case(*, actor, **fields: Any) -> Case:
 
 
 @transaction.atomic
-def update_case(*, actor, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
+def update_case(
+    *, actor: Actor, case: Case, expected_version: int | None = None, **changes: Any
+) -> Case:
     access.require(actor, "update", case)
     unknown = set(changes) - {*CASE_EDITABLE_FIELDS, *CASE_SERVICE_ONLY_FIELDS}
     if unknown:
@@ -262,7 +280,7 @@ def update_case(*, actor, case: Case, expected_version: int | None = None, **cha
 
 @transaction.atomic
 def change_case_status(
-    *, actor, case: Case, status: str, expected_version: int | None = None
+    *, actor: Actor, case: Case, status: str, expected_version: int | None = None
 ) -> Case:
     """Move a case along its workflow; closing and archiving are the lead's."""
     if status not in CaseStatus.values:
@@ -305,10 +323,10 @@ def _shared_outside_lead(case: Case) -> bool:
 @transaction.atomic
 def change_access(
     *,
-    actor,
+    actor: Actor,
     participation: CaseParticipation,
     level: str | None = None,
-    expires_at: dt.datetime | type[Ellipsis] | None = ...,
+    expires_at: dt.datetime | EllipsisType | None = ...,
     confidential: bool | None = None,
     expected_version: int | None = None,
 ) -> CaseParticipation:
@@ -356,7 +374,7 @@ def change_access(
 @transaction.atomic
 def hand_over_case(
     *,
-    actor,
+    actor: Actor,
     case: Case,
     new_lead: Agency,
     keep_level: str | None = AccessLevel.CONTRIBUTE,
@@ -462,7 +480,9 @@ def expire_participations(*, now: dt.datetime | None = None) -> int:
 # --- tasks ------------------------------------------------------------------
 
 
-def _validate_assignment(case: Case, agency: Agency, user, actor=None) -> None:
+def _validate_assignment(
+    case: Case, agency: Agency, user: Actor | None, actor: Actor | None = None
+) -> None:
     """The assignee agency must participate *as far as the actor can tell*:
     checking all participations would let a co-participant confirm that a
     confidential agency is in the case by assigning it a task."""
@@ -495,18 +515,18 @@ def _validate_due_date(due_date: dt.date | None, agency: Agency) -> None:
 @transaction.atomic
 def create_task(
     *,
-    actor,
+    actor: Actor,
     case: Case,
     title: str,
     assigned_agency: Agency,
     description: str = "",
-    assigned_user=None,
+    assigned_user: Actor | None = None,
     priority: str = "normal",
     due_date: dt.date | None = None,
 ) -> Task:
     access.require(actor, "manage_tasks", case)
     _validate_assignment(case, assigned_agency, assigned_user, actor)
-    _validate_due_date(due_date, access.agency_of(actor))
+    _validate_due_date(due_date, _agency_of_member(actor))
     task = Task(
         case=case,
         title=title,
@@ -530,7 +550,9 @@ def create_task(
 
 
 @transaction.atomic
-def update_task(*, actor, task: Task, expected_version: int | None = None, **changes: Any) -> Task:
+def update_task(
+    *, actor: Actor, task: Task, expected_version: int | None = None, **changes: Any
+) -> Task:
     """Coordinators of a managing agency change anything; investigators of the
     assigned agency move the status and pick the assignee within their agency."""
     unknown = set(changes) - TASK_MANAGER_FIELDS
@@ -558,7 +580,7 @@ def update_task(*, actor, task: Task, expected_version: int | None = None, **cha
     if {"assigned_agency", "assigned_user"} & set(changes):
         _validate_assignment(task.case, task.assigned_agency, task.assigned_user, actor)
     if "due_date" in changes:
-        _validate_due_date(task.due_date, access.agency_of(actor))
+        _validate_due_date(task.due_date, _agency_of_member(actor))
     _full_clean(task)
     task.version += 1
     task.updated_at = timezone.now()
@@ -582,7 +604,7 @@ def update_task(*, actor, task: Task, expected_version: int | None = None, **cha
 @transaction.atomic
 def add_note(
     *,
-    actor,
+    actor: Actor,
     case: Case,
     body: str,
     handling_code: str = HandlingCode.AMBER,
@@ -624,7 +646,7 @@ TASK_LOG_MAX_LENGTH = 4000
 
 
 @transaction.atomic
-def log_task_progress(*, actor, task: Task, body: str) -> TaskLogEntry:
+def log_task_progress(*, actor: Actor, task: Task, body: str) -> TaskLogEntry:
     """Add a line to a task's progress log (who did what, when).
 
     Contributors of the task's assigned agency or of a managing agency may
@@ -648,7 +670,7 @@ def log_task_progress(*, actor, task: Task, body: str) -> TaskLogEntry:
     entry = TaskLogEntry.objects.create(
         task=task,
         case_id=task.case_id,
-        agency=access.agency_of(actor),
+        agency=_agency_of_member(actor),
         user=actor,
         body=body,
     )
@@ -661,7 +683,7 @@ def log_task_progress(*, actor, task: Task, body: str) -> TaskLogEntry:
     return entry
 
 
-def allowed_case_statuses(actor, case: Case) -> list[str]:
+def allowed_case_statuses(actor: AnyUser, case: Case) -> list[str]:
     """The statuses `actor` may move `case` to now, in workflow order (for
     offering only what `change_case_status` would accept)."""
     if case.status in ENDED_STATUSES_FOR_OFFER and not access.can(actor, "reopen", case):

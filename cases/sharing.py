@@ -47,7 +47,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import Permission
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -55,6 +55,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.actors import Actor, AnyUser
 from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
@@ -92,7 +93,7 @@ class Share:
     confidential: bool = False
 
 
-ShareLike = Share | tuple | Mapping[str, Any]
+ShareLike = Share | tuple[Any, ...] | Mapping[str, Any]
 
 
 def _as_share(item: ShareLike) -> Share:
@@ -106,7 +107,7 @@ def _as_share(item: ShareLike) -> Share:
 # --- small rules, shared with cases.services ---------------------------------
 
 
-def _participation_changes(participation: CaseParticipation) -> dict:
+def _participation_changes(participation: CaseParticipation) -> dict[str, Any]:
     """What the audit log keeps of a participation."""
     return {
         "participation": str(participation.public_id),
@@ -129,7 +130,7 @@ def _validate_expiry(expires_at: dt.datetime | None) -> None:
 def _agency_pk(agency: Any) -> int | None:
     if agency is None or not isinstance(agency, Agency) or agency.pk is None:
         return None
-    return agency.pk
+    return cast(int, agency.pk)
 
 
 def _check_agency(stored: Agency | None, field: str = "agency") -> Agency:
@@ -142,6 +143,13 @@ def _check_agency(stored: Agency | None, field: str = "agency") -> Agency:
     if not stored.active:
         raise ValidationFailed({field: [_("This agency is not active.")]})
     return stored
+
+
+def _agency_of_member(actor: AnyUser) -> Agency:
+    """The actor's agency, asked once the gate has let them act (a member)."""
+    agency = access.agency_of(actor)
+    assert agency is not None  # the gate admits members of an active agency only
+    return agency
 
 
 def _require_active_agency(agency: Agency | None, field: str = "agency") -> Agency:
@@ -177,7 +185,9 @@ def _set_grants(
         )
 
 
-def _record_lost_access(pairs: Sequence[tuple[Case, Agency]], *, at: dt.datetime, actor=None):
+def _record_lost_access(
+    pairs: Sequence[tuple[Case, Agency]], *, at: dt.datetime, actor: Actor | None = None
+) -> None:
     """Tell each agency that lost access to a case (revoked, expired, handed
     away): a tombstone for its sync feed and a `case.access_revoked` event for
     its webhooks, in the caller's transaction. Only the case's id and the
@@ -255,7 +265,7 @@ class _Refusals:
     errors together, then the first 409.
     """
 
-    def __init__(self, keyed: bool):
+    def __init__(self, keyed: bool) -> None:
         self.keyed = keyed
         self.errors: list[tuple[int, DomainError]] = []
 
@@ -331,7 +341,13 @@ _CASE_COLUMNS = ("id", "public_id", "lead_agency_id", "handling_code", "status")
 
 
 def _gated_cases(
-    actor, action: str, case_ids: list[int], *, lock: bool, narrow: bool = False, **columns
+    actor: AnyUser,
+    action: str,
+    case_ids: list[int],
+    *,
+    lock: bool,
+    narrow: bool = False,
+    **columns: Exists | Subquery,
 ) -> list[Case]:
     """The cases, checked for `action` and read (locked when `lock`) in one
     query; only `_CASE_COLUMNS` when `narrow`."""
@@ -344,7 +360,7 @@ def _gated_cases(
     return access.require_many(actor, action, queryset, count=len(set(case_ids)))
 
 
-def _gated_for_sharing(actor, case_ids: list[int], **kwargs) -> list[Case]:
+def _gated_for_sharing(actor: Actor, case_ids: list[int], **kwargs: Any) -> list[Case]:
     """`_gated_cases` for "share". A co-managing agency's coordinator may not
     share but may propose (`cases.proposals`), and is told so; the gate
     answers before any agency is looked at, so the answer is the same
@@ -367,9 +383,11 @@ def _has_documents() -> Exists:
     )
 
 
-def _check_share(actor, me: Agency, case: Case, facts: Any, share: Share, stored) -> None:
+def _check_share(
+    actor: AnyUser, me: Agency, case: Case, facts: Any, share: Share, stored: Agency | None
+) -> None:
     """The rules of one share, in the order they have always been applied."""
-    _check_agency(stored)
+    stored = _check_agency(stored)
     if share.level not in ACCESS_LEVEL_ORDER:
         raise ValidationFailed({"level": [_("Unknown access level.")]})
     if share.level == AccessLevel.MANAGE:
@@ -390,7 +408,7 @@ def _check_share(actor, me: Agency, case: Case, facts: Any, share: Share, stored
 
 def share_case(
     *,
-    actor,
+    actor: Actor,
     case: Case,
     agency: Agency,
     level: str,
@@ -403,7 +421,7 @@ def share_case(
 
 
 def share_case_with_agencies(
-    *, actor, case: Case, shares: Sequence[ShareLike]
+    *, actor: Actor, case: Case, shares: Sequence[ShareLike]
 ) -> list[CaseParticipation]:
     """Share `case` with several agencies at once, all or nothing.
 
@@ -413,24 +431,27 @@ def share_case_with_agencies(
     """
     if not shares:
         raise ValidationFailed({"non_field_errors": [_("Name at least one agency.")]})
-    shares = [_as_share(s) for s in shares]
-    return _checked_then_written(lambda: _check_one_case(actor, case, shares, keyed=True))
+    terms = [_as_share(s) for s in shares]
+    return _checked_then_written(lambda: _check_one_case(actor, case, terms, keyed=True))
 
 
-def _check_one_case(actor, case: Case, shares: list[Share], *, keyed: bool):
+def _check_one_case(
+    actor: Actor, case: Case, shares: list[Share], *, keyed: bool
+) -> Callable[[], list[CaseParticipation]]:
     (case,) = _gated_for_sharing(
         actor,
         [case.pk],
         lock=True,
+        narrow=False,
         cb_has_documents=_has_documents(),
         **_permission_columns(),
     )
-    me = access.agency_of(actor)
+    me = _agency_of_member(actor)
     agency_ids = [pk for pk in (_agency_pk(s.agency) for s in shares) if pk is not None]
     agencies = Agency.objects.filter(pk__in=agency_ids).annotate(
         **_pair_columns(case=case.pk, agency=OuterRef("pk"), group=OuterRef("group_id"))
     )
-    stored = {a.pk: a for a in agencies}
+    stored: dict[int | None, Agency] = {a.pk: a for a in agencies}
 
     refusals, seen, pairs = _Refusals(keyed), set(), []
     for index, share in enumerate(shares):
@@ -442,6 +463,7 @@ def _check_one_case(actor, case: Case, shares: list[Share], *, keyed: bool):
         except DomainError as error:
             refusals.add(index, error)
             continue
+        assert agency is not None  # _check_share() refuses an unknown agency
         seen.add(agency.pk)
         pairs.append((case, agency, share, agency))
     refusals.raise_any()
@@ -450,7 +472,7 @@ def _check_one_case(actor, case: Case, shares: list[Share], *, keyed: bool):
 
 def share_cases_with_agency(
     *,
-    actor,
+    actor: Actor,
     cases: Sequence[Case],
     agency: Agency,
     level: str,
@@ -468,7 +490,9 @@ def share_cases_with_agency(
     return _checked_then_written(lambda: _check_cases(actor, list(cases), share))
 
 
-def _check_cases(actor, cases: list[Case], share: Share):
+def _check_cases(
+    actor: Actor, cases: list[Case], share: Share
+) -> Callable[[], list[CaseParticipation]]:
     agency = share.agency
     agency_pk = _agency_pk(agency)
     stored = Agency.objects.filter(pk=agency_pk).first() if agency_pk else None
@@ -479,7 +503,7 @@ def _check_cases(actor, cases: list[Case], share: Share):
     gated = {
         c.pk: c for c in _gated_for_sharing(actor, case_ids, lock=True, narrow=True, **columns)
     }
-    me = access.agency_of(actor)
+    me = _agency_of_member(actor)
 
     refusals, seen, pairs = _Refusals(keyed=True), set(), []
     for index, pk in enumerate(case_ids):
@@ -491,13 +515,16 @@ def _check_cases(actor, cases: list[Case], share: Share):
         except DomainError as error:
             refusals.add(index, error)
             continue
+        assert stored is not None  # _check_share() refuses an unknown agency
         seen.add(pk)
         pairs.append((case, stored, share, case))
     refusals.raise_any()
     return partial(_write_shares, actor, me, pairs)
 
 
-def _write_shares(actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]]):
+def _write_shares(
+    actor: Actor, me: Agency, pairs: list[tuple[Case, Agency, Share, Any]]
+) -> list[CaseParticipation]:
     """Write checked shares: (case, agency, terms, the row carrying the pair's
     facts). The pairs are a cross product of their cases and agencies."""
     case_ids = list(dict.fromkeys(case.pk for case, _a, _s, _f in pairs))
@@ -588,7 +615,14 @@ _PARTICIPATION_COLUMNS = tuple(f.attname for f in CaseParticipation._meta.concre
 
 
 def _written_participation(
-    pk: int, public_id, case: Case, agency: Agency, share: Share, actor, me: Agency, now
+    pk: int,
+    public_id: uuid.UUID,
+    case: Case,
+    agency: Agency,
+    share: Share,
+    actor: Actor,
+    me: Agency,
+    now: dt.datetime,
 ) -> CaseParticipation:
     """The participation just inserted, as `bulk_create` returned it (its
     case, agency and granters attached)."""
@@ -622,7 +656,7 @@ def _written_participation(
 
 
 def revoke_case(
-    *, actor, participation: CaseParticipation, expected_version: int | None = None
+    *, actor: Actor, participation: CaseParticipation, expected_version: int | None = None
 ) -> CaseParticipation:
     """End an agency's access. The lead cannot be revoked, only replaced by hand-over;
     removing another managing agency is the lead's decision alone."""
@@ -635,7 +669,7 @@ def revoke_case(
 
 def revoke_agencies(
     *,
-    actor,
+    actor: Actor,
     case: Case,
     participations: Sequence[CaseParticipation],
     expected_versions: Sequence[int | None] | None = None,
@@ -657,7 +691,14 @@ def revoke_agencies(
     )
 
 
-def _check_revoke_from_case(actor, case_id, participations, expected_versions, *, keyed: bool):
+def _check_revoke_from_case(
+    actor: Actor,
+    case_id: int,
+    participations: Sequence[CaseParticipation],
+    expected_versions: Sequence[int | None] | None,
+    *,
+    keyed: bool,
+) -> Callable[[], list[CaseParticipation]]:
     ids = [p.pk for p in participations]
     locked = {
         p.pk: p
@@ -691,7 +732,7 @@ def _check_revoke_from_case(actor, case_id, participations, expected_versions, *
 
 
 def revoke_agency_from_cases(
-    *, actor, agency: Agency, cases: Sequence[Case]
+    *, actor: Actor, agency: Agency, cases: Sequence[Case]
 ) -> list[CaseParticipation]:
     """End one agency's access to several cases at once, all or nothing.
 
@@ -708,7 +749,9 @@ def revoke_agency_from_cases(
     return _checked_then_written(lambda: _check_agency_from_cases(actor, agency_pk, list(cases)))
 
 
-def _check_agency_from_cases(actor, agency_pk: int, cases: list[Case]):
+def _check_agency_from_cases(
+    actor: Actor, agency_pk: int, cases: list[Case]
+) -> Callable[[], list[CaseParticipation]]:
     case_ids = [c.pk for c in cases]
     gated = {c.pk: c for c in _gated_cases(actor, "share", case_ids, lock=False, narrow=True)}
     # One agency for every row (not one instance per row, as select_related
@@ -721,7 +764,9 @@ def _check_agency_from_cases(actor, agency_pk: int, cases: list[Case]):
         .filter(ids_in("case_id", case_ids), agency_id=agency_pk, revoked_at__isnull=True)
         .order_by("pk")
     }
+    participation: CaseParticipation | None
     for participation in locked.values():
+        assert agency is not None  # it has participations, so it exists
         participation.agency = agency
     refusals, seen, ended = _Refusals(keyed=True), set(), []
     for index, pk in enumerate(case_ids):
@@ -742,7 +787,7 @@ def _check_agency_from_cases(actor, agency_pk: int, cases: list[Case]):
     return partial(_write_revokes, actor, ended)
 
 
-def _check_revoke(actor, case: Case, participation: CaseParticipation) -> None:
+def _check_revoke(actor: AnyUser, case: Case, participation: CaseParticipation) -> None:
     if participation.revoked_at is not None:
         raise Conflict(_("This participation has already ended."))
     if participation.agency_id == case.lead_agency_id:
@@ -751,7 +796,9 @@ def _check_revoke(actor, case: Case, participation: CaseParticipation) -> None:
         access.require_loaded(actor, "revoke_manager", case)
 
 
-def _write_revokes(actor, participations: list[CaseParticipation]) -> list[CaseParticipation]:
+def _write_revokes(
+    actor: Actor, participations: list[CaseParticipation]
+) -> list[CaseParticipation]:
     """End checked participations and drop their grants. They are a cross
     product of their cases and agencies (see the module docstring)."""
     now = timezone.now()

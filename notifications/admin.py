@@ -61,7 +61,7 @@ class NotificationAdmin(GatedModelAdmin):
     object when you may open it; opening one (its page, or its link in the
     list) marks it read."""
 
-    selector = staticmethod(services.visible_notifications)
+    selector = services.visible_notifications
     list_display = ("summary", "kind_label", "created_at", "is_read")
     list_display_links = ("created_at",)
     list_filter = (UnreadFilter, KindFilter)
@@ -192,7 +192,7 @@ def _is_agency_admin(request) -> bool:
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(GatedModelAdmin):
-    selector = staticmethod(services.visible_webhook_endpoints)
+    selector = services.visible_webhook_endpoints
     form = WebhookEndpointForm
     change_action = "manage"
     delete_action = "manage"

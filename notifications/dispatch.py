@@ -24,6 +24,7 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -120,7 +121,7 @@ def deliver_message(message_id: str) -> Result:
         countdown = backoff(attempt)
         OutboxMessage.objects.filter(pk=message_id).update(
             last_error=error[:2000],
-            next_attempt_at=timezone.now() + timezone.timedelta(seconds=countdown),
+            next_attempt_at=timezone.now() + timedelta(seconds=countdown),
         )
         return Result(Outcome.RETRY, countdown)
     return Result(Outcome.DONE, webhook_ids=tuple(webhook_ids))
@@ -319,7 +320,7 @@ def send_webhook(delivery_id: int) -> Result:
             delivery.save()
             return Result(Outcome.DEAD)
         countdown = backoff(delivery.attempts)
-        delivery.next_attempt_at = now + timezone.timedelta(seconds=countdown)
+        delivery.next_attempt_at = now + timedelta(seconds=countdown)
         delivery.save()
         return Result(Outcome.RETRY, countdown)
 
@@ -330,7 +331,7 @@ def _skip(delivery: Delivery, reason: str) -> Result:
     return Result(Outcome.DONE)
 
 
-def stranded_webhooks(*, older_than: timezone.timedelta, limit: int = 500) -> list[int]:
+def stranded_webhooks(*, older_than: timedelta, limit: int = 500) -> list[int]:
     """Pending webhook deliveries whose retry the broker lost."""
     cutoff = timezone.now() - older_than
     return list(

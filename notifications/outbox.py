@@ -20,9 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Model, Q
 from django.utils import timezone
 
+from agencies.actors import Actor
 from cases import access
 from config.bulk import insert_rows
 from config.outages import unreachable
@@ -39,8 +40,8 @@ _ID_TYPES = (uuid.UUID, str, int, dt.date)
 def emit(
     event_type: str,
     *,
-    obj,
-    actor=None,
+    obj: Model,
+    actor: Actor | None = None,
     dedup_key: str | None = None,
     **ids: Any,
 ) -> OutboxMessage | None:
@@ -65,7 +66,9 @@ def emit(
     return message
 
 
-def emit_many(event_type: str, events: list[tuple[Any, dict[str, Any]]], *, actor=None) -> None:
+def emit_many(
+    event_type: str, events: list[tuple[Any, dict[str, Any]]], *, actor: Actor | None = None
+) -> None:
     """`emit` for many objects in one INSERT: a search with a thousand matches,
     or 10,000 cases shared with one agency, must not cost a round trip (nor
     a model instance) per message. `events` pairs an object with its ids."""
@@ -104,8 +107,8 @@ def emit_many(event_type: str, events: list[tuple[Any, dict[str, Any]]], *, acto
             "delivered_at": None,
         },
     )
-    ids = [row[0] for row in rows]
-    transaction.on_commit(lambda: publish(ids), robust=True)
+    message_ids = [row[0] for row in rows]
+    transaction.on_commit(lambda: publish(message_ids), robust=True)
 
 
 # `EventType.values` builds a new list on each access; `emit_many` checks
@@ -124,7 +127,9 @@ def _check_ids(ids: dict[str, Any]) -> None:
             raise ValueError(f"{name}: outbox payloads hold identifiers, not content")
 
 
-def _payload(event_type: str, object_type: str, obj, ids: dict[str, Any], now) -> dict[str, Any]:
+def _payload(
+    event_type: str, object_type: str, obj: Any, ids: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
     return {
         "type": event_type,
         "time": now.isoformat(),
@@ -133,7 +138,13 @@ def _payload(event_type: str, object_type: str, obj, ids: dict[str, Any], now) -
     }
 
 
-def _message(event_type: str, obj, actor, ids: dict[str, Any], dedup_key=None) -> OutboxMessage:
+def _message(
+    event_type: str,
+    obj: Any,  # a model with a `public_id`
+    actor: Actor | None,
+    ids: dict[str, Any],
+    dedup_key: str | None = None,
+) -> OutboxMessage:
     _check_event_type(event_type)
     _check_ids(ids)
     object_type = object_type_of(obj)
@@ -160,7 +171,8 @@ _pause: dict[str, Any] = {"until": 0.0, "reason": ""}
 
 
 def broker_paused() -> bool:
-    return time.monotonic() < _pause["until"]
+    until: float = _pause["until"]
+    return time.monotonic() < until
 
 
 def broker_refused(exc: BaseException) -> bool:
@@ -195,7 +207,7 @@ def _broker_back() -> None:
     _send(sweep_outbox, [], {"pending_after": 0})
 
 
-def _send(task, args: list[Any], kwargs: dict[str, Any] | None = None) -> bool:
+def _send(task: Any, args: list[Any], kwargs: dict[str, Any] | None = None) -> bool:
     """`task.apply_async`; False (and publishing paused) when the broker refuses."""
     try:
         task.apply_async(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.actors import AuthenticatedRequest
 from cases import access
 from config.api.base import (
     GatedViewSet,
@@ -21,7 +21,7 @@ from config.api.base import (
     etag_of,
 )
 
-from ..models import ApiToken
+from ..models import Agency, ApiToken
 from . import serializers
 
 
@@ -40,7 +40,7 @@ from . import serializers
         ],
     ),
 )
-class AgencyViewSet(ListMixin, RetrieveMixin, GatedViewSet):
+class AgencyViewSet(ListMixin[Agency], RetrieveMixin[Agency], GatedViewSet[Agency]):
     """The directory of agencies you can share with: no member lists.
 
     Addressed by code (`/agencies/KR-KNP/`), as every payload names agencies.
@@ -52,7 +52,7 @@ class AgencyViewSet(ListMixin, RetrieveMixin, GatedViewSet):
     lookup_field = "code"
     lookup_url_kwarg = "code"
 
-    def lookup_object(self, queryset: QuerySet, value: Any) -> Model:
+    def lookup_object(self, queryset: QuerySet[Agency], value: Any) -> Agency:
         # Codes are unique: one row at most, no ORDER BY needed.
         obj = next(iter(queryset.filter(code=str(value)).order_by()[:1]), None)
         if obj is None:
@@ -66,8 +66,9 @@ class MeView(StrictQueryMixin, APIView):
     permission_classes = [IsAgencyMember]
 
     @extend_schema(summary="Who am I: user, agency, role", responses=serializers.MeSerializer)
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         membership = access.membership_of(request.user)
+        assert membership is not None  # IsAgencyMember let the request in
         token = request.auth if isinstance(request.auth, ApiToken) else None
         user = request.user
         data = serializers.MeSerializer(

@@ -93,7 +93,7 @@ class NewestFirst(CursorPagination):
 @extend_schema_view(
     list=extend_schema(summary="Your agency's audit trail, newest first (agency administrators)")
 )
-class AuditEventViewSet(ListMixin, GatedViewSet):
+class AuditEventViewSet(ListMixin[AuditEvent], GatedViewSet[AuditEvent]):
     """The tamper-evident audit log, as far as your agency's administrators may read it."""
 
     selector = "visible_audit_events"

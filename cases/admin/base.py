@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers as admin_helpers
@@ -219,11 +219,19 @@ def _copy_into(target: models.Model, source: models.Model) -> None:
     target.__dict__.update(source.__dict__)
 
 
-class GatedAdminMixin:
+if TYPE_CHECKING:
+    from django.contrib.admin.options import BaseModelAdmin
+
+    _AdminBase = BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class GatedAdminMixin(_AdminBase):
     """What ModelAdmins and inlines share: rows, choices, filters, 404s."""
 
     #: The `cases.access` selector rows come from, e.g. `access.visible_cases`.
-    selector: Selector | None = None
+    selector: ClassVar[Selector | None] = None
 
     def get_selector(self) -> Selector:
         # Read the plain function from the class: through the instance it would

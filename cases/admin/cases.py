@@ -7,6 +7,7 @@ through `cases.services`, invisible cases 404.
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,7 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from agencies.actors import AuthenticatedHttpRequest
 from agencies.choices import Role
+from agencies.models import Agency
 from cases import access, proposals, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType, ShareProposalStatus
 from cases.errors import DomainError, NotFound
@@ -147,7 +150,9 @@ class CaseForm(forms.ModelForm):
 class ShareForm(forms.Form):
     """Intermediate page of the "share with agency" action."""
 
-    agency = forms.ModelChoiceField(label=_("agency"), queryset=None)
+    agency: forms.ModelChoiceField[Agency] = forms.ModelChoiceField(
+        label=_("agency"), queryset=None
+    )
     level = forms.ChoiceField(label=_("access level"), choices=AccessLevel.choices)
     expires_at = forms.DateTimeField(
         label=_("expires at"),
@@ -172,7 +177,7 @@ class ProposeForm(forms.Form):
     """A co-managing agency's proposal that the lead share the case (the
     workspace's "Propose a share"). No confidentiality: the lead decides it."""
 
-    agency = forms.ModelChoiceField(label=_("agency"), queryset=None)
+    agency = forms.ModelChoiceField(label=_("agency"), queryset=Agency.objects.none())
     level = forms.ChoiceField(label=_("access level"), choices=AccessLevel.choices)
     expires_at = forms.DateTimeField(
         label=_("expires at"),
@@ -296,7 +301,7 @@ class NewTaskForm(forms.ModelForm):
             participants = access.visible_on_case(user, CaseParticipation, case).filter(
                 revoked_at__isnull=True
             )
-        agencies = self.fields["assigned_agency"]
+        agencies = cast("forms.ModelChoiceField[Agency]", self.fields["assigned_agency"])
         agencies.queryset = selector_for(agencies.queryset.model)(user).filter(
             pk__in=[p.agency_id for p in participants]
         )
@@ -307,7 +312,7 @@ class NewTaskForm(forms.ModelForm):
         agencies.widget.choices = empty + options
 
 
-def _form_errors(form: forms.Form, exc: DomainError) -> None:
+def _form_errors(form: forms.BaseForm, exc: DomainError) -> None:
     """A service's refusal, shown on the form that asked for it."""
     for field, messages_ in exc.errors.items():
         for message in messages_:
@@ -455,7 +460,7 @@ class CaseAdmin(GatedModelAdmin):
             *super().get_urls(),
         ]
 
-    def note_view(self, request: HttpRequest, object_id: str):
+    def note_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Add a journal entry (the workspace's Journal tab posts here; the
         page itself shows the form again with what was wrong)."""
         case = self.get_object(request, unquote(object_id))
@@ -481,7 +486,7 @@ class CaseAdmin(GatedModelAdmin):
             form_id="cb-note-form",
         )
 
-    def new_task_view(self, request: HttpRequest, object_id: str):
+    def new_task_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Create a joint task on this case (the workspace's Tasks tab posts here)."""
         case = self.get_object(request, unquote(object_id))
         if not can_once(request, "manage_tasks", case):
@@ -511,7 +516,7 @@ class CaseAdmin(GatedModelAdmin):
             form_id="cb-task-form",
         )
 
-    def timeline_view(self, request: HttpRequest, object_id: str):
+    def timeline_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """The workspace's Timeline tab, fetched when the tab is first opened:
         the timeline reads every kind of child through the gate, the costliest
         part of the page, and most visits never open that tab."""
@@ -522,7 +527,7 @@ class CaseAdmin(GatedModelAdmin):
             {"timeline": case_timeline(request.user, case, limit=WORKSPACE_TIMELINE_LIMIT)},
         )
 
-    def summary_view(self, request: HttpRequest, object_id: str):
+    def summary_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Printable case summary (the browser prints it to PDF)."""
         case = self.get_object(request, object_id)
         return self._render_summaries(request, [case])
@@ -751,7 +756,7 @@ class CaseAdmin(GatedModelAdmin):
             },
         )
 
-    def share_view(self, request: HttpRequest, object_id: str):
+    def share_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Share this case with an agency (the workspace's "Share" action).
         A co-managing agency's coordinator is told to propose instead (403)."""
         case = self.get_object(request, unquote(object_id))
@@ -797,7 +802,7 @@ class CaseAdmin(GatedModelAdmin):
             form_id="cb-share-form",
         )
 
-    def propose_view(self, request: HttpRequest, object_id: str):
+    def propose_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Propose that the lead agency share this case (a co-managing
         agency's coordinators; the lead's own share directly)."""
         case = self.get_object(request, unquote(object_id))
@@ -830,7 +835,7 @@ class CaseAdmin(GatedModelAdmin):
             form_id="cb-propose-form",
         )
 
-    def proposal_view(self, request: HttpRequest, object_id: str):
+    def proposal_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Accept or decline one share proposal (`proposal=<public id>`; the
         workspace's buttons post here). The lead's coordinators only; a
         refusal is shown on this page, changing nothing."""
@@ -883,7 +888,7 @@ class CaseAdmin(GatedModelAdmin):
             nothing_to_do=None if pending else _("This proposal has already been decided."),
         )
 
-    def status_view(self, request: HttpRequest, object_id: str):
+    def status_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Move this case along its workflow (the statuses the reader may choose)."""
         case = self.get_object(request, unquote(object_id))
         if not access.can(request.user, "change_status", case):
@@ -891,7 +896,7 @@ class CaseAdmin(GatedModelAdmin):
         allowed = services.allowed_case_statuses(request.user, case)
         labels = dict(CaseStatus.choices)
         form = StatusForm(request.POST if request.method == "POST" else None)
-        form.fields["status"].choices = [(s, labels[s]) for s in allowed]
+        cast(forms.ChoiceField, form.fields["status"]).choices = [(s, labels[s]) for s in allowed]
         if request.method == "POST" and form.is_valid():
             try:
                 services.change_case_status(
@@ -921,7 +926,7 @@ class CaseAdmin(GatedModelAdmin):
             nothing_to_do=None if allowed else _("No status change is open to you on this case."),
         )
 
-    def task_log_view(self, request: HttpRequest, object_id: str):
+    def task_log_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """One task's progress log, and the form that adds to it (the
         workspace posts its per-task forms here; `?task=<id>` on GET)."""
         case = self.get_object(request, unquote(object_id))
@@ -973,7 +978,7 @@ class CaseAdmin(GatedModelAdmin):
             form_id="cb-task-log-form",
         )
 
-    def access_view(self, request: HttpRequest, object_id: str):
+    def access_view(self, request: AuthenticatedHttpRequest, object_id: str):
         """Change or end one agency's access to this case
         (`?participation=<public id>`; the workspace's "Change access").
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import django_filters as filters
 from django.conf import settings
-from django.db.models import Model
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -40,7 +39,7 @@ from config.api.problems import FieldErrorSerializer, field_errors
 
 from .. import deconfliction
 from ..choices import Chain, HandlingCode, HandlingInstruction, IdentifierKind
-from ..models import Identifier
+from ..models import Case, Identifier
 from ..stix import export_case_stix
 
 # --- serializers ------------------------------------------------------------------
@@ -212,7 +211,12 @@ def answer_json(answer: deconfliction.SearchAnswer) -> dict[str, Any]:
         summary="Record an identifier on a case (investigators of a contributing agency)"
     ),
 )
-class IdentifierViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
+class IdentifierViewSet(
+    ListMixin[Identifier],
+    RetrieveMixin[Identifier],
+    CreateMixin[Identifier],
+    GatedViewSet[Identifier],
+):
     """Wallets, phones, accounts, people… recorded on cases, normalised for matching.
 
     Identifiers are records: not edited or deleted through the API.
@@ -227,7 +231,7 @@ class IdentifierViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
     input_serializers = {"create": IdentifierInputSerializer}
     if_match_exempt = frozenset({"deconflict"})  # a question, not a change
 
-    def create_object(self, data: dict[str, Any]) -> Model:
+    def create_object(self, data: dict[str, Any]) -> Identifier:
         return deconfliction.add_identifier(actor=self.request.user, **data)
 
     @extend_schema(
@@ -243,7 +247,7 @@ class IdentifierViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
         return Response(answer_json(answer))
 
 
-class DeconflictionViewSet(GatedViewSet):
+class DeconflictionViewSet(GatedViewSet[Identifier]):
     """The deconfliction search and contact requests (investigators and coordinators)."""
 
     selector = "visible_identifiers"
@@ -279,7 +283,7 @@ class DeconflictionViewSet(GatedViewSet):
         return Response(ContactRequestSerializer(contact).data, status=status.HTTP_201_CREATED)
 
 
-class CaseStixViewSet(GatedViewSet):
+class CaseStixViewSet(GatedViewSet[Case]):
     """A case's identifiers as a STIX 2.1 bundle, for MISP or OpenCTI."""
 
     selector = "visible_cases"

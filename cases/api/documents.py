@@ -183,7 +183,9 @@ class CustodyReportSerializer(serializers.Serializer):
         request={"multipart/form-data": DocumentUploadInputSerializer},
     ),
 )
-class DocumentViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
+class DocumentViewSet(
+    ListMixin[Document], RetrieveMixin[Document], CreateMixin[Document], GatedViewSet[Document]
+):
     """Evidence files with their chain of custody. Immutable: a correction is a
     new upload that `supersedes` the old document."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -27,7 +26,7 @@ from .. import access, mla
 from ..choices import AssistanceType, LegalBasis, MLAKind, Urgency
 from ..models import MLARequest, MLAStatusChange
 
-PUBLIC_ID = {"source": "public_id", "read_only": True}
+PUBLIC_ID: dict[str, Any] = {"source": "public_id", "read_only": True}
 
 
 class _AgencyCode(serializers.SlugRelatedField):
@@ -177,7 +176,13 @@ class LinkFollowUpInputSerializer(serializers.Serializer):
     update=extend_schema(summary="Edit a draft (the requesting side's coordinators)"),
     partial_update=extend_schema(summary="Edit some fields of a draft"),
 )
-class MLARequestViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewSet):
+class MLARequestViewSet(
+    ListMixin[MLARequest],
+    RetrieveMixin[MLARequest],
+    CreateMixin[MLARequest],
+    UpdateMixin[MLARequest],
+    GatedViewSet[MLARequest],
+):
     """Formal requests between a requesting and a requested agency.
 
     Only the two parties see a request (the requested one from submission
@@ -196,10 +201,12 @@ class MLARequestViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Gate
         "link_follow_up": LinkFollowUpInputSerializer,
     }
 
-    def create_object(self, data: dict[str, Any]) -> Model:
+    def create_object(self, data: dict[str, Any]) -> MLARequest:
         return mla.create_mla_request(actor=self.request.user, **data)
 
-    def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
+    def update_object(
+        self, obj: MLARequest, data: dict[str, Any], *, expected_version: int | None
+    ) -> MLARequest:
         return mla.update_mla_draft(
             actor=self.request.user, request=obj, expected_version=expected_version, **data
         )

@@ -21,7 +21,7 @@ from ..access import agency_of
 from ..choices import AccessLevel, CaseStatus, CrimeType, ShareProposalOutcome
 from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 
-PUBLIC_ID = {"source": "public_id", "read_only": True}
+PUBLIC_ID: dict[str, Any] = {"source": "public_id", "read_only": True}
 
 
 class AgencyCodeField(serializers.SlugRelatedField):

@@ -222,7 +222,7 @@ OFFSET_HEADER = {"Upload-Offset": {"schema": {"type": "integer"}}}
         },
     ),
 )
-class UploadViewSet(GatedViewSet):
+class UploadViewSet(GatedViewSet[EvidenceUpload]):
     """Resumable evidence uploads (tus 1.0): see the module docstring."""
 
     selector = "visible_uploads"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from agencies.actors import AuthenticatedRequest
 from config.api.base import (
     CreateMixin,
     DestroyMixin,
@@ -40,6 +41,7 @@ from config.api.base import (
 )
 
 from .. import access, proposals, services
+from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 from . import filters, serializers
 
 CASE_EXAMPLE = OpenApiExample(
@@ -87,7 +89,9 @@ def shaped_for_list(queryset: QuerySet) -> QuerySet:
     update=extend_schema(summary="Edit a case (coordinators of a managing agency)"),
     partial_update=extend_schema(summary="Edit some fields of a case"),
 )
-class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewSet):
+class CaseViewSet(
+    ListMixin[Case], RetrieveMixin[Case], CreateMixin[Case], UpdateMixin[Case], GatedViewSet[Case]
+):
     """Case files your agency leads or was given access to.
 
     Cases are never deleted (they are records): a case ends by its status.
@@ -116,10 +120,12 @@ class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
             return access.LIST_ORDER_COLUMNS
         return field, "public_id"
 
-    def create_object(self, data: dict[str, Any]) -> Model:
+    def create_object(self, data: dict[str, Any]) -> Case:
         return services.create_case(actor=self.request.user, **data)
 
-    def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
+    def update_object(
+        self, obj: Case, data: dict[str, Any], *, expected_version: int | None
+    ) -> Case:
         return services.update_case(
             actor=self.request.user, case=obj, expected_version=expected_version, **data
         )
@@ -130,7 +136,7 @@ class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
         examples=[OpenApiExample("Close", value={"status": "closed"}, request_only=True)],
     )
     @action(detail=True, methods=["post"], url_path="status")
-    def change_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def change_status(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
         expected = self.expected_version(case)
         data = self.validate_input(request.data)
@@ -151,7 +157,7 @@ class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
         ],
     )
     @action(detail=True, methods=["post"], url_path="hand-over")
-    def hand_over(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def hand_over(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
         expected = self.expected_version(case)
         data = self.validate_input(request.data)
@@ -179,7 +185,9 @@ class CaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
     ),
     retrieve=extend_schema(summary="One tombstone (named by `case.access_revoked` events)"),
 )
-class CaseTombstoneViewSet(ListMixin, RetrieveMixin, GatedViewSet):
+class CaseTombstoneViewSet(
+    ListMixin[CaseTombstone], RetrieveMixin[CaseTombstone], GatedViewSet[CaseTombstone]
+):
     """Tombstones: the cases your agency no longer sees, with the time access ended."""
 
     selector = "visible_case_tombstones"
@@ -206,7 +214,12 @@ class CaseTombstoneViewSet(ListMixin, RetrieveMixin, GatedViewSet):
     destroy=extend_schema(summary="Revoke an agency's access (kept on record)"),
 )
 class ParticipantViewSet(
-    ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, DestroyMixin, GatedViewSet
+    ListMixin[CaseParticipation],
+    RetrieveMixin[CaseParticipation],
+    CreateMixin[CaseParticipation],
+    UpdateMixin[CaseParticipation],
+    DestroyMixin[CaseParticipation],
+    GatedViewSet[CaseParticipation],
 ):
     """Which agencies take part in a case, at which access level, until when.
 
@@ -228,7 +241,7 @@ class ParticipantViewSet(
         "update": serializers.ChangeAccessInputSerializer,
     }
 
-    def create_object(self, data: dict[str, Any]) -> Model:
+    def create_object(self, data: dict[str, Any]) -> CaseParticipation:
         return services.share_case(actor=self.request.user, case=self.get_parent(), **data)
 
     @extend_schema(
@@ -251,7 +264,7 @@ class ParticipantViewSet(
         ],
     )
     @action(detail=False, methods=["post"], url_path="bulk", pagination_class=None)
-    def share_many(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def share_many(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         case = self.get_parent()  # an invisible case is 404 before the body is read
         shares = self.validate_input(request.data)
         participations = services.share_case_with_agencies(
@@ -264,7 +277,9 @@ class ParticipantViewSet(
         data = self.get_serializer(participations, many=True).data
         return Response(data, status=status.HTTP_201_CREATED)
 
-    def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
+    def update_object(
+        self, obj: CaseParticipation, data: dict[str, Any], *, expected_version: int | None
+    ) -> CaseParticipation:
         return services.change_access(
             actor=self.request.user,
             participation=obj,
@@ -274,13 +289,13 @@ class ParticipantViewSet(
             expected_version=expected_version,
         )
 
-    def destroy_object(self, obj: Model, *, expected_version: int | None) -> None:
+    def destroy_object(self, obj: CaseParticipation, *, expected_version: int | None) -> None:
         services.revoke_case(
             actor=self.request.user, participation=obj, expected_version=expected_version
         )
 
 
-class _ProposalSelector:
+class _ProposalSelector(GatedViewSet[ShareProposal]):
     """Share proposals are read through their own selector (`cases.proposals`),
     which is built on the gate's case selector."""
 
@@ -317,7 +332,9 @@ class _ProposalSelector:
         ],
     ),
 )
-class CaseShareProposalViewSet(_ProposalSelector, ListMixin, CreateMixin, GatedViewSet):
+class CaseShareProposalViewSet(
+    ListMixin[ShareProposal], CreateMixin[ShareProposal], _ProposalSelector
+):
     """Proposals that the lead agency share a case onward (the third-party rule).
 
     Seen by the lead agency and the agency that proposed; to anyone else they
@@ -339,6 +356,7 @@ class CaseShareProposalViewSet(_ProposalSelector, ListMixin, CreateMixin, GatedV
         data = self.validate_input(request.data)
         proposal = proposals.propose_share(actor=request.user, case=case, **data)
         response = self.object_response(proposal, status_code=status.HTTP_201_CREATED)
+        assert request.resolver_match is not None  # routed here by the URLconf
         namespace = request.resolver_match.namespace
         name = "share-proposal-detail"
         response["Location"] = reverse(
@@ -350,7 +368,7 @@ class CaseShareProposalViewSet(_ProposalSelector, ListMixin, CreateMixin, GatedV
 
 
 @extend_schema_view(retrieve=extend_schema(summary="One share proposal"))
-class ShareProposalViewSet(_ProposalSelector, RetrieveMixin, GatedViewSet):
+class ShareProposalViewSet(RetrieveMixin[ShareProposal], _ProposalSelector):
     """A share proposal, and its decision by the lead agency's coordinators.
 
     Accepting shares the case as proposed (confidentially if the lead says
@@ -370,7 +388,7 @@ class ShareProposalViewSet(_ProposalSelector, RetrieveMixin, GatedViewSet):
         responses=serializers.ShareProposalSerializer,
     )
     @action(detail=True, methods=["post"], url_path="accept")
-    def accept(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def accept(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         proposal = self.get_object()
         expected = self.expected_version(proposal)
         data = self.validate_input(request.data)
@@ -384,7 +402,7 @@ class ShareProposalViewSet(_ProposalSelector, RetrieveMixin, GatedViewSet):
         responses=serializers.ShareProposalSerializer,
     )
     @action(detail=True, methods=["post"], url_path="decline")
-    def decline(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def decline(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         proposal = self.get_object()
         expected = self.expected_version(proposal)
         data = self.validate_input(request.data)
@@ -403,7 +421,9 @@ class ShareProposalViewSet(_ProposalSelector, RetrieveMixin, GatedViewSet):
         summary="Edit some fields of a task (the assigned agency's investigators: status, assignee)"
     ),
 )
-class TaskViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewSet):
+class TaskViewSet(
+    ListMixin[Task], RetrieveMixin[Task], CreateMixin[Task], UpdateMixin[Task], GatedViewSet[Task]
+):
     """Joint-investigation tasks, each owned by one participating agency.
 
     Tasks are not deleted: set their status to `cancelled`.
@@ -419,10 +439,12 @@ class TaskViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
         "update": serializers.TaskUpdateInputSerializer,
     }
 
-    def create_object(self, data: dict[str, Any]) -> Model:
+    def create_object(self, data: dict[str, Any]) -> Task:
         return services.create_task(actor=self.request.user, **data)
 
-    def update_object(self, obj: Model, data: dict[str, Any], *, expected_version: int | None):
+    def update_object(
+        self, obj: Task, data: dict[str, Any], *, expected_version: int | None
+    ) -> Task:
         return services.update_task(
             actor=self.request.user, task=obj, expected_version=expected_version, **data
         )
@@ -436,7 +458,7 @@ class TaskViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, GatedViewS
         "append-only"
     ),
 )
-class NoteViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
+class NoteViewSet(ListMixin[Note], RetrieveMixin[Note], CreateMixin[Note], GatedViewSet[Note]):
     """The case journal. Append-only: a correction is a new note."""
 
     selector = "visible_notes"
@@ -446,5 +468,5 @@ class NoteViewSet(ListMixin, RetrieveMixin, CreateMixin, GatedViewSet):
     sync_field = "created_at"
     input_serializers = {"create": serializers.NoteInputSerializer}
 
-    def create_object(self, data: dict[str, Any]) -> Model:
+    def create_object(self, data: dict[str, Any]) -> Note:
         return services.add_note(actor=self.request.user, **data)

@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -65,6 +67,13 @@ class Case(HandlingMixin):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # Bumped by every service write: the basis of ETags and optimistic locking.
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    if TYPE_CHECKING:
+        # Not columns: set on the rows that the gate's bulk reads return
+        # (`access.require_many`, `sharing`), named here for the type checker.
+        cb_gate_level: str | None
+        cb_hidden: bool
+        cb_has_documents: bool
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -141,8 +150,8 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
         ]
 
 
-class ParticipationQuerySet(models.QuerySet):
-    def active(self, at=None) -> "ParticipationQuerySet":
+class ParticipationQuerySet(models.QuerySet["CaseParticipation"]):
+    def active(self, at: datetime | None = None) -> "ParticipationQuerySet":
         at = at or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=at)

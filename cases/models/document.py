@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -82,7 +83,7 @@ class Document(HandlingMixin):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Immutable once stored: the only way to change evidence is a new
         # document that supersedes this one (`cases.documents`).
         if self.pk is not None:

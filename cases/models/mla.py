@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -36,26 +37,26 @@ def _short(text: str, length: int = 60) -> str:
     return line[:length].rsplit(" ", 1)[0] + "…"
 
 
-class MLARequestQuerySet(models.QuerySet):
+class MLARequestQuerySet(models.QuerySet["MLARequest"]):
     """Clock filters and flags usable in lists (one query, no N+1)."""
 
-    def decision_overdue(self, at=None) -> "MLARequestQuerySet":
+    def decision_overdue(self, at: datetime | None = None) -> "MLARequestQuerySet":
         at = at or timezone.now()
         return self.filter(status__in=DECIDING_STATUSES, decision_due__lt=at)
 
-    def execution_overdue(self, at=None) -> "MLARequestQuerySet":
+    def execution_overdue(self, at: datetime | None = None) -> "MLARequestQuerySet":
         at = at or timezone.now()
         return self.filter(status=MLAStatus.IN_EXECUTION, execution_due__lt=at)
 
-    def preservation_expired(self, at=None) -> "MLARequestQuerySet":
+    def preservation_expired(self, at: datetime | None = None) -> "MLARequestQuerySet":
         at = at or timezone.now()
         return self.filter(_preservation_expired_q(at))
 
-    def with_clock_flags(self, at=None) -> "MLARequestQuerySet":
+    def with_clock_flags(self, at: datetime | None = None) -> "MLARequestQuerySet":
         """Annotate `is_decision_overdue`, `is_execution_overdue`, `is_preservation_expired`."""
         at = at or timezone.now()
 
-        def flag(q: Q):
+        def flag(q: Q) -> DbCase:
             return DbCase(When(q, then=Value(True)), default=Value(False))
 
         return self.annotate(
@@ -65,7 +66,7 @@ class MLARequestQuerySet(models.QuerySet):
         )
 
 
-def _preservation_expired_q(at) -> Q:
+def _preservation_expired_q(at: datetime) -> Q:
     # Budapest art. 29(7): once the follow-up request is received the data
     # stays preserved pending its decision, so a linked preservation never lapses.
     return Q(

@@ -36,7 +36,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -48,13 +48,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from agencies.actors import AuthenticatedRequest
 from cases import access
 
 from . import idempotency
 from .permissions import IsAgencyMember
 from .problems import PreconditionFailedError, PreconditionRequiredError
+
+#: The model a viewset serves.
+_M = TypeVar("_M", bound=Model)
+_T = TypeVar("_T", bound=Model)
 
 #: Accepted by every endpoint: DRF's format override (`?format=json`).
 COMMON_QUERY_PARAMS = frozenset({"format"})
@@ -78,10 +84,10 @@ def _parse_etags(header: str) -> list[str]:
 
 
 @functools.cache
-def filter_param_names(filterset_class: type) -> frozenset[str]:
+def filter_param_names(filterset_class: Any) -> frozenset[str]:
     """The query parameters a FilterSet reads: its filters' names, with the
     suffixes of range widgets (`…_after`, `…_min`)."""
-    names = set()
+    names: set[str] = set()
     for name, filter_ in filterset_class.base_filters.items():
         widget = filter_.field.widget
         if isinstance(widget, SuffixedMultiWidget):
@@ -104,7 +110,13 @@ def check_query_params(request: Request, accepted: Iterable[str]) -> None:
         raise exceptions.ValidationError(errors)
 
 
-class StrictQueryMixin:
+if TYPE_CHECKING:
+    _View = APIView
+else:
+    _View = object
+
+
+class StrictQueryMixin(_View):
     """`initial()` refuses query parameters the action does not take (see
     `check_query_params`); `accepted_query_params` says which it takes."""
 
@@ -116,7 +128,7 @@ class StrictQueryMixin:
         check_query_params(request, self.accepted_query_params())
 
 
-class GatedViewSet(StrictQueryMixin, GenericViewSet):
+class GatedViewSet(StrictQueryMixin, GenericViewSet[_M]):
     """Base viewset: queryset from a gate selector, lookup by public id, ETags,
     If-Match required on writes, strict query strings, idempotent POST.
     Combine with the mixins below for the actions you need."""
@@ -144,6 +156,9 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet):
     #: Further query parameters per action (e.g. `{"download": ("purpose",)}`).
     action_query_params: dict[str, tuple[str, ...]] = {}
 
+    #: `IsAgencyMember` has let the request in: its user is an `Actor`.
+    request: AuthenticatedRequest
+
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
@@ -151,18 +166,20 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet):
 
     # --- reads ------------------------------------------------------------
 
-    def get_selected(self, name: str) -> QuerySet:
+    def get_selected(self, name: str) -> QuerySet[Any]:
         selector = getattr(access, name)
         return selector(self.request.user)
 
-    def get_parent(self) -> Model:
+    def get_parent(self) -> Any:
+        """The object of a nested route's parent URL kwarg (its model is the
+        subclass's: a case, for the case's lists)."""
         if not hasattr(self, "_parent"):
             self._parent = self._get_by_public_id(
                 self.get_selected(self.parent_selector), self.kwargs.get(self.parent_url_kwarg)
             )
         return self._parent
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[_M]:
         if not self.selector:
             raise NotImplementedError(f"{type(self).__name__}.selector is not set")
         queryset = self.get_selected(self.selector)
@@ -173,7 +190,7 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet):
         return queryset
 
     @staticmethod
-    def _get_by_public_id(queryset: QuerySet, value: Any) -> Model:
+    def _get_by_public_id(queryset: QuerySet[_T], value: Any) -> _T:
         try:
             public_id = uuid.UUID(str(value))
         except ValueError:
@@ -184,11 +201,11 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet):
             raise exceptions.NotFound()
         return obj
 
-    def lookup_object(self, queryset: QuerySet, value: Any) -> Model:
+    def lookup_object(self, queryset: QuerySet[_M], value: Any) -> _M:
         """The object the URL names (by public id; agencies override: by code)."""
         return self._get_by_public_id(queryset, value)
 
-    def get_object(self) -> Model:
+    def get_object(self) -> _M:
         # List filters do not apply here: a filter must not turn a hit into 404.
         obj = self.lookup_object(self.get_queryset(), self.kwargs.get(self.lookup_url_kwarg))
         self.check_object_permissions(self.request, obj)
@@ -236,7 +253,7 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet):
     # --- responses and preconditions ----------------------------------------
 
     def object_response(
-        self, obj: Model, *, status_code: int = status.HTTP_200_OK, created: bool = False
+        self, obj: Any, *, status_code: int = status.HTTP_200_OK, created: bool = False
     ) -> Response:
         data = self.get_serializer(obj).data
         headers = {"ETag": etag_of(obj, data)}
@@ -295,28 +312,35 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet):
         return response
 
 
-class ListMixin:
+# The mixins are written against the viewset they are combined with.
+if TYPE_CHECKING:
+    _Gated = GatedViewSet
+else:
+    _Gated = Generic
+
+
+class ListMixin(_Gated[_M]):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class RetrieveMixin:
+class RetrieveMixin(_Gated[_M]):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.object_response(self.get_object())
 
 
-class CreateMixin:
+class CreateMixin(_Gated[_M]):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.create_object(self.validate_input(request.data))
         return self.object_response(obj, status_code=status.HTTP_201_CREATED, created=True)
 
-    def create_object(self, data: dict[str, Any]) -> Model:
+    def create_object(self, data: dict[str, Any]) -> _M:
         raise NotImplementedError
 
 
-class UpdateMixin:
+class UpdateMixin(_Gated[_M]):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         obj = self.get_object()
@@ -328,17 +352,15 @@ class UpdateMixin:
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    def update_object(
-        self, obj: Model, data: dict[str, Any], *, expected_version: int | None
-    ) -> Model:
+    def update_object(self, obj: _M, data: dict[str, Any], *, expected_version: int | None) -> _M:
         raise NotImplementedError
 
 
-class DestroyMixin:
+class DestroyMixin(_Gated[_M]):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
         self.destroy_object(obj, expected_version=self.expected_version(obj))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def destroy_object(self, obj: Model, *, expected_version: int | None) -> None:
+    def destroy_object(self, obj: _M, *, expected_version: int | None) -> None:
         raise NotImplementedError

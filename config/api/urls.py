@@ -6,7 +6,7 @@ To add endpoints: give your app an `api/urls.py` with a `router`
 
 from importlib import import_module
 
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import APIRootView, DefaultRouter
 
@@ -27,7 +27,7 @@ APPS = [
 
 router = DefaultRouter()
 router.APIRootView = RootView
-extra_patterns = []
+extra_patterns: list[URLPattern | URLResolver] = []
 for module_name in APPS:
     module = import_module(module_name)
     router.registry.extend(module.router.registry)

@@ -36,7 +36,9 @@ class NotificationFilter(django_filters.FilterSet):
     list=extend_schema(summary="Your notifications (`?unread=true`, `?ordering=-created_at`)"),
     retrieve=extend_schema(summary="One of your notifications"),
 )
-class NotificationViewSet(ListMixin, RetrieveMixin, GatedViewSet):
+class NotificationViewSet(
+    ListMixin[Notification], RetrieveMixin[Notification], GatedViewSet[Notification]
+):
     serializer_class = serializers.NotificationSerializer
     filterset_class = NotificationFilter
     input_serializers = {

@@ -138,7 +138,12 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
     destroy=extend_schema(summary="Delete a webhook endpoint"),
 )
 class WebhookEndpointViewSet(
-    ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, DestroyMixin, GatedViewSet
+    ListMixin[WebhookEndpoint],
+    RetrieveMixin[WebhookEndpoint],
+    CreateMixin[WebhookEndpoint],
+    UpdateMixin[WebhookEndpoint],
+    DestroyMixin[WebhookEndpoint],
+    GatedViewSet[WebhookEndpoint],
 ):
     serializer_class = WebhookEndpointSerializer
     sync_field = "created_at"

@@ -33,8 +33,8 @@ class Command(BaseCommand):
         for name in report.orphaned_files:
             self.stderr.write(f"Stored file without a document: {name}")
         if not report.ok:
-            for problem in report.problems:
-                self.stderr.write(f"MISMATCH: {problem}")
+            for mismatch in report.problems:
+                self.stderr.write(f"MISMATCH: {mismatch}")
             raise CommandError(
                 f"Restore verification failed ({len(report.problems)} problems): do not put "
                 "this database in service."
