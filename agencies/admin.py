@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import access
 from cases.admin.base import GatedModelAdmin, PlatformModelAdmin
+from gate.roles import Role
 
 from . import services
-from .choices import Role
 from .models import Agency, Membership
 
 User = get_user_model()

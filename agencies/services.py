@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import services as audit
 from audit.models import AuditAction
-from cases.errors import NotFound, PermissionDenied, ValidationFailed
+from gate.errors import NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 from security.services import end_agency_access, end_user_access
 
-from .choices import Role
 from .models import Agency, Membership
 
 User = get_user_model()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access
 from cases.admin.base import GatedModelAdmin
+from gate.roles import Role
 
 from .export import csv_response
 from .models import AuditEvent

@@ -44,11 +44,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from agencies.models import Agency, Membership
+from gate.errors import Conflict, NotFound, PermissionDenied
+from gate.roles import ROLE_RANK, Role
 
 from .choices import ACCESS_LEVEL_ORDER, AccessLevel, CaseStatus, HandlingCode
-from .errors import Conflict, NotFound, PermissionDenied
 from .models import (
     Case,
     CaseGroupObjectPermission,
@@ -66,15 +66,6 @@ from .models import (
 )
 
 _MISSING = object()
-
-ROLE_RANK = {
-    Role.VIEWER: 0,
-    # Agency administrators run their agency's accounts; on case content they
-    # read like viewers (separation of duties).
-    Role.AGENCY_ADMIN: 0,
-    Role.INVESTIGATOR: 1,
-    Role.COORDINATOR: 2,
-}
 
 # Handling codes whose notes never leave the authoring agency (TLP 2.0:
 # AMBER+STRICT stays in the organisation; RED is for named recipients).

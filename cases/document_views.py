@@ -28,10 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from audit import services as audit
+from gate.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 from . import access, documents
 from .admin.base import case_from_parameter
-from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
 def _record_refusal(request: HttpRequest, exc: DomainError, obj=None) -> None:

@@ -44,14 +44,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
+from gate.errors import Conflict, DomainError, PreconditionFailed, ValidationFailed
+from gate.roles import Role
 
 from . import access
 from .choices import AssistanceType, CaseStatus, LegalBasis, MLAKind, MLASide, MLAStatus, Urgency
-from .errors import Conflict, DomainError, PreconditionFailed, ValidationFailed
 from .models import Case, MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .models.mla import FINAL_STATUSES
 

@@ -19,10 +19,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from agencies.models import Agency, Membership
 from audit import services as audit
 from audit.models import AuditAction
+from gate.errors import Conflict, PreconditionFailed, ValidationFailed
+from gate.roles import Role
 from notifications.outbox import emit
 
 from . import access
@@ -34,7 +35,6 @@ from .choices import (
     HandlingInstruction,
     TaskStatus,
 )
-from .errors import Conflict, PreconditionFailed, ValidationFailed
 from .models import Case, CaseParticipation, CaseSequence, Note, Task, TaskLogEntry
 
 # Sharing and revoking live in `cases.sharing` (one code path for one agency

@@ -237,7 +237,7 @@ SPECTACULAR_SETTINGS = {
         "HandlingCodeEnum": "cases.choices.HandlingCode",
         "HandlingInstructionEnum": "cases.choices.HandlingInstruction",
         "CrimeTypeEnum": "cases.choices.CrimeType",
-        "RoleEnum": "agencies.choices.Role",
+        "RoleEnum": "gate.roles.Role",
         "AgencyKindEnum": "agencies.choices.AgencyKind",
         # Three choice sets share the field name "kind"; name each (else drf_spectacular.W001,
         # which fails `check --deploy --fail-level WARNING`).

@@ -17,9 +17,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access
 from cases.admin.base import GatedModelAdmin
+from gate.roles import Role
 
 from . import rendering, services
 from .choices import EventType

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from agencies.choices import Role
 from agencies.models import Agency
 from cases import access
 from cases.choices import AccessLevel
 from cases.models import Case, CaseTombstone, Document, Identifier, MLARequest, Note, Task
+from gate.roles import Role
 
 from . import services
 from .choices import EventType

@@ -13,11 +13,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from audit import services as audit
 from audit.models import AuditAction
 from cases import access
-from cases.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from gate.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from gate.roles import Role
 
 from . import catalogue
 from .choices import Channel, DeliveryStatus

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from agencies.choices import Role
 from agencies.models import Membership
+from gate.roles import Role
 
 PRIVILEGED_ROLES = (Role.COORDINATOR, Role.AGENCY_ADMIN)
 

@@ -6,8 +6,9 @@ import factory
 from django.contrib.auth import get_user_model
 
 from agencies import services as agency_services
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from cases import services
+from gate.roles import Role
 
 User = get_user_model()
 PASSWORD = "correct-horse-battery-staple"

@@ -18,11 +18,11 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
-from agencies.choices import Role
 from cases import access
 from config.api.base import GatedViewSet, ListMixin
 from config.api.filters import DateTimeFilter
 from config.api.pagination import page_size_from
+from gate.roles import Role
 
 from ..export import csv_response
 from ..models import AuditAction, AuditEvent, AuditOutcome

@@ -87,8 +87,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from cases import access
-from cases.errors import DomainError, NotFound, ValidationFailed
 from cases.models import Case, CaseParticipation, Note, Task
+from gate.errors import DomainError, NotFound, ValidationFailed
 
 User = get_user_model()
 
@@ -290,7 +290,7 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
     change_action: str | None = None
     #: gate action checked for "delete" on an object (None: never deletable here)
     delete_action: str | None = None
-    #: lowest role (agencies.choices.Role) that may add (None: never addable here)
+    #: lowest role (gate.roles.Role) that may add (None: never addable here)
     add_role: str | None = None
     actions_on_bottom = False
 

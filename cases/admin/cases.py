@@ -23,10 +23,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType
-from cases.errors import DomainError, NotFound
 from cases.models import (
     Case,
     CaseParticipation,
@@ -38,6 +36,8 @@ from cases.models import (
     TaskLogEntry,
 )
 from cases.timeline import case_timeline
+from gate.errors import DomainError, NotFound
+from gate.roles import Role
 
 from . import rows
 from .base import GatedModelAdmin, selector_for

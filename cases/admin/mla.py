@@ -24,11 +24,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access, mla, mla_forms
 from cases.choices import AssistanceType, MLAKind, MLAStatus
-from cases.errors import DomainError, NotFound
 from cases.models import MLARequest, MLAStatusChange
+from gate.errors import DomainError, NotFound
+from gate.roles import Role
 
 from .base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInline
 

@@ -9,10 +9,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access, services
 from cases.choices import TaskStatus
 from cases.models import Note, Task
+from gate.roles import Role
 
 from .base import GatedModelAdmin
 from .rows import tlp_badge

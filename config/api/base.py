@@ -12,7 +12,7 @@ The conventions, enforced here rather than repeated in each view:
 * **Writes call a service.** Input serializers validate shapes only; the
   viewset's `create_object` / `update_object` / `destroy_object` hooks call
   `cases.services` (or another app's services), which check permissions
-  through the gate and raise `cases.errors`, mapped to HTTP in
+  through the gate and raise `gate.errors`, mapped to HTTP in
   `config.api.problems.exception_handler`.
 * **Optimistic concurrency.** Every object response carries an `ETag` (the
   object's `version`, or a hash of the body for unversioned objects). Every

@@ -10,7 +10,7 @@ members, which carry what clients need to act: a stable machine-readable
 
 Every exception reaching a view goes through `exception_handler` below: DRF's
 own exceptions, Django's `Http404`/`PermissionDenied`, the domain errors of
-`cases.errors` (raised by the services and the gate) and anything unexpected
+`gate.errors` (raised by the services and the gate) and anything unexpected
 (a 500 that says nothing about its cause; the traceback goes to the log).
 """
 
@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from cases.errors import DomainError, ValidationFailed
+from gate.errors import DomainError, ValidationFailed
 
 from .parsers import RequestTooLarge
 

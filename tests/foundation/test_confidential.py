@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from agencies.choices import Role
 from cases import access, services
 from cases.choices import AccessLevel
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import CaseParticipation, Note, Task
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 from .helpers import unchanged

@@ -16,8 +16,8 @@ from django.utils import timezone
 from agencies.models import Agency
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus
-from cases.errors import NotFound
 from cases.models import CaseParticipation
+from gate.errors import NotFound
 
 from .helpers import unchanged
 

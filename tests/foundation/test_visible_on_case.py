@@ -14,9 +14,7 @@ import contextlib
 import pytest
 from django.contrib.auth import get_user_model
 
-from agencies.choices import Role
 from cases import access, services
-from cases.errors import DomainError
 from cases.models import (
     Case,
     CaseParticipation,
@@ -26,6 +24,8 @@ from cases.models import (
     Task,
     TaskLogEntry,
 )
+from gate.errors import DomainError
+from gate.roles import Role
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test import Client
 from django.utils import translation
 from django.utils.functional import Promise
 
-from agencies.choices import Role
 from cases import mla, services
 from cases.choices import HandlingCode
+from gate.roles import Role
 from notifications import dispatch, rendering
 from notifications.choices import OutboxStatus
 from notifications.models import Notification, OutboxMessage
