@@ -31,11 +31,11 @@ from django.utils.translation import gettext_lazy as _
 from cases import access, deconfliction
 from cases.choices import Chain, IdentifierKind
 from cases.models import Identifier
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
 from config.ratelimit import RateLimited
 from gate.errors import DomainError
 from gate.roles import Role
 
-from .base import FIELD_SELECTORS, GatedModelAdmin
 from .rows import tlp_badge
 
 FIELD_SELECTORS[Identifier] = access.visible_identifiers

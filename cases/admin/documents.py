@@ -22,10 +22,9 @@ from django.views.decorators.http import require_POST
 
 from cases import access, documents, uploads
 from cases.models import Document, MLARequest
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
 from gate.errors import DomainError
 from gate.roles import Role
-
-from .base import FIELD_SELECTORS, GatedModelAdmin
 
 FIELD_SELECTORS[Document] = access.visible_documents
 FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)

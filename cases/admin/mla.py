@@ -1,7 +1,7 @@
 """MLA request pages: drafts edited through `cases.mla`, transitions as
 buttons (only the ones the table allows this person now), history in words.
 
-Follows `cases.admin.base`: rows from `access.visible_mla_requests`, so a
+Follows `config.admin_base`: rows from `access.visible_mla_requests`, so a
 non-party (and the requested agency on a draft) gets 404 on every page.
 
 The draft is a form per type of assistance (`cases.mla_forms`), which builds
@@ -27,10 +27,9 @@ from django.utils.translation import gettext_lazy as _
 from cases import access, mla, mla_forms
 from cases.choices import AssistanceType, MLAKind, MLAStatus
 from cases.models import MLARequest, MLAStatusChange
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInline
 from gate.errors import DomainError, NotFound
 from gate.roles import Role
-
-from .base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInline
 
 FIELD_SELECTORS[MLARequest] = access.visible_mla_requests
 

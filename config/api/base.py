@@ -3,9 +3,9 @@
 The conventions, enforced here rather than repeated in each view:
 
 * **Reads come from the gate.** A viewset names a selector of `cases.access`
-  (`selector = "visible_cases"`); `get_queryset` is that selector applied to
-  the requesting user, and nothing else filters by agency. Objects outside it
-  are 404, never 403.
+  (`selector = "visible_cases"`), reached through `gate.port`; `get_queryset`
+  is that selector applied to the requesting user, and nothing else filters
+  by agency. Objects outside it are 404, never 403.
 * **Public ids only.** Objects are looked up by `public_id` (a UUID) under the
   URL kwarg `id`, and payloads call it `id`; an integer primary key never
   appears in a URL or a payload. References to agencies use their code.
@@ -50,7 +50,7 @@ from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 from rest_framework.viewsets import GenericViewSet
 
-from cases import access
+from gate import port
 
 from . import idempotency
 from .permissions import IsAgencyMember
@@ -152,8 +152,7 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet):
     # --- reads ------------------------------------------------------------
 
     def get_selected(self, name: str) -> QuerySet:
-        selector = getattr(access, name)
-        return selector(self.request.user)
+        return port.selector(name)(self.request.user)
 
     def get_parent(self) -> Model:
         if not hasattr(self, "_parent"):
