@@ -10,8 +10,10 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Here, not at the top: these modules import models, which Django
-        # allows only once every app's models are loaded.
-        from . import access, checks  # noqa: F401 (checks registers the system checks)
+        # allows only once every app's models are loaded. `checks` registers
+        # the system checks; `audiences` and `reminders` tell notifications
+        # about the case domain's objects, audiences and deadlines.
+        from . import access, audiences, checks, reminders  # noqa: F401
 
         # The layers below `cases` reach the gate through `gate.port`.
         port.install(access)

@@ -285,7 +285,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("NOTIFICATIONS_DIGEST_SECONDS", default=300.0),
     },
     "deadline-reminders": {"task": "notifications.deadline_reminders", "schedule": 3600.0},
-    "expire-participations": {"task": "notifications.expire_participations", "schedule": 300.0},
+    "expire-participations": {"task": "cases.expire_participations", "schedule": 300.0},
     "audit-checkpoint": {
         "task": "notifications.audit_checkpoint",
         "schedule": float(AUDIT_CHECKPOINT_SECONDS),

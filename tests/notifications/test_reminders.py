@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cases import services
+from cases import tasks as case_tasks
 from cases.choices import AccessLevel, TaskStatus
 from cases.models import Task
 from notifications import reminders, tasks
@@ -85,7 +86,7 @@ def test_expiry_job_ends_expired_participations(case, knp_coordinator, ccos):
     participation.__class__.objects.filter(pk=participation.pk).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
-    assert tasks.expire_participations.delay().get() == 1
+    assert case_tasks.expire_participations.delay().get() == 1
     participation.refresh_from_db()
     assert participation.revoked_at is not None
 
