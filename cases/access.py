@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import (
     BooleanField,
@@ -45,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
+from audit.models import AuditEvent
 from gate.errors import Conflict, NotFound, PermissionDenied
 from gate.roles import ROLE_RANK, Role
 
@@ -54,6 +56,7 @@ from .models import (
     CaseGroupObjectPermission,
     CaseParticipation,
     CaseTombstone,
+    CustodyEvent,
     Document,
     EvidenceUpload,
     Identifier,
@@ -947,8 +950,6 @@ _VISIBLE[EvidenceUpload] = visible_uploads
 def visible_audit_events(user):
     """An agency's administrators read their agency's audit trail; nobody
     else reads any of it (a platform superuser verifies the chain instead)."""
-    from audit.models import AuditEvent
-
     membership = membership_of(user)
     if membership is None or membership.role != Role.AGENCY_ADMIN:
         return AuditEvent.objects.none()
@@ -958,8 +959,6 @@ def visible_audit_events(user):
 def visible_custody_events(user):
     """Custody events of visible documents, hiding the agencies that
     confidential participation keeps out of sight (as `_disclosed` does)."""
-    from .models import CustodyEvent
-
     agency = agency_of(user)
     if agency is None:
         return CustodyEvent.objects.none()
@@ -1013,8 +1012,6 @@ def users_who_can_see_case(case: Case) -> QuerySet:
 
     Service accounts are left out: partner systems hear through webhooks.
     """
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(
         is_active=True,
         membership__is_service_account=False,

@@ -10,6 +10,7 @@ log in on the web (API tokens only) and are exempt.
 from __future__ import annotations
 
 from django.conf import settings
+from django_otp import user_has_device
 
 from agencies.models import Membership
 from gate.roles import Role
@@ -33,6 +34,4 @@ def requires_2fa(user) -> bool:
 
 
 def has_confirmed_device(user) -> bool:
-    from django_otp import user_has_device
-
     return user_has_device(user, confirmed=True)

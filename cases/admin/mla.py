@@ -161,7 +161,7 @@ class MLAStatusChangeInline(GatedTabularInline):
     @admin.display(description=_("what happened"))
     def what_happened(self, obj: MLAStatusChange) -> str:
         # The filter escapes the text, then marks its own <p>/<br> safe.
-        text = linebreaks_filter(mla.describe_step(obj), autoescape=True)
+        text = linebreaks_filter(str(obj), autoescape=True)
         return format_html('<div class="mla-step">{}</div>', text)
 
 
@@ -467,7 +467,7 @@ class MLARequestAdmin(GatedModelAdmin):
                     self._errors_on(form, exc)
                 else:
                     step = obj.history.select_related("agency").order_by("-at", "-id").first()
-                    done = mla.describe_step(step) if step else mla.verb_label(verb)
+                    done = str(step) if step else mla.verb_label(verb)
                     self.message_user(request, done, messages.SUCCESS)
                     return HttpResponseRedirect(change_url)
         else:
@@ -481,7 +481,7 @@ class MLARequestAdmin(GatedModelAdmin):
         latest = obj.history.select_related("agency").order_by("-at", "-id").first()
         context = {
             **self.admin_site.each_context(request),
-            "latest_step": mla.describe_step(latest) if latest else "",
+            "latest_step": str(latest) if latest else "",
             "title": mla.verb_label(verb),
             "subtitle": str(obj),
             "opts": self.opts,

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
+from audit.services import record_refusal
 from gate.errors import DomainError, ValidationFailed
 
 from .parsers import RequestTooLarge
@@ -203,8 +204,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def _record_refusal(request, code: str, path: str | None) -> None:
     """A refused request goes on the audit record (the service's own transaction
     rolled back, so the refusal is written here, once)."""
-    from audit.services import record_refusal
-
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return
