@@ -5,7 +5,7 @@
 * An agency administrator manages their own agency's members
   (`MembershipAdmin`: invite, change role, deactivate) and nothing else.
 
-Both follow `cases.admin.base`: rows from the gate, writes through
+Both follow `config.admin_base`: rows from the gate, writes through
 `agencies.services`.
 """
 
@@ -20,11 +20,11 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cases import access
-from cases.admin.base import GatedModelAdmin, PlatformModelAdmin
+from config.admin_base import GatedModelAdmin, PlatformModelAdmin
+from gate import port
+from gate.roles import Role
 
 from . import services
-from .choices import Role
 from .models import Agency, Membership
 
 User = get_user_model()
@@ -122,7 +122,7 @@ class MembershipAdmin(GatedModelAdmin):
     `visible_memberships`); the platform superuser sees all, to invite the
     first administrator of an agency."""
 
-    selector = access.visible_memberships
+    selector = "visible_memberships"
     list_display = ("username", "full_name", "role", "language", "is_active")
     list_filter = ("role",)
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
@@ -132,7 +132,7 @@ class MembershipAdmin(GatedModelAdmin):
     # --- who: agency administrators of their own agency; the superuser ----------
 
     def _is_agency_admin(self, request) -> bool:
-        membership = access.membership_of(request.user)
+        membership = port.membership_of(request.user)
         return membership is not None and membership.role == Role.AGENCY_ADMIN
 
     def _is_platform_admin(self, request) -> bool:
@@ -144,7 +144,7 @@ class MembershipAdmin(GatedModelAdmin):
     def get_queryset(self, request):
         if self._is_agency_admin(request):
             return super().get_queryset(request)
-        if self._is_platform_admin(request) and access.membership_of(request.user) is None:
+        if self._is_platform_admin(request) and port.membership_of(request.user) is None:
             return Membership.objects.select_related("user", "agency")
         return Membership.objects.none()
 
@@ -200,7 +200,7 @@ class MembershipAdmin(GatedModelAdmin):
 
     def create_via_service(self, request, form):
         data = form.cleaned_data
-        agency = data.get("agency") or access.agency_of(request.user)
+        agency = data.get("agency") or port.agency_of(request.user)
         return services.invite_member(
             actor=request.user,
             agency=agency,

@@ -11,15 +11,6 @@ class AgencyKind(models.TextChoices):
     INTERNATIONAL = "international", _("International organisation")
 
 
-class Role(models.TextChoices):
-    """What a person may do with what their agency sees (DESIGN: role layer)."""
-
-    VIEWER = "viewer", _("Viewer")
-    INVESTIGATOR = "investigator", _("Investigator")
-    COORDINATOR = "coordinator", _("Coordinator")
-    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
-
-
 # The interface languages as stored on a membership. The labels describe a
 # member's setting to others (translated); the picker offers
 # `settings.LANGUAGES`, which names each language in itself.

@@ -6,6 +6,8 @@ import zoneinfo
 
 from django.utils import timezone, translation
 
+from gate import port
+
 
 class MembershipLocaleMiddleware:
     """Activate the member's chosen language and their agency's time zone.
@@ -20,9 +22,7 @@ class MembershipLocaleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from cases.access import membership_of
-
-        membership = membership_of(getattr(request, "user", None))
+        membership = port.membership_of(getattr(request, "user", None))
         if membership is not None:
             if membership.language:
                 translation.activate(membership.language)

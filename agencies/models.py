@@ -9,7 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import LANGUAGE_CHOICES, AgencyKind, Role
+from gate.roles import Role
+
+from .choices import LANGUAGE_CHOICES, AgencyKind
 
 
 def validate_timezone(value: str) -> None:

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import services as audit
 from audit.models import AuditAction
-from cases.errors import NotFound, PermissionDenied, ValidationFailed
+from gate import port
+from gate.errors import NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 from security.services import end_agency_access, end_user_access
 
-from .choices import Role
 from .models import Agency, Membership
 
 User = get_user_model()
@@ -136,11 +137,10 @@ def _require_agency_admin(actor, membership: Membership) -> None:
     """Another agency's staff list is invisible (`visible_memberships`), so a
     member of another agency is NotFound, as any invisible object is; within
     the agency, only its administrators may act (PermissionDenied)."""
-    from cases.access import membership_of, visible_memberships
-
-    if membership.pk is None or not visible_memberships(actor).filter(pk=membership.pk).exists():
+    visible = port.selector("visible_memberships")(actor)
+    if membership.pk is None or not visible.filter(pk=membership.pk).exists():
         raise NotFound()
-    mine = membership_of(actor)
+    mine = port.membership_of(actor)
     if mine is None or mine.role != Role.AGENCY_ADMIN or mine.agency_id != membership.agency_id:
         raise PermissionDenied(_("Only your agency's administrators can manage its members."))
 
@@ -180,11 +180,9 @@ def deactivate_member(*, actor, membership: Membership) -> Membership:
 
 
 def _may_invite(actor, agency: Agency) -> bool:
-    from cases.access import membership_of
-
     if actor.is_active and actor.is_superuser:
         return True
-    mine = membership_of(actor)
+    mine = port.membership_of(actor)
     return mine is not None and mine.role == Role.AGENCY_ADMIN and mine.agency_id == agency.pk
 
 
@@ -231,9 +229,7 @@ def invite_member(
 @transaction.atomic
 def set_language(*, actor, language: str) -> Membership:
     """The actor's own interface language ("" = the browser's)."""
-    from cases.access import membership_of
-
-    membership = membership_of(actor)
+    membership = port.membership_of(actor)
     if membership is None:
         raise PermissionDenied(_("You are not a member of an active agency."))
     if language and language not in dict(settings.LANGUAGES):

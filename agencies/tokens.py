@@ -23,9 +23,9 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import services as audit
 from audit.models import AuditAction
-from cases.errors import Conflict, PermissionDenied, ValidationFailed
+from gate.errors import Conflict, PermissionDenied, ValidationFailed
+from gate.roles import Role
 
-from .choices import Role
 from .models import Agency, ApiToken, Membership
 
 User = get_user_model()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
-from cases import access
-from cases.admin.base import GatedModelAdmin
+from config.admin_base import GatedModelAdmin
+from gate import port
+from gate.roles import Role
 
 from .export import csv_response
 from .models import AuditEvent
@@ -36,7 +36,7 @@ FIELDS = (
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(GatedModelAdmin):
-    selector = access.visible_audit_events
+    selector = "visible_audit_events"
     fields = FIELDS
     readonly_fields = FIELDS
     list_display = (
@@ -57,7 +57,7 @@ class AuditEventAdmin(GatedModelAdmin):
     show_full_result_count = False
 
     def _is_agency_admin(self, request) -> bool:
-        membership = access.membership_of(request.user)
+        membership = port.membership_of(request.user)
         return membership is not None and membership.role == Role.AGENCY_ADMIN
 
     def has_module_permission(self, request) -> bool:

@@ -7,4 +7,6 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self) -> None:
+        # Here, not at the top: `signals` imports models, which Django allows
+        # only once every app's models are loaded.
         from . import signals  # noqa: F401  (connects the login receivers)

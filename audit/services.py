@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
 
+from agencies.models import Membership
 from config.bulk import insert_rows
 
 from . import context
@@ -166,8 +167,6 @@ def _agency_of(actor) -> Any:
     cached = getattr(actor, "_cb_membership", None)
     if cached is not None:
         return cached.agency
-    from agencies.models import Membership
-
     membership = Membership.objects.select_related("agency").filter(user_id=actor.pk).first()
     return membership.agency if membership else None
 

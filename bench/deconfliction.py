@@ -36,12 +36,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from agencies.choices import Role  # noqa: E402
 from agencies.models import Agency, Membership  # noqa: E402
 from agencies.services import create_agency, create_member  # noqa: E402
 from cases import deconfliction, services  # noqa: E402
 from cases.identifiers import keyed_hash  # noqa: E402
 from cases.models import Case, Identifier  # noqa: E402
+from gate.roles import Role  # noqa: E402
 
 CASES_PER_AGENCY = 200
 AGENCIES = [("BENCH-KR", "KR"), ("BENCH-KH", "KH"), ("BENCH-TH", "TH")]

@@ -294,11 +294,11 @@ def build_world(args) -> dict:
     """A lead agency with one coordinator (the actor), one agency with one
     coordinator (phase 2's recipient), and `--agencies` agencies with
     `--users` coordinators between them, all seeing one case. Re-runs reuse it."""
-    from agencies.choices import Role
     from agencies.models import Agency, Membership
     from agencies.services import create_agency, create_member
     from cases import services
     from cases.models import Case
+    from gate.roles import Role
 
     def agency(code: str) -> Agency:
         return Agency.objects.filter(code=code).first() or create_agency(
@@ -338,9 +338,9 @@ def run_scenario(args, world, worker, check_exactly_once, failures, sweep) -> di
     from django.db import transaction
     from django.db.models import Min
 
-    from agencies.choices import Role
     from agencies.models import Membership
     from cases import services
+    from gate.roles import Role
     from notifications.choices import OutboxStatus
     from notifications.models import Notification, OutboxMessage
 

@@ -86,12 +86,12 @@ class Tally:
 
 def seed(n_cases: int) -> dict:
     """One agency, its coordinator, `n_cases` cases with a task each; a new token."""
-    from agencies.choices import Role
     from agencies.models import Agency, Membership
     from agencies.services import create_agency, create_member
     from agencies.tokens import issue_api_token
     from cases import services
     from cases.models import Case, Task
+    from gate.roles import Role
 
     agency = Agency.objects.filter(code=AGENCY).first() or create_agency(
         code=AGENCY, name="Load bench agency", country="KH", kind="police", timezone="UTC"

@@ -74,8 +74,9 @@ def main() -> int:
     size = parse_size(args.size)
 
     from agencies import services as agency_services
-    from agencies.choices import AgencyKind, Role
+    from agencies.choices import AgencyKind
     from cases import documents, services
+    from gate.roles import Role
 
     with tempfile.TemporaryDirectory(prefix="cb-bench-") as media:
         settings.MEDIA_ROOT = media

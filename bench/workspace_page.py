@@ -55,11 +55,11 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from django.urls import reverse  # noqa: E402
 
 from agencies import services as agency_services  # noqa: E402
-from agencies.choices import Role  # noqa: E402
 from agencies.models import Agency, Membership  # noqa: E402
 from cases import deconfliction, documents, services  # noqa: E402
 from cases.choices import AccessLevel  # noqa: E402
 from cases.models import Case  # noqa: E402
+from gate.roles import Role  # noqa: E402
 
 TARGET_P95_MS = 150
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import (
     BooleanField,
@@ -44,16 +45,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.actors import AnyUser
-from agencies.choices import Role
 from agencies.models import Agency, Membership
+from audit.models import AuditEvent
+from gate.errors import Conflict, NotFound, PermissionDenied
+from gate.roles import ROLE_RANK, Role
 
 from .choices import ACCESS_LEVEL_ORDER, AccessLevel, CaseStatus, HandlingCode
-from .errors import Conflict, NotFound, PermissionDenied
 from .models import (
     Case,
     CaseGroupObjectPermission,
     CaseParticipation,
     CaseTombstone,
+    CustodyEvent,
     Document,
     EvidenceUpload,
     Identifier,
@@ -68,24 +71,12 @@ from .models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from audit.models import AuditEvent
-
-    from .models import CustodyEvent
     from .models.case import ParticipationQuerySet
 
 # Any: a sentinel that stands in for a value of any type.
 _MISSING: Any = object()
 
 _M = TypeVar("_M", bound=Model)
-
-ROLE_RANK: dict[str, int] = {
-    Role.VIEWER: 0,
-    # Agency administrators run their agency's accounts; on case content they
-    # read like viewers (separation of duties).
-    Role.AGENCY_ADMIN: 0,
-    Role.INVESTIGATOR: 1,
-    Role.COORDINATOR: 2,
-}
 
 # Handling codes whose notes never leave the authoring agency (TLP 2.0:
 # AMBER+STRICT stays in the organisation; RED is for named recipients).
@@ -787,8 +778,6 @@ _VISIBLE: dict[type[Model], Callable[[AnyUser], QuerySet[Any]]] = {
 def visible_audit_events(user: AnyUser) -> QuerySet[AuditEvent]:
     """An agency's administrators read their agency's audit trail; nobody
     else reads any of it (a platform superuser verifies the chain instead)."""
-    from audit.models import AuditEvent
-
     membership = membership_of(user)
     if membership is None or membership.role != Role.AGENCY_ADMIN:
         return AuditEvent.objects.none()
@@ -798,8 +787,6 @@ def visible_audit_events(user: AnyUser) -> QuerySet[AuditEvent]:
 def visible_custody_events(user: AnyUser) -> QuerySet[CustodyEvent]:
     """Custody events of visible documents, hiding the agencies that
     confidential participation keeps out of sight (as `_disclosed` does)."""
-    from .models import CustodyEvent
-
     agency = agency_of(user)
     if agency is None:
         return CustodyEvent.objects.none()
@@ -846,8 +833,6 @@ def users_who_can_see_case(case: Case) -> QuerySet[User]:
 
     Service accounts are left out: partner systems hear through webhooks.
     """
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(
         is_active=True,
         membership__is_service_account=False,

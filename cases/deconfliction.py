@@ -37,16 +37,16 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
 from config.ratelimit import enforce
+from gate.errors import Conflict, NotFound, ValidationFailed
+from gate.roles import Role
 from notifications.outbox import emit, emit_many
 
 from . import access
 from .choices import HandlingCode, HandlingInstruction
-from .errors import Conflict, NotFound, ValidationFailed
 from .identifiers import (
     IdentifierInput,
     keyed_hash,

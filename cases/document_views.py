@@ -28,10 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from audit import services as audit
+from config.admin_base import named_by_parameter
+from gate.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 from . import access, documents
-from .admin.base import case_from_parameter
-from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
 def _record_refusal(request: HttpRequest, exc: DomainError, obj=None) -> None:
@@ -148,7 +148,7 @@ def _upload_page(request: HttpRequest) -> HttpResponse:
     given = request.GET.get("case", "")
     if not given:
         return HttpResponseRedirect(url)
-    case = case_from_parameter(request.user, given)
+    case = named_by_parameter(access.visible_cases(request.user), given)
     if case is None:
         audit.record_refusal(
             actor=request.user,

@@ -29,16 +29,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from agencies.models import Agency
 from audit import context as audit_context
 from audit import services as audit
 from audit.models import AuditAction, AuditOutcome
+from gate.errors import DomainError, ValidationFailed
+from gate.roles import Role
 from notifications.outbox import emit
 
 from . import access, filetypes
 from .choices import HandlingCode, HandlingInstruction
-from .errors import DomainError, ValidationFailed
 from .models import Case, CustodyEvent, Document, MLARequest, Task
 from .signals import document_integrity_failure
 

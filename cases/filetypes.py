@@ -16,7 +16,7 @@ import filetype
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .errors import ValidationFailed
+from gate.errors import ValidationFailed
 
 SNIFF_BYTES = 8192
 TEXT = "text/plain"

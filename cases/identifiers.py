@@ -50,8 +50,9 @@ from eth_utils import is_checksum_address, is_hex_address
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from gate.errors import ValidationFailed
+
 from .choices import EVM_CHAINS, Chain, IdentifierKind
-from .errors import ValidationFailed
 
 # Parts of a normalised value are joined with the ASCII unit separator,
 # which no normalised part can contain.

@@ -30,7 +30,6 @@ may file one delay notice, which moves the running clock once.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,14 +43,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
+from gate.errors import Conflict, DomainError, PreconditionFailed, ValidationFailed
+from gate.roles import Role
+from notifications.choices import EventType
+from notifications.outbox import emit
 
 from . import access
 from .choices import AssistanceType, CaseStatus, LegalBasis, MLAKind, MLASide, MLAStatus, Urgency
-from .errors import Conflict, DomainError, PreconditionFailed, ValidationFailed
 from .models import Case, MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .models.mla import FINAL_STATUSES
 
@@ -412,9 +413,6 @@ def _notify_other_side(*, request: MLARequest, event: str, from_status: str, act
     """
     if from_status == MLAStatus.DRAFT and event != "submit":
         return
-    from notifications.choices import EventType
-    from notifications.outbox import emit
-
     mine = access.agency_of(actor)
     other = (
         request.requested_agency
@@ -774,54 +772,10 @@ VERB_LABELS: dict[str, Any] = {
     "link-follow-up": _("Link the follow-up request"),
 }
 
-# One sentence per recorded event (`MLAStatusChange.event`), naming the agency
-# that took the step: the history both sides read.
-EVENT_SENTENCES: dict[str, Any] = {
-    "submit": _("%(agency)s submitted the request"),
-    "acknowledge": _("%(agency)s acknowledged receipt"),
-    "request-more-info": _("%(agency)s asked for more information"),
-    "provide-info": _("%(agency)s provided the information asked for"),
-    "start-execution": _("%(agency)s accepted the request and started executing it"),
-    "execute": _("%(agency)s executed the request"),
-    "execute-partially": _("%(agency)s executed the request in part"),
-    "refuse": _("%(agency)s refused the request"),
-    "withdraw": _("%(agency)s withdrew the request"),
-    "file-delay-notice": _("%(agency)s announced a delay"),
-    "extend-preservation": _("%(agency)s extended the preservation"),
-    "link-follow-up": _("%(agency)s linked the follow-up request"),
-}
-
 
 def verb_label(verb: str) -> str:
     """The button label of `verb`, translated; the verb itself when unknown."""
     return str(VERB_LABELS.get(verb, verb))
-
-
-def describe_step(change: MLAStatusChange) -> str:
-    """A history row in words: "KH-MOJ asked for more information: <question>"."""
-    agency = change.agency.code if change.agency_id else "?"
-    sentence = EVENT_SENTENCES.get(change.event)
-    text = str(sentence) % {"agency": agency} if sentence else f"{agency}: {change.event}"
-    comment = (change.comment or "").strip()
-    if change.event == "link-follow-up":
-        # The service records the follow-up's id; both parties see that request.
-        follow_up = (
-            MLARequest.objects.select_related("requesting_agency", "requested_agency")
-            .filter(public_id=comment)
-            .first()
-            if _is_uuid(comment)
-            else None
-        )
-        comment = str(follow_up) if follow_up else ""
-    return f"{text}: {comment}" if comment else text
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def may_file_delay_notice(user, request: MLARequest) -> bool:

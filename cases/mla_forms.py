@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import mla
 from .choices import AssistanceType, MLAKind
+from .models import MLARequest
 
 
 @dataclass(frozen=True)
@@ -242,8 +243,6 @@ def missing_by_form_field(missing: dict[str, list[str]]) -> dict[str, list[str]]
 def where_in_words(key: str) -> str:
     """A field of `missing_for_submission` (or of a service error) named for people:
     "Bank records — Period from" for `details.bank_records.period_start`."""
-    from .models import MLARequest
-
     if key.startswith("details."):
         _prefix, section, name = [*key.split(".", 2), "", ""][:3]
         return f"{SECTION_TITLES.get(section, section)} — {_label_of(section, name)}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from .views_mla import Letter
+from .mla_letter import Letter
 
 FONTS = Path(__file__).resolve().parent / "static" / "casebridge" / "fonts"
 MAIN, KHMER = "NanumGothic", "NotoSansKhmer"
@@ -61,7 +61,7 @@ class _LetterPDF(FPDF):
 
 
 def letter_pdf(letter: Letter) -> bytes:
-    """The PDF bytes of `letter` (built by `cases.views_mla.letter_of`)."""
+    """The PDF bytes of `letter` (built by `cases.mla_letter.letter_of`)."""
     pdf = _LetterPDF(letter)
     pdf.alias_nb_pages()
     pdf.add_page()

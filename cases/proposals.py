@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
+from gate.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from notifications.outbox import emit
 
 from . import access, sharing
@@ -41,7 +42,6 @@ from .choices import (
     ShareProposalOutcome,
     ShareProposalStatus,
 )
-from .errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from .models import Case, CaseParticipation, ShareProposal
 
 REASON_MAX_LENGTH = 2000

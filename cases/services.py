@@ -29,10 +29,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.actors import Actor, AnyUser
-from agencies.choices import Role
 from agencies.models import Agency, Membership
 from audit import services as audit
 from audit.models import AuditAction
+from gate.errors import Conflict, PreconditionFailed, ValidationFailed
+from gate.roles import Role
 from notifications.outbox import emit
 
 from . import access
@@ -44,7 +45,6 @@ from .choices import (
     HandlingInstruction,
     TaskStatus,
 )
-from .errors import Conflict, PreconditionFailed, ValidationFailed
 from .models import (
     Case,
     CaseParticipation,

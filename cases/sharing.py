@@ -60,11 +60,7 @@ from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
 from config.bulk import ids_in, insert_rows
-from notifications.outbox import emit_many
-
-from . import access, documents
-from .choices import ACCESS_LEVEL_ORDER, AccessLevel, HandlingCode
-from .errors import (
+from gate.errors import (
     Conflict,
     DomainError,
     NotFound,
@@ -72,6 +68,10 @@ from .errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from notifications.outbox import emit_many
+
+from . import access, documents
+from .choices import ACCESS_LEVEL_ORDER, AccessLevel, HandlingCode
 from .models import Case, CaseGroupObjectPermission, CaseParticipation, CaseTombstone, Document
 
 T = TypeVar("T")

@@ -53,9 +53,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gate.errors import Conflict, DomainError, NotFound, ValidationFailed
+
 from . import access, documents
 from .choices import HandlingCode, HandlingInstruction
-from .errors import Conflict, DomainError, NotFound, ValidationFailed
 from .models import Case, Document, EvidenceUpload, MLARequest, Task
 
 logger = logging.getLogger("casebridge.evidence")

@@ -4,26 +4,31 @@ Access to the site is decided by membership, not by Django's `is_staff`
 flag or model permissions: an active member of an active agency (not a
 service account) may enter, and so may a platform superuser. What each may
 see and do inside is decided object by object by `cases.access`, through
-the base classes in `cases.admin.base`.
+the base classes in `config.admin` (which reach it through `gate.port`).
+The site's own pages, "My work" and the preferences, belong to `cases.admin`,
+which sets them here (`set_home`, `add_page`): the site imports no app.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+
+from gate import port
 
 
 def may_enter_admin(user) -> bool:
     """Active superusers and active, human members of an active agency."""
-    from cases.access import membership_of
-
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    membership = membership_of(user)
+    membership = port.membership_of(user)
     return membership is not None and not membership.is_service_account
 
 
@@ -57,25 +62,36 @@ class CasebridgeAdminSite(admin.AdminSite):
     enable_nav_sidebar = True
     site_url = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._home: Callable | None = None
+        self._pages: list[tuple[str, Callable, str]] = []
+
+    def set_home(self, view: Callable) -> None:
+        """The landing page, `view(site, request, extra_context)`: "My work"
+        rather than Django's list of models."""
+        self._home = view
+
+    def add_page(self, route: str, view: Callable, name: str) -> None:
+        """A page of the site itself, `view(site, request)`, at `route`."""
+        self._pages.append((route, view, name))
+
     def has_permission(self, request) -> bool:
         return may_enter_admin(request.user)
 
     def index(self, request, extra_context=None):
-        """The landing page is "My work", not a list of models."""
-        from cases.admin.views import my_work
-
-        return my_work(self, request, extra_context)
+        if self._home is None:
+            return super().index(request, extra_context)
+        return self._home(self, request, extra_context)
 
     def get_urls(self):
-        from django.urls import path
-
-        from cases.admin.views import preferences
-
         return [
-            path(
-                "preferences/",
-                self.admin_view(lambda request: preferences(self, request)),
-                name="preferences",
+            *(
+                path(route, self.admin_view(self._bind(view)), name=name)
+                for route, view, name in self._pages
             ),
             *super().get_urls(),
         ]
+
+    def _bind(self, view: Callable) -> Callable:
+        return lambda request: view(self, request)

@@ -23,6 +23,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from kombu import Connection
 
 from config.cache import cache_state
 from config.outages import unreachable
@@ -54,8 +55,6 @@ def _database_error() -> str | None:
 
 
 def _broker_error(url: str) -> str | None:
-    from kombu import Connection
-
     try:
         with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)

@@ -11,11 +11,14 @@ parses the form body itself and answers such a post with a translated page:
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+
+from config.admin_site import may_enter_admin
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -54,10 +57,6 @@ class OversizePostMiddleware:
 
 def too_large_page(request: HttpRequest, message: str, *, status: int) -> TemplateResponse:
     """The refusal, in the admin's look for members, with a way back to the form."""
-    from django.contrib import admin
-
-    from config.admin_site import may_enter_admin
-
     context = {"title": gettext("Not sent"), "message": message}
     if may_enter_admin(getattr(request, "user", None)):
         context.update(admin.site.each_context(request))

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from axes.helpers import get_client_ip_address
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -104,8 +105,6 @@ def too_many_requests(retry_after: int) -> HttpResponse:
 
 def client_address(request: HttpRequest) -> str:
     """The address axes uses too, so both limits agree on who the client is."""
-    from axes.helpers import get_client_ip_address
-
     return get_client_ip_address(request) or "unknown"
 
 

@@ -237,7 +237,7 @@ SPECTACULAR_SETTINGS = {
         "HandlingCodeEnum": "cases.choices.HandlingCode",
         "HandlingInstructionEnum": "cases.choices.HandlingInstruction",
         "CrimeTypeEnum": "cases.choices.CrimeType",
-        "RoleEnum": "agencies.choices.Role",
+        "RoleEnum": "gate.roles.Role",
         "AgencyKindEnum": "agencies.choices.AgencyKind",
         # Three choice sets share the field name "kind"; name each (else drf_spectacular.W001,
         # which fails `check --deploy --fail-level WARNING`).
@@ -287,7 +287,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("NOTIFICATIONS_DIGEST_SECONDS", default=300.0),
     },
     "deadline-reminders": {"task": "notifications.deadline_reminders", "schedule": 3600.0},
-    "expire-participations": {"task": "notifications.expire_participations", "schedule": 300.0},
+    "expire-participations": {"task": "cases.expire_participations", "schedule": 300.0},
     "audit-checkpoint": {
         "task": "notifications.audit_checkpoint",
         "schedule": float(AUDIT_CHECKPOINT_SECONDS),

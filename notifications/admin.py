@@ -1,7 +1,7 @@
 """Admin pages: your notifications (with the unread badge in the header) and
 your agency's webhook endpoints (agency administrators only).
 
-Both follow `cases.admin.base`: rows from a selector, permissions from the
+Both follow `config.admin_base`: rows from a selector, permissions from the
 owner rule (a notification is its recipient's; an endpoint its agency
 administrators'), writes through `notifications.services`.
 """
@@ -17,9 +17,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
-from cases import access
-from cases.admin.base import GatedModelAdmin
+from config.admin_base import GatedModelAdmin
+from gate import port
+from gate.roles import Role
 
 from . import rendering, services
 from .choices import EventType
@@ -186,7 +186,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 def _is_agency_admin(request) -> bool:
-    membership = access.membership_of(request.user)
+    membership = port.membership_of(request.user)
     return membership is not None and membership.role == Role.AGENCY_ADMIN
 
 

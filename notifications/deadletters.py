@@ -27,19 +27,21 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from amqp.exceptions import NotFound
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.celery import _is_rabbitmq, app, dead_letter_queue
 from config.outages import unreachable
 
+from . import outbox
 from .choices import Channel, DeliveryStatus, OutboxStatus
 from .models import DeadLetter, Delivery, OutboxMessage
+from .outbox import DELIVER_MESSAGE, DELIVER_WEBHOOK
 
 logger = logging.getLogger(__name__)
 
 BODY_LIMIT = 2000
-DELIVER_MESSAGE = "notifications.deliver_message"
-DELIVER_WEBHOOK = "notifications.deliver_webhook"
 
 
 def record(*, reason: str, task: str = "", body: Any = "", key: str | None = None) -> DeadLetter:
@@ -113,8 +115,6 @@ def alarms(*, show: int = 20) -> Alarms:
 
 
 def _dead_queue_in_use() -> bool:
-    from config.celery import _is_rabbitmq, app
-
     return _is_rabbitmq() and not app.conf.task_always_eager
 
 
@@ -122,10 +122,6 @@ def dead_queue_count() -> int:
     """Messages in `casebridge.dead` (0 on Redis, or before any worker declared it)."""
     if not _dead_queue_in_use():
         return 0
-    from amqp.exceptions import NotFound
-
-    from config.celery import app, dead_letter_queue
-
     with app.connection_for_write() as connection:
         try:
             _, count, _ = connection.default_channel.queue_declare(
@@ -146,8 +142,6 @@ def drain_dead_queue() -> tuple[set[uuid.UUID], list[int], list[DeadLetter]]:
     letters: list[DeadLetter] = []
     if not _dead_queue_in_use() or not dead_queue_count():
         return messages, webhooks, letters
-    from config.celery import app, dead_letter_queue
-
     with app.connection_for_write() as connection:
         channel = connection.default_channel
         while (message := channel.basic_get(queue=dead_letter_queue(), no_ack=False)) is not None:
@@ -210,17 +204,14 @@ def redrive(ids: set[uuid.UUID] | None = None) -> list[uuid.UUID]:
     """Drain RabbitMQ's dead-letter queue, then give every dead outbox message
     (or those of `ids`) a fresh set of attempts and publish it; the sweeper
     publishes what the broker refuses now. Returns the re-driven ids."""
-    from .outbox import publish
-    from .tasks import _enqueue_webhook
-
     _, webhooks, _ = drain_dead_queue()
     reopened = _reopen(ids)
     revived = Delivery.objects.filter(pk__in=webhooks, status=DeliveryStatus.DEAD)
     revived_ids = list(revived.values_list("pk", flat=True))
     revived.update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None)
-    publish(reopened)
+    outbox.publish(reopened)
     for delivery_id in revived_ids:
-        _enqueue_webhook(delivery_id)
+        outbox.enqueue_webhook(delivery_id)
     return reopened
 
 

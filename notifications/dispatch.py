@@ -36,10 +36,10 @@ from django.utils.translation import ngettext
 
 from config.bulk import insert_rows
 
-from . import deadletters
+from . import deadletters, webhooks
 from .choices import Channel, DeliveryStatus, EventType, OutboxStatus
-from .deadletters import DELIVER_MESSAGE, DELIVER_WEBHOOK
 from .models import Delivery, Notification, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from .outbox import DELIVER_MESSAGE, DELIVER_WEBHOOK, emit
 from .registry import audience_for, object_type_named
 from .rendering import facts_of, language_of, render_in
 
@@ -253,9 +253,6 @@ def send_webhook(delivery_id: int) -> Result:
     after the partner answered but before the commit sends it again: partner
     systems deduplicate on the event id (`id`) or `X-Casebridge-Delivery`.
     """
-    from . import webhooks
-    from .outbox import emit
-
     if not isinstance(delivery_id, int):
         return _drop(DELIVER_WEBHOOK, delivery_id, "not a webhook delivery id")
     with transaction.atomic():

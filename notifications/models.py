@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 
 from .choices import Channel, DeliveryStatus, OutboxStatus
+from .rendering import text_for
 
 
 class OutboxMessage(models.Model):
@@ -301,8 +302,6 @@ class Notification(models.Model):
         # In the active language (page titles, breadcrumbs), without the
         # object's title: that is added only once the gate says the reader sees it.
         if self.data:
-            from .rendering import text_for
-
             return text_for(self.kind, self.data)
         return self.text
 

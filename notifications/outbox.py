@@ -7,6 +7,13 @@ sweeper (`sweep`, every NOTIFICATIONS_SWEEP_SECONDS from beat, and at once
 when a worker reconnects to the broker or a publish works again after a
 refusal) publishes whatever is still undelivered, so a broker outage or a
 crash between commit and publish delays a message but never loses it.
+
+The outbox hands work to Celery by task name (`DELIVER_MESSAGE`…), as the
+worker's `SweepOnConnect` does: the tasks (`notifications.tasks`) call the
+outbox and the dispatcher, which emits in turn, so naming the tasks is what
+keeps these modules free of an import cycle. `NotificationsConfig.ready()`
+imports the tasks, so every process knows them by name (and runs them
+in-process when there is no broker).
 """
 
 from __future__ import annotations
@@ -24,15 +31,21 @@ from django.db.models import Count, Min, Model, Q
 from django.utils import timezone
 
 from agencies.actors import Actor
-from cases import access
 from config.bulk import insert_rows
+from config.celery import app
 from config.outages import unreachable
+from gate import port
 
 from .choices import EventType, OutboxStatus
 from .models import OutboxMessage
 from .registry import object_type_of
 
 logger = logging.getLogger(__name__)
+
+#: The Celery tasks the outbox and the dead-letter tools hand work to.
+DELIVER_MESSAGE = "notifications.deliver_message"
+DELIVER_WEBHOOK = "notifications.deliver_webhook"
+SWEEP_OUTBOX = "notifications.sweep_outbox"
 
 _ID_TYPES = (uuid.UUID, str, int, dt.date)
 
@@ -88,7 +101,7 @@ def emit_many(
                 _payload(event_type, object_type.name, obj, ids, now),
             )
         )
-    agency = access.agency_of(actor) if actor is not None else None
+    agency = port.agency_of(actor) if actor is not None else None
     insert_rows(
         OutboxMessage,
         ("id", "object_type", "object_id", "payload"),
@@ -154,7 +167,7 @@ def _message(
         object_type=object_type.name,
         object_id=obj.public_id,
         payload=_payload(event_type, object_type.name, obj, ids, now),
-        agency=access.agency_of(actor) if actor is not None else None,
+        agency=port.agency_of(actor) if actor is not None else None,
         actor=actor if actor is not None and actor.pk else None,
         dedup_key=dedup_key,
         created_at=now,
@@ -202,15 +215,14 @@ def _broker_back() -> None:
         return
     _pause["reason"] = ""
     logger.warning("outbox: broker reachable again; sweeping the outbox now")
-    from .tasks import sweep_outbox
-
-    _send(sweep_outbox, [], {"pending_after": 0})
+    _send(SWEEP_OUTBOX, [], {"pending_after": 0})
 
 
-def _send(task: Any, args: list[Any], kwargs: dict[str, Any] | None = None) -> bool:
-    """`task.apply_async`; False (and publishing paused) when the broker refuses."""
+def _send(task_name: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> bool:
+    """`apply_async` of the task `task_name`; False (and publishing paused)
+    when the broker refuses."""
     try:
-        task.apply_async(
+        app.tasks[task_name].apply_async(
             args=args,
             kwargs=kwargs,
             retry=True,
@@ -223,20 +235,29 @@ def _send(task: Any, args: list[Any], kwargs: dict[str, Any] | None = None) -> b
     return True
 
 
+def enqueue_webhook(delivery_id: int) -> None:
+    """Hand one webhook delivery to a worker; while the broker refuses, the
+    sweeper finds the pending delivery later."""
+    if broker_paused():
+        return
+    try:
+        _send(DELIVER_WEBHOOK, [delivery_id])
+    except Exception:
+        logger.exception("webhook %s not published; left for the sweeper", delivery_id)
+
+
 def publish(message_ids: list[uuid.UUID]) -> int:
     """Hand messages to the broker; what it refuses is left to the sweeper."""
     return len(_publish(message_ids))
 
 
 def _publish(message_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    from .tasks import deliver_message
-
     published = []
     for message_id in message_ids:
         if broker_paused():
             break
         try:
-            if not _send(deliver_message, [str(message_id)]):
+            if not _send(DELIVER_MESSAGE, [str(message_id)]):
                 break
         except Exception:
             logger.exception("outbox: publishing %s failed; left for the sweeper", message_id)

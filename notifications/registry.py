@@ -5,7 +5,12 @@ public id, whether a user may see it (through the permission gate) and the
 API URL partner systems get. An *audience* tells it who should hear of an
 event: candidate users and agencies (for webhooks). Candidates are only a
 proposal: the dispatcher keeps a user or an agency only if the gate says it
-sees the object at delivery time.
+sees the object at delivery time. *Status labels* name, in the texts, the
+states an event family's `status` code stands for.
+
+The apps fill it from their `ready()` (`cases.audiences` for the case
+domain, `notifications.audiences` for webhooks): notifications itself
+imports none of them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import QuerySet
 
@@ -63,8 +69,6 @@ class ObjectType:
 def _as_users(users: list) -> list:
     """`users` as `User` instances: audiences may list lighter candidates
     (`notifications.audiences.Member`), which a one-at-a-time gate cannot take."""
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
     missing = [u.pk for u in users if not isinstance(u, User)]
     loaded = User.objects.select_related("membership").in_bulk(missing) if missing else {}
@@ -83,6 +87,7 @@ AudienceFn = Callable[[Any, Any], Audience]  # (message, obj) -> Audience
 _objects: dict[str, ObjectType] = {}
 _by_model: dict[type, ObjectType] = {}
 _audiences: dict[str, AudienceFn] = {}
+_status_labels: dict[str, dict[str, Any]] = {}
 
 
 class UnknownEvent(LookupError):
@@ -101,6 +106,16 @@ def register_audience(*event_types: str) -> Callable[[AudienceFn], AudienceFn]:
         return fn
 
     return decorator
+
+
+def register_status_labels(family: str, choices: Iterable[tuple[str, Any]]) -> None:
+    """The labels of the `status` codes of events `<family>.*` (e.g. "case")."""
+    _status_labels[family] = dict(choices)
+
+
+def status_labels(family: str) -> dict[str, Any]:
+    """Code -> label for an event family; empty when none is registered."""
+    return _status_labels.get(family, {})
 
 
 def object_type_of(obj) -> ObjectType:

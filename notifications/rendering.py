@@ -29,9 +29,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from cases.choices import CaseStatus, MLAStatus, ShareProposalStatus, TaskStatus
-
 from .choices import EventType
+from .registry import UnknownEvent, object_type_named, status_labels
 
 TEXTS = {
     EventType.CASE_SHARED: _("Case %(ref)s was shared with your agency"),
@@ -82,14 +81,6 @@ MLA_TEXTS = {
 }
 FALLBACK = _("%(ref)s: something changed")
 
-#: The state named by `status` in the data, per event family.
-STATUS_LABELS = {
-    "case": dict(CaseStatus.choices),
-    "task": dict(TaskStatus.choices),
-    "mla": dict(MLAStatus.choices),
-    "share_proposal": dict(ShareProposalStatus.choices),
-}
-
 #: The words of the link to a notification's object, per object type.
 LINK_LABELS = {
     "case": _("Open the case"),
@@ -132,7 +123,8 @@ def text_for(event_type: str, data: dict, *, title: str | None = None) -> str:
     """The text of an event from its codes, in the active language; with the
     object's title after it when given (in-app only: titles are content)."""
     status = data.get("status", "")
-    labels = STATUS_LABELS.get(event_type.split(".", 1)[0], {})
+    # The state named by `status`, per event family (registered by its app).
+    labels = status_labels(event_type.split(".", 1)[0])
     values = {
         "ref": data.get("ref", "?"),
         "by": data.get("by") or "?",
@@ -206,8 +198,6 @@ def present(notifications: Iterable, reader) -> dict[int, Shown]:
     type for the whole page; an object the reader no longer sees gets no
     link and no title, only the text that was already told.
     """
-    from .registry import UnknownEvent, object_type_named
-
     notifications = list(notifications)
     wanted: dict[str, set] = defaultdict(set)
     for notification in notifications:

@@ -13,13 +13,13 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from audit import services as audit
 from audit.models import AuditAction
-from cases import access
-from cases.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from gate import port
+from gate.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from gate.roles import Role
 
-from . import catalogue
+from . import catalogue, outbox
 from .choices import Channel, DeliveryStatus
 from .models import Delivery, Notification, WebhookDelivery, WebhookEndpoint
 
@@ -33,7 +33,7 @@ def visible_notifications(user) -> QuerySet[Notification]:
 
 def visible_webhook_endpoints(user) -> QuerySet[WebhookEndpoint]:
     """An agency's endpoints, for its agency administrators only."""
-    membership = access.membership_of(user)
+    membership = port.membership_of(user)
     if membership is None or membership.role != Role.AGENCY_ADMIN:
         return WebhookEndpoint.objects.none()
     return WebhookEndpoint.objects.filter(agency_id=membership.agency_id)
@@ -71,7 +71,7 @@ def _validate_events(events: Iterable[str]) -> list[str]:
 
 
 def _require_agency_admin(actor):
-    membership = access.membership_of(actor)
+    membership = port.membership_of(actor)
     if membership is None or membership.role != Role.AGENCY_ADMIN:
         raise PermissionDenied(_("Only agency administrators manage webhooks."))
     return membership
@@ -230,9 +230,7 @@ def redeliver_webhook(
         endpoint,
         {"redelivered": {"event": str(event_uuid), "type": delivery.message.event_type}},
     )
-    from .tasks import _enqueue_webhook  # tasks import this module's neighbours
-
-    transaction.on_commit(lambda: _enqueue_webhook(delivery.pk), robust=True)
+    transaction.on_commit(lambda: outbox.enqueue_webhook(delivery.pk), robust=True)
     return webhook_deliveries(endpoint).get(pk=delivery.pk)
 
 

@@ -1,5 +1,6 @@
 """Celery tasks: thin wrappers that take ids and call `dispatch`, `outbox`,
-`reminders` and the services.
+`reminders` and the services. The top of the app: no module of it imports
+this one but `apps` (to register the tasks); the outbox sends them by name.
 
 Delivery guarantees come from the database (see `dispatch`), not from the
 broker: tasks are acknowledged late and re-queued if their worker dies, and
@@ -9,17 +10,16 @@ a duplicate delivery of a task is harmless.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from celery import shared_task
 from celery.exceptions import Reject
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
+from audit import services as audit_services
+
 from . import dispatch, outbox, reminders
 from .dispatch import Outcome
-
-logger = logging.getLogger(__name__)
 
 # Infrastructure failures (database restarting, connection dropped) are
 # retried by Celery itself, with exponential backoff and jitter, a bounded
@@ -44,36 +44,20 @@ def _after(task, result: dispatch.Result) -> str:
     return result.outcome.value
 
 
-@shared_task(bind=True, name="notifications.deliver_message", **INFRA_RETRY)
+@shared_task(bind=True, name=outbox.DELIVER_MESSAGE, **INFRA_RETRY)
 def deliver_message(self, message_id: str) -> str:
     result = dispatch.deliver_message(message_id)
     for delivery_id in result.webhook_ids:
-        _enqueue_webhook(delivery_id)
+        outbox.enqueue_webhook(delivery_id)
     return _after(self, result)
 
 
-@shared_task(bind=True, name="notifications.deliver_webhook", **INFRA_RETRY)
+@shared_task(bind=True, name=outbox.DELIVER_WEBHOOK, **INFRA_RETRY)
 def deliver_webhook(self, delivery_id: int) -> str:
     return _after(self, dispatch.send_webhook(delivery_id))
 
 
-def _enqueue_webhook(delivery_id: int, countdown: float = 0) -> None:
-    if outbox.broker_paused():
-        return
-    try:
-        deliver_webhook.apply_async(
-            args=[delivery_id],
-            countdown=countdown or None,
-            retry=True,
-            retry_policy=settings.NOTIFICATIONS_PUBLISH_RETRY_POLICY,
-        )
-    except Exception as exc:
-        # Refused: paused, and the sweeper finds the pending delivery later.
-        if not outbox.broker_refused(exc):
-            logger.exception("webhook %s not published; left for the sweeper", delivery_id)
-
-
-@shared_task(name="notifications.sweep_outbox", **INFRA_RETRY)
+@shared_task(name=outbox.SWEEP_OUTBOX, **INFRA_RETRY)
 def sweep_outbox(pending_after: float | None = None) -> int:
     """Publish what the broker lost or refused, messages and webhook retries;
     `pending_after=0` right after the broker's return (`outbox.sweep`)."""
@@ -82,7 +66,7 @@ def sweep_outbox(pending_after: float | None = None) -> int:
     )
     older_than = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS)
     for delivery_id in dispatch.stranded_webhooks(older_than=older_than):
-        _enqueue_webhook(delivery_id)
+        outbox.enqueue_webhook(delivery_id)
     return published
 
 
@@ -96,21 +80,8 @@ def deadline_reminders() -> int:
     return reminders.run()
 
 
-@shared_task(name="notifications.expire_participations", **INFRA_RETRY)
-def expire_participations() -> int:
-    from cases.services import expire_participations as expire
-
-    return expire()
-
-
 @shared_task(name="notifications.audit_checkpoint", **INFRA_RETRY)
 def audit_checkpoint() -> str:
-    """Calls the audit app's checkpoint once that app is installed."""
-    from django.apps import apps
-
-    if not apps.is_installed("audit"):
-        return "audit app not installed"
-    from audit import services as audit_services
-
+    """Signs the audit chain's head (`audit.services.record_checkpoint`)."""
     audit_services.record_checkpoint()
     return "ok"

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases.admin.base import PlatformModelAdmin
+from config.admin_base import PlatformModelAdmin
 
 for model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(model):

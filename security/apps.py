@@ -10,6 +10,8 @@ class SecurityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Here, not at the top: the admin and these modules import models,
+        # which Django allows only once every app's models are loaded.
         from django.contrib import admin
 
         from . import signals  # noqa: F401  (connects the receivers)

@@ -10,9 +10,10 @@ log in on the web (API tokens only) and are exempt.
 from __future__ import annotations
 
 from django.conf import settings
+from django_otp import user_has_device
 
-from agencies.choices import Role
 from agencies.models import Membership
+from gate.roles import Role
 
 PRIVILEGED_ROLES = (Role.COORDINATOR, Role.AGENCY_ADMIN)
 
@@ -33,6 +34,4 @@ def requires_2fa(user) -> bool:
 
 
 def has_confirmed_device(user) -> bool:
-    from django_otp import user_has_device
-
     return user_has_device(user, confirmed=True)

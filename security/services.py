@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, ApiToken
+from audit.models import AuditAction
+from audit.services import record
 
 from .models import UserSession
 
@@ -40,9 +42,6 @@ def end_user_access(*, user) -> tuple[int, int]:
         revoked_at=timezone.now()
     )
     if keys or revoked:
-        from audit.models import AuditAction
-        from audit.services import record
-
         logger.info(
             "access ended",
             extra={"user_id": user.pk, "sessions": len(keys), "tokens": revoked},

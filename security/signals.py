@@ -12,9 +12,12 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from agencies.models import Agency
+from audit.models import AuditAction, AuditOutcome
+from audit.services import record
 from config.ratelimit import client_address
 
 from .models import UserSession
+from .services import end_agency_access, end_user_access
 
 logger = logging.getLogger("casebridge.security")
 
@@ -37,9 +40,6 @@ def record_login_event(action: str, *, request, username: str, **detail) -> None
         },
     )
     if action == "locked_out":
-        from audit.models import AuditAction, AuditOutcome
-        from audit.services import record
-
         record(
             action=AuditAction.LOGIN_FAILED,
             actor=None,
@@ -50,9 +50,6 @@ def record_login_event(action: str, *, request, username: str, **detail) -> None
             reason="Too many failed logins: locked out.",
         )
     elif action == "2fa_enrolled":
-        from audit.models import AuditAction
-        from audit.services import record
-
         record(
             action=AuditAction.UPDATE,
             obj=request.user,
@@ -98,14 +95,10 @@ def _on_user_saved(sender, instance, created, **kwargs) -> None:
     # Services end access explicitly; this catches the other ways a user is
     # switched off (admin form, shell), so no path leaves a session alive.
     if not created and not instance.is_active:
-        from .services import end_user_access
-
         end_user_access(user=instance)
 
 
 @receiver(post_save, sender=Agency, dispatch_uid="security.agency_deactivated")
 def _on_agency_saved(sender, instance, created, **kwargs) -> None:
     if not created and not instance.active:
-        from .services import end_agency_access
-
         end_agency_access(agency=instance)

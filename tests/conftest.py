@@ -8,9 +8,9 @@
 
 import pytest
 
-from agencies.choices import Role
 from cases import services
 from cases.choices import AccessLevel
+from gate.roles import Role
 
 from .factories import make_agency, make_case, make_user
 

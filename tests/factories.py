@@ -8,9 +8,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from agencies import services as agency_services
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from cases import services
 from cases.models import CaseGroupObjectPermission, CaseParticipation
+from gate.roles import Role
 
 User = get_user_model()
 PASSWORD = "correct-horse-battery-staple"

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..choices import Role
+from gate.roles import Role
+
 from ..models import Agency
 
 

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.actors import AuthenticatedRequest
-from cases import access
 from config.api.base import (
     GatedViewSet,
     IsAgencyMember,
@@ -20,6 +19,7 @@ from config.api.base import (
     StrictQueryMixin,
     etag_of,
 )
+from gate import port
 
 from ..models import Agency, ApiToken
 from . import serializers
@@ -67,7 +67,7 @@ class MeView(StrictQueryMixin, APIView):
 
     @extend_schema(summary="Who am I: user, agency, role", responses=serializers.MeSerializer)
     def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
-        membership = access.membership_of(request.user)
+        membership = port.membership_of(request.user)
         assert membership is not None  # IsAgencyMember let the request in
         token = request.auth if isinstance(request.auth, ApiToken) else None
         user = request.user

@@ -18,11 +18,11 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
-from agencies.choices import Role
-from cases import access
 from config.api.base import GatedViewSet, ListMixin
 from config.api.filters import DateTimeFilter
 from config.api.pagination import page_size_from
+from gate import port
+from gate.roles import Role
 
 from ..export import csv_response
 from ..models import AuditAction, AuditEvent, AuditOutcome
@@ -107,7 +107,7 @@ class AuditEventViewSet(ListMixin[AuditEvent], GatedViewSet[AuditEvent]):
     )
     @action(detail=False, methods=["get"])
     def export(self, request: Request, *args: Any, **kwargs: Any):
-        membership = access.membership_of(request.user)
+        membership = port.membership_of(request.user)
         if membership is None or membership.role != Role.AGENCY_ADMIN:
             raise exceptions.PermissionDenied()
         return csv_response(self.filter_queryset(self.get_queryset()), actor=request.user)

@@ -1,3 +1,9 @@
-"""The investigators' admin. Conventions: `cases.admin.base`."""
+"""The investigators' admin. Conventions: `config.admin_base`."""
 
-from . import cases, deconfliction, documents, mla, tasks  # noqa: F401  (registers the admin pages)
+from django.contrib import admin
+
+from . import cases, deconfliction, documents, mla, tasks, views  # noqa: F401  (registers the admin pages)
+
+# The site's own pages (`config.admin_site`): "My work" and the preferences.
+admin.site.set_home(views.my_work)
+admin.site.add_page("preferences/", views.preferences, "preferences")

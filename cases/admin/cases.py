@@ -1,6 +1,6 @@
 """The case page: summary, handling code, participants, tasks, journal.
 
-Follows the conventions of `cases.admin.base`: rows from the gate, writes
+Follows the conventions of `config.admin_base`: rows from the gate, writes
 through `cases.services`, invisible cases 404.
 """
 
@@ -25,11 +25,9 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.actors import AuthenticatedHttpRequest
-from agencies.choices import Role
 from agencies.models import Agency
 from cases import access, proposals, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType, ShareProposalStatus
-from cases.errors import DomainError, NotFound
 from cases.models import (
     Case,
     CaseParticipation,
@@ -43,10 +41,15 @@ from cases.models import (
 )
 from cases.sharing import PROPOSE_INSTEAD
 from cases.timeline import case_timeline
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin, selector_for
+from gate.errors import DomainError, NotFound
+from gate.roles import Role
 
 from . import rows
-from .base import GatedModelAdmin, selector_for
 from .rows import tlp_badge
+
+FIELD_SELECTORS[Case] = access.visible_cases
+FIELD_SELECTORS[CaseParticipation] = access.visible_participations
 
 #: The latest timeline events the workspace shows (the History page shows all).
 WORKSPACE_TIMELINE_LIMIT = 50

@@ -28,14 +28,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access, deconfliction
 from cases.choices import Chain, IdentifierKind
-from cases.errors import DomainError
 from cases.models import Identifier
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
 from config.ratelimit import RateLimited
+from gate.errors import DomainError
+from gate.roles import Role
 
-from .base import FIELD_SELECTORS, GatedModelAdmin
 from .rows import tlp_badge
 
 FIELD_SELECTORS[Identifier] = access.visible_identifiers

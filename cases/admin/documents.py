@@ -20,12 +20,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from agencies.choices import Role
 from cases import access, documents, uploads
-from cases.errors import DomainError
 from cases.models import Document, MLARequest
-
-from .base import FIELD_SELECTORS, GatedModelAdmin
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
+from gate.errors import DomainError
+from gate.roles import Role
 
 FIELD_SELECTORS[Document] = access.visible_documents
 FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)

@@ -1,7 +1,7 @@
 """MLA request pages: drafts edited through `cases.mla`, transitions as
 buttons (only the ones the table allows this person now), history in words.
 
-Follows `cases.admin.base`: rows from `access.visible_mla_requests`, so a
+Follows `config.admin_base`: rows from `access.visible_mla_requests`, so a
 non-party (and the requested agency on a draft) gets 404 on every page.
 
 The draft is a form per type of assistance (`cases.mla_forms`), which builds
@@ -24,13 +24,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access, mla, mla_forms
 from cases.choices import AssistanceType, MLAKind, MLAStatus
-from cases.errors import DomainError, NotFound
 from cases.models import MLARequest, MLAStatusChange
-
-from .base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInline
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInline
+from gate.errors import DomainError, NotFound
+from gate.roles import Role
 
 FIELD_SELECTORS[MLARequest] = access.visible_mla_requests
 
@@ -161,7 +160,7 @@ class MLAStatusChangeInline(GatedTabularInline):
     @admin.display(description=_("what happened"))
     def what_happened(self, obj: MLAStatusChange) -> str:
         # The filter escapes the text, then marks its own <p>/<br> safe.
-        text = linebreaks_filter(mla.describe_step(obj), autoescape=True)
+        text = linebreaks_filter(str(obj), autoescape=True)
         return format_html('<div class="mla-step">{}</div>', text)
 
 
@@ -467,7 +466,7 @@ class MLARequestAdmin(GatedModelAdmin):
                     self._errors_on(form, exc)
                 else:
                     step = obj.history.select_related("agency").order_by("-at", "-id").first()
-                    done = mla.describe_step(step) if step else mla.verb_label(verb)
+                    done = str(step) if step else mla.verb_label(verb)
                     self.message_user(request, done, messages.SUCCESS)
                     return HttpResponseRedirect(change_url)
         else:
@@ -481,7 +480,7 @@ class MLARequestAdmin(GatedModelAdmin):
         latest = obj.history.select_related("agency").order_by("-at", "-id").first()
         context = {
             **self.admin_site.each_context(request),
-            "latest_step": mla.describe_step(latest) if latest else "",
+            "latest_step": str(latest) if latest else "",
             "title": mla.verb_label(verb),
             "subtitle": str(obj),
             "opts": self.opts,

@@ -9,13 +9,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import Role
 from cases import access, services
 from cases.choices import TaskStatus
 from cases.models import Note, Task
+from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
+from gate.roles import Role
 
-from .base import GatedModelAdmin
 from .rows import tlp_badge
+
+FIELD_SELECTORS[Task] = access.visible_tasks
+FIELD_SELECTORS[Note] = access.visible_notes
 
 TASK_FIELDS = (
     "case",

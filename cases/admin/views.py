@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies import services as agency_services
 from cases import access
 from cases.choices import TaskStatus
-from cases.errors import DomainError
+from gate.errors import DomainError
 
 OPEN_TASK_STATUSES = (TaskStatus.TODO, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED)
 RECENT_SHARE_DAYS = 30

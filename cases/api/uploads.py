@@ -43,9 +43,9 @@ from rest_framework.reverse import reverse
 
 from config.api.base import GatedViewSet
 from config.api.problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
+from gate.errors import ValidationFailed
 
 from .. import documents, uploads
-from ..errors import ValidationFailed
 from ..models import EvidenceUpload
 from .documents import DocumentRecordInputSerializer
 

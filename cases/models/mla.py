@@ -251,6 +251,32 @@ class MLARequest(models.Model):
         )
 
 
+# One sentence per recorded event (`MLAStatusChange.event`), naming the agency
+# that took the step: the history both sides read.
+EVENT_SENTENCES = {
+    "submit": _("%(agency)s submitted the request"),
+    "acknowledge": _("%(agency)s acknowledged receipt"),
+    "request-more-info": _("%(agency)s asked for more information"),
+    "provide-info": _("%(agency)s provided the information asked for"),
+    "start-execution": _("%(agency)s accepted the request and started executing it"),
+    "execute": _("%(agency)s executed the request"),
+    "execute-partially": _("%(agency)s executed the request in part"),
+    "refuse": _("%(agency)s refused the request"),
+    "withdraw": _("%(agency)s withdrew the request"),
+    "file-delay-notice": _("%(agency)s announced a delay"),
+    "extend-preservation": _("%(agency)s extended the preservation"),
+    "link-follow-up": _("%(agency)s linked the follow-up request"),
+}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 class MLAStatusChange(models.Model):
     """One row per transition or clock event on a request: the formal record.
 
@@ -286,9 +312,22 @@ class MLAStatusChange(models.Model):
         verbose_name_plural = _("MLA status changes")
 
     def __str__(self) -> str:
-        from ..mla import describe_step
-
-        return describe_step(self)
+        """A history row in words: "KH-MOJ asked for more information: <question>"."""
+        agency = self.agency.code if self.agency_id else "?"
+        sentence = EVENT_SENTENCES.get(self.event)
+        text = str(sentence) % {"agency": agency} if sentence else f"{agency}: {self.event}"
+        comment = (self.comment or "").strip()
+        if self.event == "link-follow-up":
+            # The service records the follow-up's id; both parties see that request.
+            follow_up = (
+                MLARequest.objects.select_related("requesting_agency", "requested_agency")
+                .filter(public_id=comment)
+                .first()
+                if _is_uuid(comment)
+                else None
+            )
+            comment = str(follow_up) if follow_up else ""
+        return f"{text}: {comment}" if comment else text
 
 
 class MLARequestGroupObjectPermission(GroupObjectPermissionBase):

@@ -3,16 +3,16 @@
 The conventions, enforced here rather than repeated in each view:
 
 * **Reads come from the gate.** A viewset names a selector of `cases.access`
-  (`selector = "visible_cases"`); `get_queryset` is that selector applied to
-  the requesting user, and nothing else filters by agency. Objects outside it
-  are 404, never 403.
+  (`selector = "visible_cases"`), reached through `gate.port`; `get_queryset`
+  is that selector applied to the requesting user, and nothing else filters
+  by agency. Objects outside it are 404, never 403.
 * **Public ids only.** Objects are looked up by `public_id` (a UUID) under the
   URL kwarg `id`, and payloads call it `id`; an integer primary key never
   appears in a URL or a payload. References to agencies use their code.
 * **Writes call a service.** Input serializers validate shapes only; the
   viewset's `create_object` / `update_object` / `destroy_object` hooks call
   `cases.services` (or another app's services), which check permissions
-  through the gate and raise `cases.errors`, mapped to HTTP in
+  through the gate and raise `gate.errors`, mapped to HTTP in
   `config.api.problems.exception_handler`.
 * **Optimistic concurrency.** Every object response carries an `ETag` (the
   object's `version`, or a hash of the body for unversioned objects). Every
@@ -52,7 +52,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from agencies.actors import AuthenticatedRequest
-from cases import access
+from gate import port
 
 from . import idempotency
 from .permissions import IsAgencyMember
@@ -167,8 +167,7 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet[_M]):
     # --- reads ------------------------------------------------------------
 
     def get_selected(self, name: str) -> QuerySet[Any]:
-        selector = getattr(access, name)
-        return selector(self.request.user)
+        return port.selector(name)(self.request.user)
 
     def get_parent(self) -> Any:
         """The object of a nested route's parent URL kwarg (its model is the

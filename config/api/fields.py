@@ -1,9 +1,10 @@
 """Serializer fields that resolve references through the gate.
 
 A payload names other objects by public id (`"case": "<uuid>"`) or, for
-agencies, by code. Resolution goes through a selector of `cases.access`, so a
-reference to an object the user may not see fails exactly like a reference to
-one that does not exist ("Unknown case."): a 400 that leaks nothing.
+agencies, by code. Resolution goes through a selector of the gate (reached
+through `gate.port`), so a reference to an object the user may not see fails
+exactly like a reference to one that does not exist ("Unknown case."): a 400
+that leaks nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import access
+from gate import port
 
 
 class _GatedReference(serializers.Field):
@@ -33,7 +34,7 @@ class _GatedReference(serializers.Field):
 
     def get_queryset(self) -> QuerySet:
         request = self.context["request"]
-        return getattr(access, self.selector)(request.user)
+        return port.selector(self.selector)(request.user)
 
     def parse(self, data: Any) -> Any:
         raise NotImplementedError

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from cases import access
+from gate import port
 
 
 class IsAgencyMember(permissions.BasePermission):
@@ -20,4 +20,4 @@ class IsAgencyMember(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        return access.membership_of(request.user) is not None
+        return port.membership_of(request.user) is not None

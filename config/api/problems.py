@@ -10,7 +10,7 @@ members, which carry what clients need to act: a stable machine-readable
 
 Every exception reaching a view goes through `exception_handler` below: DRF's
 own exceptions, Django's `Http404`/`PermissionDenied`, the domain errors of
-`cases.errors` (raised by the services and the gate) and anything unexpected
+`gate.errors` (raised by the services and the gate) and anything unexpected
 (a 500 that says nothing about its cause; the traceback goes to the log).
 """
 
@@ -27,7 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from cases.errors import DomainError, ValidationFailed
+from audit.services import record_refusal
+from gate.errors import DomainError, ValidationFailed
 
 from .parsers import RequestTooLarge
 
@@ -203,8 +204,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def _record_refusal(request, code: str, path: str | None) -> None:
     """A refused request goes on the audit record (the service's own transaction
     rolled back, so the refusal is written here, once)."""
-    from audit.services import record_refusal
-
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return

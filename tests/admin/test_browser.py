@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.choices import Role
 from cases import services
 from cases.choices import TaskStatus
 from cases.models import Case, Note, Task
+from gate.roles import Role
 from tests.browser import Session
 from tests.factories import make_agency, make_user
 

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from agencies.choices import Role
 from cases.choices import AccessLevel, CaseStatus, HandlingCode, TaskStatus
 from cases.models import Case, CaseParticipation, Note
+from gate.roles import Role
 from tests.factories import make_case, make_user
 
 from .conftest import change_form_data, form_post, login

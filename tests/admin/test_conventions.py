@@ -1,4 +1,4 @@
-"""Every admin page follows the conventions of `cases.admin.base`."""
+"""Every admin page follows the conventions of `config.admin_base`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 
-from cases.admin.base import (
+from config.admin_base import (
     GatedModelAdmin,
     GatedStackedInline,
     GatedTabularInline,

@@ -15,9 +15,10 @@ from django.contrib import admin
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from cases import mla, services
 from cases.choices import AccessLevel, HandlingCode
+from gate.roles import Role
 from notifications.services import create_webhook_endpoint
 from tests.factories import make_agency, make_case, make_document, make_user
 from tests.mla.helpers import draft

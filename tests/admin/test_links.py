@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from agencies.choices import Role
+from gate.roles import Role
 from tests.admin.conftest import login
 from tests.factories import make_document, make_user
 

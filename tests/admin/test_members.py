@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from agencies.choices import Role
 from agencies.models import Agency, Membership
+from gate.roles import Role
 from tests.factories import make_user
 
 from .conftest import login

@@ -82,7 +82,7 @@ def test_a_member_stuck_in_khmer_can_switch_to_korean(kh_investigator):
 
 
 def test_the_invite_form_names_each_language_in_itself(knp):
-    from agencies.choices import Role
+    from gate.roles import Role
     from tests.factories import make_user
 
     admin = make_user(knp, Role.AGENCY_ADMIN)

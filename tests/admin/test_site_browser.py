@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.choices import Role
+from gate.roles import Role
 from tests.browser import RESULTS, Session
 from tests.factories import make_agency, make_user
 

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agencies.choices import Role
 from cases import deconfliction, services
 from cases.choices import AccessLevel, CaseStatus, HandlingCode
 from cases.models import Case, CaseParticipation, Note, Task, TaskLogEntry
+from gate.roles import Role
 from tests.browser import Session
 from tests.factories import make_agency, make_case, make_document, make_user
 from tests.mla.helpers import draft

@@ -15,10 +15,10 @@ import datetime as dt
 
 import pytest
 
-from agencies.choices import Role
 from cases import services
 from cases.choices import AccessLevel
 from cases.models import CaseParticipation
+from gate.roles import Role
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

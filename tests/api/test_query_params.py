@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from agencies.choices import Role
+from gate.roles import Role
 from tests.factories import make_user
 
 from .discovery import api_routes, hidden_kwargs

@@ -13,12 +13,12 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-from agencies.choices import Role
 from audit.models import AuditEvent
 from cases import access, services
 from cases.choices import AccessLevel
 from cases.models import Case, CaseParticipation, ShareProposal
 from cases.sharing import PROPOSE_INSTEAD
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from agencies.models import ApiToken, Membership
 from agencies.tokens import issue_api_token, revoke_api_token
-from cases.errors import PermissionDenied, ValidationFailed
+from gate.errors import PermissionDenied, ValidationFailed
 from tests.factories import make_user
 
 
@@ -151,7 +151,7 @@ def test_only_own_agency_admin_may_issue(knp, ccos):
 
 
 def test_revoking_twice_is_a_conflict(knp_token):
-    from cases.errors import Conflict
+    from gate.errors import Conflict
 
     token, _ = knp_token
     revoke_api_token(token=token)

@@ -2,10 +2,10 @@
 
 import pytest
 
-from agencies.choices import Role
 from audit import services as audit
 from audit.models import AuditEvent
 from cases import access
+from gate.roles import Role
 from tests.factories import PASSWORD, make_user
 
 

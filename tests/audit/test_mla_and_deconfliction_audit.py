@@ -4,10 +4,11 @@ none for a refusal, and never an identifier's value."""
 import pytest
 from django.db.models import Max
 
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from audit.models import AuditEvent
 from cases import deconfliction, mla
-from cases.errors import DomainError
+from gate.errors import DomainError
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 from tests.mla.helpers import draft
 

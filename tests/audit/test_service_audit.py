@@ -26,12 +26,12 @@ from django.utils import timezone
 
 from agencies import services as agency_services
 from agencies import tokens
-from agencies.choices import Role
 from audit.models import AuditEvent
 from cases import documents, services, sharing
 from cases.choices import AccessLevel, HandlingCode
-from cases.errors import DomainError
 from cases.models import CaseParticipation
+from gate.errors import DomainError
+from gate.roles import Role
 from tests.factories import make_agency, make_case, make_user
 
 PDF = b"%PDF-1.7\n" + b"0" * 2000

@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import positive_data_acceptance
 
-from agencies.choices import Role
 from agencies.tokens import issue_api_token
 from cases.models import CaseParticipation
+from gate.roles import Role
 from tests.factories import make_document, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -28,8 +28,8 @@ from django.middleware.csrf import get_token
 from django.test import Client as DjangoClient
 from django.test import RequestFactory
 
-from agencies.choices import Role
 from agencies.tokens import issue_api_token
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 from tests.mla.helpers import COMPLETE_FULL
 from tests.notifications.harness import Receiver

@@ -1,9 +1,9 @@
 import pytest
 
 from cases import deconfliction
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.identifiers import keyed_hash
 from cases.models import Identifier
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 

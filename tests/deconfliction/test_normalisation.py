@@ -6,7 +6,6 @@ import unicodedata
 
 import pytest
 
-from cases.errors import ValidationFailed
 from cases.identifiers import (
     IdentifierInput,
     keyed_hash,
@@ -21,6 +20,7 @@ from cases.identifiers import (
     normalise_url,
     normalise_wallet,
 )
+from gate.errors import ValidationFailed
 
 # --- phones -----------------------------------------------------------------
 

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from cases import deconfliction
-from cases.errors import Conflict, NotFound
 from cases.models import ContactRequest
+from gate.errors import Conflict, NotFound
 from notifications.models import OutboxMessage
 
 from .conftest import told

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from agencies.choices import Role
 from cases import deconfliction, services
-from cases.errors import PermissionDenied, ValidationFailed
+from gate.errors import PermissionDenied, ValidationFailed
+from gate.roles import Role
 from tests.factories import make_case, make_user
 
 from .conftest import told

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from cases import deconfliction
-from cases.errors import NotFound
 from cases.stix import export_case_stix
+from gate.errors import NotFound
 
 
 @pytest.fixture

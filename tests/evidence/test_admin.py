@@ -6,11 +6,11 @@ from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agencies.choices import Role
 from audit import services as audit
 from audit.models import AuditEvent
 from cases.choices import HandlingCode
 from cases.models import Document
+from gate.roles import Role
 from tests.admin.conftest import login
 from tests.factories import make_user
 

@@ -5,11 +5,11 @@ import hashlib
 
 import pytest
 
-from agencies.choices import Role
 from audit import services as audit
 from audit.models import AuditEvent
 from cases.choices import HandlingCode
 from cases.models import Document
+from gate.roles import Role
 from tests.factories import make_user
 
 from .conftest import LIMIT, pdf_bytes, stored_files

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.choices import Role
 from cases import services
 from cases.choices import AccessLevel, HandlingCode
+from gate.roles import Role
 from tests.browser import Session
 from tests.factories import make_agency, make_case, make_document, make_user
 

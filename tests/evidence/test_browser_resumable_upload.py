@@ -11,8 +11,8 @@ import hashlib
 
 import pytest
 
-from agencies.choices import Role
 from cases.models import Document
+from gate.roles import Role
 from tests.browser import Session
 from tests.factories import make_agency, make_case, make_user
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from agencies.choices import Role
 from cases import access, documents, services
 from cases.choices import AccessLevel
+from gate.roles import Role
 from tests.factories import make_user
 
 

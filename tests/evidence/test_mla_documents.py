@@ -7,10 +7,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from cases import access, documents
 from cases.choices import HandlingCode
-from cases.errors import NotFound
+from gate.errors import NotFound
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 from tests.mla.helpers import draft, drive, path_to
 

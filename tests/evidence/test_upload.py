@@ -8,8 +8,8 @@ import pytest
 from audit.models import AuditEvent
 from cases import documents
 from cases.documents import FileTooLarge
-from cases.errors import NotFound, PermissionDenied, ValidationFailed
 from cases.models import CustodyEvent, Document
+from gate.errors import NotFound, PermissionDenied, ValidationFailed
 
 from .conftest import LIMIT, pdf_bytes, stored_files
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from agencies.choices import Role
 from agencies.models import Agency
 from cases import services
 from cases.choices import AccessLevel
 from cases.models import Case, CaseParticipation, Note, Task
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 

@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from agencies import services
-from agencies.choices import Role
 from agencies.models import Agency, Membership
 from cases import access
-from cases.errors import NotFound, PermissionDenied, ValidationFailed
+from gate.errors import NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 from tests.factories import make_user
 
 from .helpers import unchanged

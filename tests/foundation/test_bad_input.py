@@ -14,7 +14,7 @@ from django.utils import timezone
 from agencies.models import Agency
 from cases import services
 from cases.choices import AccessLevel, CaseStatus
-from cases.errors import Conflict, PermissionDenied, PreconditionFailed, ValidationFailed
+from gate.errors import Conflict, PermissionDenied, PreconditionFailed, ValidationFailed
 from tests.factories import make_user
 
 from .helpers import unchanged

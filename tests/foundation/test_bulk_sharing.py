@@ -20,9 +20,9 @@ from audit.models import AuditEvent
 from audit.services import verify_chain
 from cases import access, services
 from cases.choices import AccessLevel, HandlingCode
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import Case, CaseGroupObjectPermission, CaseParticipation, CustodyEvent
 from cases.sharing import PROPOSE_INSTEAD
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from notifications.models import OutboxMessage
 from tests.factories import make_agency, make_case, make_document, pass_expiry
 

@@ -7,8 +7,8 @@ from django.test import Client
 
 from cases import services
 from cases.api.serializers import CaseInputSerializer
-from cases.errors import ValidationFailed
 from cases.models import Case
+from gate.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
-from agencies.choices import Role
 from cases import services
 from cases.models import Case, CaseSequence
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 pytestmark = [

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from cases import services
 from cases.choices import AccessLevel, CaseStatus
-from cases.errors import Conflict
 from cases.models import Note, Task
+from gate.errors import Conflict
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from agencies.choices import Role
 from cases import access, proposals, services
 from cases.choices import AccessLevel
-from cases.errors import NotFound, PermissionDenied, ValidationFailed
 from cases.models import CaseParticipation, Note, Task
 from cases.sharing import PROPOSE_INSTEAD
+from gate.errors import NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 from .helpers import unchanged

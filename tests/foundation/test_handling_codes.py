@@ -11,7 +11,7 @@ import pytest
 
 from cases import access, services
 from cases.choices import AccessLevel, HandlingCode
-from cases.errors import ValidationFailed
+from gate.errors import ValidationFailed
 
 from .helpers import unchanged
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from agencies.models import Agency
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus
-from cases.errors import NotFound
+from gate.errors import NotFound
 from tests.factories import pass_expiry
 
 from .helpers import unchanged

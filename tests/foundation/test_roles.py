@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus, TaskStatus
-from cases.errors import Conflict, PermissionDenied
 from cases.models import CaseParticipation
+from gate.errors import Conflict, PermissionDenied
 
 from .helpers import unchanged
 

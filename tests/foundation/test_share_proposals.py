@@ -11,12 +11,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from agencies.choices import Role
 from audit.models import AuditEvent
 from cases import proposals, services
 from cases.choices import AccessLevel
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import CaseParticipation, ShareProposal
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 from .helpers import unchanged

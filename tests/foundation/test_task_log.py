@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.choices import Role
 from audit.models import AuditAction, AuditEvent
 from cases import access, services
 from cases.choices import AccessLevel, CaseStatus
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import TaskLogEntry
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 pytestmark = pytest.mark.django_db

@@ -28,11 +28,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from agencies.choices import Role
 from cases import access, services
 from cases.choices import ACCESS_LEVEL_ORDER
-from cases.errors import DomainError, NotFound
 from cases.models import Case, CaseParticipation
+from gate.errors import DomainError, NotFound
+from gate.roles import Role
 from tests.factories import make_agency, make_user
 
 N_AGENCIES = 4

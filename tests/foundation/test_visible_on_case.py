@@ -16,9 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
 
-from agencies.choices import Role
 from cases import access, services
-from cases.errors import DomainError
 from cases.models import (
     Case,
     CaseParticipation,
@@ -28,6 +26,8 @@ from cases.models import (
     Task,
     TaskLogEntry,
 )
+from gate.errors import DomainError
+from gate.roles import Role
 from tests.bench_subprocess import generated_world
 from tests.factories import make_document
 

@@ -3,8 +3,9 @@
 
 import pytest
 
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from cases.models import MLARequest
+from gate.roles import Role
 
 from ..factories import make_agency, make_user
 from .helpers import draft, drive, path_to

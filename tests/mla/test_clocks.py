@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from cases import mla
 from cases.choices import LegalBasis, MLAStatus, Urgency
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import MLARequest
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 from .helpers import draft
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from cases import mla
 from cases.choices import AssistanceType, LegalBasis, MLAKind, MLAStatus, Urgency
-from cases.errors import ValidationFailed
 from cases.models import MLARequest, MLARequestGroupObjectPermission
+from gate.errors import ValidationFailed
 
 from .helpers import draft
 

@@ -9,8 +9,8 @@ from django.db import connection, transaction
 
 from cases import mla
 from cases.choices import MLAStatus
-from cases.errors import Conflict
 from cases.models import MLARequest, MLAStatusChange
+from gate.errors import Conflict
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from agencies.choices import Role
 from cases import mla, services
 from cases.choices import AccessLevel, CaseStatus, LegalBasis, MLAStatus
-from cases.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from cases.models import MLARequest
+from gate.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from gate.roles import Role
 
 from ..factories import make_agency, make_user
 from .helpers import draft

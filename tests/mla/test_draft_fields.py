@@ -7,8 +7,8 @@ from django.test import Client
 
 from cases import mla
 from cases.api.mla import MLACreateInputSerializer, MLAUpdateInputSerializer
-from cases.errors import ValidationFailed
 from cases.models import MLARequest
+from gate.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 
 from cases import mla
 from cases.choices import MLAStatus
-from cases.errors import Conflict
+from gate.errors import Conflict
 from notifications.models import OutboxMessage
 
 

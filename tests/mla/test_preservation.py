@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from cases import mla
 from cases.choices import AssistanceType, MLAKind, MLAStatus
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import MLARequest
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 from ..factories import make_agency
 from .helpers import draft

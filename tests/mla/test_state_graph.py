@@ -7,11 +7,11 @@ gate and the table predict, and changes nothing.
 
 import pytest
 
-from agencies.choices import Role
 from cases import mla
 from cases.choices import MLAStatus
-from cases.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cases.models import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
+from gate.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gate.roles import Role
 
 from .helpers import path_to, reachable_states
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from cases import access, mla
 from cases.choices import MLAStatus
-from cases.errors import NotFound, PermissionDenied
 from cases.models import MLARequestGroupObjectPermission
+from gate.errors import NotFound, PermissionDenied
 
 from ..factories import PASSWORD
 

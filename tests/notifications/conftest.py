@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from kombu import pools as kombu_pools
 
-from agencies.choices import Role
 from config.celery import app as celery_app
+from gate.roles import Role
 from tests.factories import make_user
 
 from .harness import Receiver, RedisBroker, Worker

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.choices import Role
 from cases import deconfliction
+from gate.roles import Role
 from notifications.models import Notification
 from tests.factories import make_document, make_user
 

@@ -256,7 +256,7 @@ def test_endpoint_is_disabled_after_consecutive_failures_and_its_admins_are_told
 
 
 def test_webhook_url_must_be_https_outside_development(kh_admin, settings):
-    from cases.errors import ValidationFailed
+    from gate.errors import ValidationFailed
     from notifications.models import WebhookEndpoint
 
     settings.NOTIFICATIONS_WEBHOOK_ALLOW_HTTP = False

@@ -5,9 +5,9 @@ import pytest
 from django.core import mail
 from django.utils import translation
 
-from agencies.choices import Role
 from cases import access, services
 from cases.choices import AccessLevel, HandlingCode
+from gate.roles import Role
 from notifications import dispatch, rendering
 from notifications.choices import DeliveryStatus, OutboxStatus
 from notifications.models import Delivery, Notification, OutboxMessage

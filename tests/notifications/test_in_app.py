@@ -9,10 +9,10 @@ from django.test import Client
 from django.utils import translation
 from django.utils.functional import Promise
 
-from agencies.choices import Role
 from cases import mla, services
 from cases.choices import HandlingCode
-from notifications import dispatch, rendering
+from gate.roles import Role
+from notifications import dispatch, registry, rendering
 from notifications.choices import OutboxStatus
 from notifications.models import Notification, OutboxMessage
 from tests.factories import make_document, make_user
@@ -179,7 +179,7 @@ def test_kind_labels_are_translatable_words():
     label = rendering.kind_label("mla.transitioned")
     assert isinstance(label, Promise)
     assert str(label) == "MLA request status changed"
-    assert all(isinstance(v, Promise) for v in rendering.STATUS_LABELS["task"].values())
+    assert all(isinstance(v, Promise) for v in registry.status_labels("task").values())
 
 
 def test_the_admin_renders_in_the_readers_language_not_the_delivery_one(

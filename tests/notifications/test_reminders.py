@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cases import services
+from cases import tasks as case_tasks
 from cases.choices import AccessLevel, TaskStatus
 from cases.models import Task
 from notifications import reminders, tasks
@@ -84,7 +85,7 @@ def test_expiry_job_ends_expired_participations(case, knp_coordinator, ccos):
         expires_at=timezone.now() + dt.timedelta(hours=1),
     )
     pass_expiry(case, ccos)
-    assert tasks.expire_participations.delay().get() == 1
+    assert case_tasks.expire_participations.delay().get() == 1
     participation.refresh_from_db()
     assert participation.revoked_at is not None
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.choices import Role
 from cases import proposals, services
 from cases.choices import AccessLevel
+from gate.roles import Role
 from notifications.models import Notification
 from tests.factories import make_agency, make_user
 

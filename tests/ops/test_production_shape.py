@@ -37,7 +37,7 @@ from tests.proxy import require_nginx, running_proxy
 HOST = "casebridge.test"
 SEED = """
 import json
-from agencies.choices import Role
+from gate.roles import Role
 from agencies.tokens import issue_api_token
 from tests.factories import make_agency, make_user
 knp, ccos = make_agency("KR-KNP"), make_agency("KH-CCOS")

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
-from agencies.choices import Role
 from agencies.tokens import issue_api_token
+from gate.roles import Role
 from tests.factories import make_agency, make_case, make_user
 from tests.proxy import Proxy, require_nginx, running_proxy
 

@@ -11,9 +11,9 @@ from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from agencies import services as agency_services
-from agencies.choices import Role
 from agencies.tokens import issue_api_token
 from cases.models import CaseParticipation
+from gate.roles import Role
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
 
-from agencies.choices import Role
+from gate.roles import Role
 from tests.factories import make_user
 
 from .conftest import admin_login, make_staff

@@ -8,10 +8,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from agencies import services as agency_services
-from agencies.choices import Role
 from agencies.models import ApiToken
 from agencies.tokens import issue_api_token
-from cases.errors import PermissionDenied
+from gate.errors import PermissionDenied
+from gate.roles import Role
 from security.signals import AUTH_TIME_KEY, LAST_ACTIVITY_KEY
 from tests.factories import make_user
 

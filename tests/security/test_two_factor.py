@@ -6,8 +6,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.choices import Role
 from agencies.tokens import issue_api_token
+from gate.roles import Role
 from tests.factories import make_user
 
 from .conftest import admin_login, make_staff

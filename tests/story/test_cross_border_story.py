@@ -28,11 +28,12 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from cases import deconfliction
 from cases.choices import Chain, HandlingCode, MLAStatus
 from cases.models import Case, CustodyEvent, Identifier, MLARequest, Note, TaskLogEntry
 from config.celery import app as celery_app
+from gate.roles import Role
 from tests.browser import RESULTS_ROOT, Session
 from tests.factories import make_agency, make_case, make_user
 from tests.i18n import english_leftovers

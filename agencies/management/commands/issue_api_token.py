@@ -14,10 +14,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from agencies.choices import Role
 from agencies.models import Agency
 from agencies.tokens import default_expiry, issue_api_token
-from cases.errors import DomainError
+from gate.errors import DomainError
+from gate.roles import Role
 
 
 class Command(BaseCommand):

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from cases import access
 from cases.deconfliction import add_identifier
-from cases.errors import DomainError
+from gate.errors import DomainError
 
 COLUMNS = {
     "kind",

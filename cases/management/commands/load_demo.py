@@ -13,11 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies import services as agency_services
-from agencies.choices import AgencyKind, Role
+from agencies.choices import AgencyKind
 from agencies.models import Agency, Membership
 from cases import services
 from cases.choices import AccessLevel, HandlingCode, TaskPriority
 from cases.models import Case
+from gate.roles import Role
 
 User = get_user_model()
 

@@ -1,5 +1,9 @@
 """Base classes of every Casebridge admin page: the admin's side of the one gate.
 
+Here, below every app, so that the admin pages of agencies, audit, security
+and notifications build on it without importing `cases`; the gate is reached
+through `gate.port`, and each app registers the choices its models offer.
+
 Every `ModelAdmin` and inline in Casebridge derives from `GatedModelAdmin`,
 `GatedStackedInline`/`GatedTabularInline` (agency-scoped content) or
 `PlatformModelAdmin` (superuser-only platform administration); a test
@@ -7,8 +11,9 @@ Every `ModelAdmin` and inline in Casebridge derives from `GatedModelAdmin`,
 
 What the base classes guarantee, so subclasses only declare:
 
-* **Rows** come from a selector of `cases.access` (`selector = access.visible_x`),
-  never from `Model.objects`. Inlines, changelists, search, autocomplete,
+* **Rows** come from a selector of `cases.access` (`selector = access.visible_x`,
+  or its name, `selector = "visible_x"`, in the apps below `cases`), never
+  from `Model.objects`. Inlines, changelists, search, autocomplete,
   actions (their querysets are the changelist's) and `RelatedOnlyFieldListFilter`
   all start from it.
 * **Invisible = missing = 404.** `get_object` raises `Http404` instead of
@@ -16,8 +21,8 @@ What the base classes guarantee, so subclasses only declare:
   an object the user may not see look exactly like those of a missing one.
 * **Permissions** ask the gate, never Django's model permissions
   (`is_staff`, `user.has_perm`): `has_view/change/delete_permission(obj)`
-  call `access.can(user, <gate action>, obj)` and `has_add_permission`
-  asks `access.has_role`.
+  call the gate's `can(user, <gate action>, obj)` and `has_add_permission`
+  asks its `has_role`.
 * **Choices** of every foreign key and many-to-many field (plain select,
   `autocomplete_fields`) come from the selector registered for the related
   model in `FIELD_SELECTORS`; a related model without one is a configuration
@@ -72,7 +77,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.contrib import admin, messages
 from django.contrib.admin import helpers as admin_helpers
 from django.contrib.admin.models import LogEntry
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -86,29 +91,31 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
-from cases import access
-from cases.errors import DomainError, NotFound, ValidationFailed
-from cases.models import Case, CaseParticipation, Note, Task
+from gate import port
+from gate.errors import DomainError, NotFound, ValidationFailed
 
 User = get_user_model()
 
 Selector = Callable[[Any], QuerySet]
 
 
+def gate_selector(name: str) -> Selector:
+    """The gate's selector `name`, looked up when called (through `gate.port`)."""
+    return lambda user: port.selector(name)(user)
+
+
 def visible_users(user) -> QuerySet:
     """Users a person may pick (assignees): members of their own agency only."""
-    return User.objects.filter(membership__in=access.visible_memberships(user), is_active=True)
+    memberships = port.selector("visible_memberships")(user)
+    return User.objects.filter(membership__in=memberships, is_active=True)
 
 
-# Which objects of a related model may be offered as a choice. Later issues
-# register their models here (`FIELD_SELECTORS[MLARequest] = access.visible_mla_requests`).
+# Which objects of a related model may be offered as a choice. Each app
+# registers its models next to their admin pages
+# (`FIELD_SELECTORS[MLARequest] = access.visible_mla_requests`).
 FIELD_SELECTORS: dict[type[models.Model], Selector] = {
-    Case: access.visible_cases,
-    Task: access.visible_tasks,
-    Note: access.visible_notes,
-    CaseParticipation: access.visible_participations,
-    Agency: access.visible_agencies,
-    Membership: access.visible_memberships,
+    Agency: gate_selector("visible_agencies"),
+    Membership: gate_selector("visible_memberships"),
     User: visible_users,
 }
 
@@ -118,20 +125,19 @@ def selector_for(model: type[models.Model]) -> Selector:
         return FIELD_SELECTORS[model]
     except KeyError:
         raise ImproperlyConfigured(
-            f"No selector in cases.admin.base.FIELD_SELECTORS for {model.__name__}: "
+            f"No selector in config.admin_base.FIELD_SELECTORS for {model.__name__}: "
             "register one from cases.access before offering it as a choice."
         ) from None
 
 
-def case_from_parameter(user, value: str) -> Case | None:
-    """The visible case a `?case=` parameter names (its public id or its pk), or None."""
+def named_by_parameter(rows: QuerySet, value: str) -> models.Model | None:
+    """The row of `rows` a query parameter names (its public id or its pk), or None."""
     value = (value or "").strip()
-    cases = access.visible_cases(user)
     try:
-        return cases.filter(public_id=uuid.UUID(value)).first()
+        return rows.filter(public_id=uuid.UUID(value)).first()
     except ValueError:
         pass
-    return cases.filter(pk=int(value)).first() if value.isdigit() else None
+    return rows.filter(pk=int(value)).first() if value.isdigit() else None
 
 
 def plain_label(obj) -> str:
@@ -230,8 +236,9 @@ else:
 class GatedAdminMixin(_AdminBase):
     """What ModelAdmins and inlines share: rows, choices, filters, 404s."""
 
-    #: The `cases.access` selector rows come from, e.g. `access.visible_cases`.
-    selector: ClassVar[Selector | None] = None
+    #: The `cases.access` selector rows come from, e.g. `access.visible_cases`,
+    #: or its name ("visible_cases") in the apps below `cases`.
+    selector: ClassVar[Selector | str | None] = None
 
     def get_selector(self) -> Selector:
         # Read the plain function from the class: through the instance it would
@@ -239,6 +246,8 @@ class GatedAdminMixin(_AdminBase):
         for klass in type(self).__mro__:
             if klass.__dict__.get("selector") is not None:
                 selector = klass.__dict__["selector"]
+                if isinstance(selector, str):
+                    return port.selector(selector)
                 return selector.__func__ if isinstance(selector, staticmethod) else selector
         raise ImproperlyConfigured(f"{type(self).__name__} needs a selector.")
 
@@ -296,18 +305,18 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
     change_action: str | None = None
     #: gate action checked for "delete" on an object (None: never deletable here)
     delete_action: str | None = None
-    #: lowest role (agencies.choices.Role) that may add (None: never addable here)
+    #: lowest role (gate.roles.Role) that may add (None: never addable here)
     add_role: str | None = None
     actions_on_bottom = False
 
     # --- permissions: the gate, never Django's model permissions ----------
 
     def is_member(self, request: HttpRequest) -> bool:
-        return access.membership_of(request.user) is not None
+        return port.membership_of(request.user) is not None
 
     def gate_allows(self, request: HttpRequest, action: str, obj) -> bool:
         """Override for models the gate's `can` does not know (agencies, members)."""
-        return access.can(request.user, action, obj)
+        return port.can(request.user, action, obj)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.is_member(request)
@@ -328,7 +337,7 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
         return obj is None or self.gate_allows(request, self.delete_action, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.add_role is not None and access.has_role(request.user, self.add_role)
+        return self.add_role is not None and port.has_role(request.user, self.add_role)
 
     # --- invisible objects are missing objects ------------------------------
 
@@ -358,10 +367,13 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
         the case only when the reader sees it: a hidden case selects nothing."""
         initial = super().get_changeform_initial_data(request)
         if "case" in initial:
-            case = case_from_parameter(request.user, request.GET.get("case", ""))
             initial.pop("case")
-            if case is not None:
-                initial["case"] = case.pk
+            field = next((f for f in self.opts.fields if f.name == "case" and f.is_relation), None)
+            if field is not None:
+                rows = selector_for(field.remote_field.model)(request.user)
+                case = named_by_parameter(rows, request.GET.get("case", ""))
+                if case is not None:
+                    initial["case"] = case.pk
         return initial
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -490,7 +502,7 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if not self.has_view_or_change_permission(request, obj):
             raise Http404(gettext("Not found."))
-        agency = access.agency_of(request.user)
+        agency = port.agency_of(request.user)
         action_list = (
             LogEntry.objects.filter(
                 object_id=str(obj.pk),
@@ -543,8 +555,6 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
         return scoped
 
     def _filter_field(self, path: str):
-        from django.contrib.admin.utils import get_fields_from_path
-
         try:
             return get_fields_from_path(self.model, path)[-1]
         except Exception:
@@ -573,8 +583,8 @@ class _GatedInlineMixin(GatedAdminMixin):
         return False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return access.membership_of(request.user) is not None and (
-            obj is None or access.can(request.user, "view", obj)
+        return port.membership_of(request.user) is not None and (
+            obj is None or port.can(request.user, "view", obj)
         )
 
     def has_add_permission(self, request, obj=None) -> bool:
