@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("agencies", "audit", "cases", "config", "notifications", "ops", "security")
+APPS = ("agencies", "audit", "cases", "config", "gate", "notifications", "ops", "security")
 FORBIDDEN = (
     "__new__(",
     "_state.",
