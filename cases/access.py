@@ -679,7 +679,7 @@ def require_loaded(user: AnyUser, action: str, case: Case) -> None:
         raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": case.status})
 
 
-# --- mutual legal assistance requests (issue 5) -------------------------------
+# --- mutual legal assistance requests ------------------------------------------
 #
 # The agency layer of a request is its own guardian grant (`view_mlarequest`),
 # given only to the requesting agency (at creation) and the requested agency

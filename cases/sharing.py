@@ -1,43 +1,28 @@
 """Sharing cases with agencies and revoking them: one, or many at once.
 
-Every share or revoke goes through one of two code paths here, whatever its
-size: `share_case` is `share_case_with_agencies` with one item, `revoke_case`
-is `revoke_agencies` with one item, so the rules live in one place. The bulk
-forms exist because sharing is where Casebridge meets agency scale (issue
-10): sharing one case with 50 agencies took ~1,000 queries one by one, and
-one agency on 10,000 cases ~13 minutes. Here the cost is a constant number
-of queries whatever the number of items:
+Only the lead agency shares a case onward (a co-manager proposes instead:
+`cases.proposals`). Every share or revoke goes through one of two code paths,
+whatever its size: `share_case` is `share_case_with_agencies` with one item,
+`revoke_case` is `revoke_agencies` with one item, so the rules live in one
+place, and an agency-scale call (one agency on 10,000 cases) costs a constant
+number of queries:
 
 * the actor is checked against all the cases in one query
-  (`access.require_many`), which also locks them (share) and carries what the
-  writes need (the permission ids, whether there are documents);
-* what already exists for each (case, agency) pair (an open, an expired but
-  unswept, a hidden participation; leftover grants) comes as EXISTS columns of
-  that same query or of the one re-reading the agencies;
-* the rules are then applied item by item in memory, in the order the single
-  services always applied them; any refused item refuses the whole call
-  (nothing is written) and the error names the item by its index
+  (`access.require_many`), which also locks them and carries what the writes
+  need (the permission ids, whether there are documents);
+* what already exists for each (case, agency) pair comes as EXISTS columns
+  of that query or of the one re-reading the agencies;
+* the rules are applied item by item in memory; any refused item refuses the
+  whole call (nothing is written) and the error names the item by its index
   (`"3.agency"`), as the API's per-item field errors do;
-* the writes are one statement per table: participations, guardian grants
-  (still the source of truth of access), custody events, outbox messages (one
-  per case and agency, as before) and audit events (one per share or revoke,
-  chained by `audit.append_many`).
+* the writes are one statement per table: participations (the record),
+  guardian grants (the access, with their expiry), custody events, outbox
+  messages and audit events (one per case and agency).
 
-A share or a revoke does not touch the case row (its `version`,
-`updated_at`, `updated_by`): what changes is who takes part, which the
-participations, the grants, the outbox and the audit log record. Touching
-it re-stamped every participation's copy of the case's list position
-(migration 0007) — ~8.5 rows per case, most of the cost of sharing 10,000
-cases with one agency. The receiving agency still finds a newly shared case
-after its sync cursor: its participation's position is the later of the
-case's `updated_at` and its `granted_at`, stamped here after the transaction
-started (migration 0011, `config/api/pagination.py`). Other participants'
-feeds do not show the case again for a share or revoke: nothing in the case
-they read changed.
-
-Both bulk shapes are a full cross product of cases and agencies (one case by
-N agencies, or N cases by one agency), so statements filtered on "these cases
-and these groups" touch exactly the pairs being shared or revoked.
+A share or a revoke does not touch the case row: what changes is who takes
+part. The receiving agency still finds a newly shared case after its sync
+cursor, because its grant's list position is the later of the case's
+`updated_at` and the grant's time (migration 0018).
 """
 
 from __future__ import annotations
