@@ -542,7 +542,8 @@ def require(user: AnyUser, action: str, obj: Model) -> None:
     membership = membership_of(user)
     if action == "view":
         return
-    assert membership is not None  # is_visible() holds for members only
+    if membership is None:  # is_visible() holds for members only
+        raise NotFound()
     if isinstance(obj, Case):
         rule = CASE_RULES[action]
         _check_rule(membership, rule, obj)
@@ -673,7 +674,8 @@ def require_loaded(user: AnyUser, action: str, case: Case) -> None:
     if action == "view":
         return
     membership = membership_of(user)
-    assert membership is not None  # require_many() read the case: a member
+    if membership is None:  # require_many() read the case: a member
+        raise NotFound()
     _check_rule(membership, CASE_RULES[action], case, level)
     if action in WORK_ON_OPEN_CASES_ONLY and case.status in ENDED_CASE_STATUSES:
         raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": case.status})

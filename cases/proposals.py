@@ -118,7 +118,8 @@ def propose_share(
         count=1,
     )
     me = access.agency_of(actor)
-    assert me is not None  # the gate admitted a member of an active agency
+    if me is None:  # the gate admitted a member of an active agency
+        raise NotFound()
     if me.pk == case.lead_agency_id:
         raise PermissionDenied(LEAD_SHARES)
     stored = _check_terms(case, agency, level, reason, expires_at, confidential)

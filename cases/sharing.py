@@ -133,7 +133,8 @@ def _check_agency(stored: Agency | None, field: str = "agency") -> Agency:
 def _agency_of_member(actor: AnyUser) -> Agency:
     """The actor's agency, asked once the gate has let them act (a member)."""
     agency = access.agency_of(actor)
-    assert agency is not None  # the gate admits members of an active agency only
+    if agency is None:  # the gate admits members of an active agency only
+        raise NotFound()
     return agency
 
 
@@ -448,7 +449,8 @@ def _check_one_case(
         except DomainError as error:
             refusals.add(index, error)
             continue
-        assert agency is not None  # _check_share() refuses an unknown agency
+        if agency is None:  # _check_share() refuses an unknown agency
+            raise NotFound()
         seen.add(agency.pk)
         pairs.append((case, agency, share, agency))
     refusals.raise_any()
@@ -500,7 +502,8 @@ def _check_cases(
         except DomainError as error:
             refusals.add(index, error)
             continue
-        assert stored is not None  # _check_share() refuses an unknown agency
+        if stored is None:  # _check_share() refuses an unknown agency
+            raise NotFound()
         seen.add(pk)
         pairs.append((case, stored, share, case))
     refusals.raise_any()
@@ -751,7 +754,8 @@ def _check_agency_from_cases(
     }
     participation: CaseParticipation | None
     for participation in locked.values():
-        assert agency is not None  # it has participations, so it exists
+        if agency is None:  # it has participations, so it exists
+            raise NotFound()
         participation.agency = agency
     refusals, seen, ended = _Refusals(keyed=True), set(), []
     for index, pk in enumerate(case_ids):

@@ -68,7 +68,8 @@ class MeView(StrictQueryMixin, APIView):
     @extend_schema(summary="Who am I: user, agency, role", responses=serializers.MeSerializer)
     def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         membership = port.membership_of(request.user)
-        assert membership is not None  # IsAgencyMember let the request in
+        if membership is None:  # IsAgencyMember let only members in
+            raise exceptions.NotFound()
         token = request.auth if isinstance(request.auth, ApiToken) else None
         user = request.user
         data = serializers.MeSerializer(

@@ -356,8 +356,7 @@ class CaseShareProposalViewSet(
         data = self.validate_input(request.data)
         proposal = proposals.propose_share(actor=request.user, case=case, **data)
         response = self.object_response(proposal, status_code=status.HTTP_201_CREATED)
-        assert request.resolver_match is not None  # routed here by the URLconf
-        namespace = request.resolver_match.namespace
+        namespace = request.resolver_match.namespace if request.resolver_match else ""
         name = "share-proposal-detail"
         response["Location"] = reverse(
             f"{namespace}:{name}" if namespace else name,

@@ -1,7 +1,8 @@
 """Property: every path of the gate is exactly what the sharing history implies.
 
 Hypothesis generates a few cases led by a few agencies and a sequence of
-share / change_access / revoke / hand-over / time passing / expiry-job runs.
+share / change_access / revoke / propose-then-accept-or-decline / hand-over /
+time passing / expiry-job runs.
 After every step, for a user of every agency, the selector, the list's
 shape, the detail check (`is_visible`, `agency_level`), the bulk check
 (`require_many`) and the notification audiences (`agencies_that_see`,
@@ -28,8 +29,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from cases import access, services
-from cases.choices import ACCESS_LEVEL_ORDER
+from cases import access, proposals, services
+from cases.choices import ACCESS_LEVEL_ORDER, AccessLevel
 from cases.models import Case, CaseParticipation
 from gate.errors import DomainError, NotFound
 from gate.roles import Role
@@ -56,6 +57,7 @@ operations = st.one_of(
     st.tuples(st.just("share"), case_ix, any_offset, levels, expiry, st.booleans()),
     st.tuples(st.just("change_access"), case_ix, any_offset, levels, expiry),
     st.tuples(st.just("revoke"), case_ix, any_offset),
+    st.tuples(st.just("propose"), case_ix, any_offset, levels, expiry, st.booleans()),
     st.tuples(st.just("hand_over"), case_ix, any_offset, st.one_of(st.none(), levels)),
     st.tuples(st.just("advance"), st.integers(1, 3).map(lambda ticks: ticks * 10)),
     st.tuples(st.just("expire_job")),
@@ -206,6 +208,35 @@ def _apply(op, agencies, cases, model, clock) -> None:
             return
         assert valid, op
         m.grants.pop(a, None)
+    elif kind == "propose":
+        # A co-manager proposes, the lead accepts or declines: the same
+        # history as a share by the lead, or as nothing.
+        _, _, _, level, minutes, accept = op
+        managers = [
+            ix for ix in m.grants if ix != m.lead and m.holds(ix, now) == AccessLevel.MANAGE
+        ]
+        if not managers:
+            return
+        expires_at = now + dt.timedelta(minutes=minutes) if minutes else None
+        try:
+            proposal = proposals.propose_share(
+                actor=agencies[managers[0]][1],
+                case=case,
+                agency=agency,
+                level=level,
+                reason="Joint investigation",
+                expires_at=expires_at,
+            )
+        except DomainError:
+            assert a in (m.lead, managers[0]) or m.holds(a, now) is not None, op
+            return
+        assert a != m.lead, op
+        if not accept:
+            proposals.decline_proposal(actor=lead_user, proposal=proposal)
+            return
+        proposals.accept_proposal(actor=lead_user, proposal=proposal)
+        if m.holds(a, now) is None:
+            m.grants[a] = (level, expires_at)
     elif kind == "hand_over":
         keep = op[3]
         valid = a != m.lead
