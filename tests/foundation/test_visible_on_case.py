@@ -11,6 +11,7 @@ uploaded on some of its cases here.
 from __future__ import annotations
 
 import contextlib
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -45,9 +46,16 @@ SELECTORS = {
 
 @pytest.fixture(scope="module")
 def generated(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, with evidence and progress committed on top. Their outbox
+    messages stay unpublished: delivering each in-process, as an eager
+    Celery would on every commit, takes minutes and is not what is tested."""
     with generated_world(django_db_blocker, agencies=6, cases=300, users=36):
         media = tmp_path_factory.mktemp("media")
-        with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
+        with (
+            override_settings(MEDIA_ROOT=media),
+            mock.patch("notifications.outbox.publish"),
+            django_db_blocker.unblock(),
+        ):
             _add_evidence_and_progress()
         yield
 
