@@ -200,6 +200,14 @@ def _case_layer(agency: Agency, known_case: bool) -> Q:
     return Q(grant_held(AccessLevel.VIEW, agency.group_id, case=OuterRef("case_id")))
 
 
+def _confidential_share(agency: Agency, case: OuterRef) -> QuerySet[CaseParticipation]:
+    """The agency's open share of `case`, if it is confidential (the record
+    decides what the agency learns of others, and they of it)."""
+    return CaseParticipation.objects.filter(
+        case=case, agency_id=agency.pk, confidential=True, revoked_at__isnull=True
+    )
+
+
 def _disclosed(agency: Agency, field: str) -> Q:
     """Whether the agency named by `field` on a case child may be shown to `agency`.
 
@@ -207,9 +215,7 @@ def _disclosed(agency: Agency, field: str) -> Q:
     the lead, and nobody but the lead learns of it. The lead sees everything.
     What an agency may learn of another is read from the record of the shares.
     """
-    me_confidential = CaseParticipation.objects.filter(
-        case=OuterRef("case"), agency_id=agency.pk, confidential=True, revoked_at__isnull=True
-    )
+    me_confidential = _confidential_share(agency, OuterRef("case"))
     # The other agency's *latest* participation decides, ended or not: an
     # agency that was confidential stays hidden after it leaves, and one that
     # was re-shared openly after a confidential spell is shown again.
@@ -793,9 +799,7 @@ def visible_custody_events(user: AnyUser) -> QuerySet[CustodyEvent]:
     if agency is None:
         return CustodyEvent.objects.none()
     case_ref = OuterRef("document__case")
-    me_confidential = CaseParticipation.objects.active().filter(
-        case=case_ref, agency_id=agency.pk, confidential=True
-    )
+    me_confidential = _confidential_share(agency, case_ref)
     actor_confidential = CaseParticipation.objects.filter(
         case=case_ref, agency=OuterRef("agency"), confidential=True
     )
