@@ -134,6 +134,27 @@ def case(knp_coordinator):
 
 
 @pytest.fixture
+def thcc(db):
+    return make_agency("TH-CCIB", country="TH")
+
+
+@pytest.fixture
+def php(db):
+    return make_agency("PH-PNP", country="PH")
+
+
+@pytest.fixture
+def co_managed(case, knp_coordinator, ccos, php):
+    """KR-KNP's case, managed by KH-CCOS too, and PH-PNP in it confidentially."""
+    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.MANAGE)
+    services.share_case(
+        actor=knp_coordinator, case=case, agency=php, level=AccessLevel.VIEW, confidential=True
+    )
+    case.refresh_from_db()
+    return case
+
+
+@pytest.fixture
 def shared_case(case, knp_coordinator, ccos):
     """`case`, shared with KH-CCOS at contribute."""
     services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.CONTRIBUTE)

@@ -15,35 +15,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import proposals, services
-from cases.choices import AccessLevel
+from cases import proposals
 from cases.models import CaseParticipation, ShareProposal
 from cases.sharing import PROPOSE_INSTEAD
-from tests.factories import make_agency
 
 from .conftest import login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def thcc(db):
-    return make_agency("TH-CCIB", country="TH")
-
-
-@pytest.fixture
-def php(db):
-    return make_agency("PH-PNP", country="PH")
-
-
-@pytest.fixture
-def co_managed(case, knp_coordinator, ccos, php):
-    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.MANAGE)
-    services.share_case(
-        actor=knp_coordinator, case=case, agency=php, level=AccessLevel.VIEW, confidential=True
-    )
-    case.refresh_from_db()
-    return case
 
 
 @pytest.fixture

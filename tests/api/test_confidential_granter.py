@@ -14,11 +14,6 @@ from tests.factories import make_agency, make_user
 
 
 @pytest.fixture
-def thcc(db):
-    return make_agency("TH-CCIB", country="TH")
-
-
-@pytest.fixture
 def shared_by_confidential(case, knp_coordinator, thcc):
     """TH-CCIB manages KR-KNP's case confidentially and shared it with PH-PNP.
 

@@ -28,27 +28,6 @@ REASON = "The compound's payments run through Thai accounts."
 OWN_VALUES = ("id", "agency", "created_at", "updated_at", "decided_at")
 
 
-@pytest.fixture
-def thcc(db):
-    return make_agency("TH-CCIB", country="TH")
-
-
-@pytest.fixture
-def php(db):
-    return make_agency("PH-PNP", country="PH")
-
-
-@pytest.fixture
-def co_managed(case, knp_coordinator, ccos, php):
-    """KR-KNP's case, managed by KH-CCOS too, and PH-PNP in it confidentially."""
-    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.MANAGE)
-    services.share_case(
-        actor=knp_coordinator, case=case, agency=php, level=AccessLevel.VIEW, confidential=True
-    )
-    case.refresh_from_db()
-    return case
-
-
 def proposals_url(case) -> str:
     return reverse("api:v1:case-share-proposal-list", kwargs={"case_id": case.public_id})
 

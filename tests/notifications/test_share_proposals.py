@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases import proposals, services
-from cases.choices import AccessLevel
+from cases import proposals
 from gate.roles import Role
 from notifications.models import Notification
 from tests.factories import make_agency, make_user
@@ -20,22 +19,9 @@ pytestmark = pytest.mark.usefixtures("eager")
 
 
 @pytest.fixture
-def php(db):
-    return make_agency("PH-PNP", country="PH")
-
-
-@pytest.fixture
-def thcc(db):
-    return make_agency("TH-CCIB", country="TH")
-
-
-@pytest.fixture
-def co_managed(case, knp_coordinator, ccos, php):
-    services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.MANAGE)
-    services.share_case(
-        actor=knp_coordinator, case=case, agency=php, level=AccessLevel.VIEW, confidential=True
-    )
-    case.refresh_from_db()
+def co_managed(co_managed):
+    """The shared world's case, its share notifications delivered and cleared."""
+    case = co_managed
     deliver_all()
     Notification.objects.all().delete()
     return case
