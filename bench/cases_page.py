@@ -734,8 +734,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument(
         "--only",
-        choices=["sharing"],
-        help="run one section alone (sharing: item 5, on any data set with a lead agency)",
+        choices=["sharing", "reads"],
+        help="run one part alone (sharing: item 5, on any data set with a lead agency; "
+        "reads: items 1-3)",
     )
     parser.add_argument(
         "--generate-cases",
@@ -775,7 +776,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = list_page(users, args.runs, args.page_size, table)
     detail(users, max(2, args.runs // 2), table)
     serialization(users[0], table)
-    sharing(table, rng, args.share_many)
+    if args.only != "reads":
+        sharing(table, rng, args.share_many)
     table.print()
     if not ok:
         print("\nFAILED: a production plan scans a grant or participation table sequentially.")
