@@ -45,14 +45,14 @@ test: $(STAMP)
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The cross-border story in Chromium, in English, Khmer and Korean
-# (tests/story/); its screenshots are in test-results/story/<language>/, and a
+# (tests/system/story/); its screenshots are in test-results/story/<language>/, and a
 # few of them (the case workspace, an MLA request, the notification list) are
 # copied into docs/screenshots/ for the README. Fails as the story does, after
 # copying what it took.
 SCREENSHOTS := case-timeline:workspace mla-history:mla-request notification-list:notifications
 
 screenshots: $(STAMP)
-	status=0; $(MAKE) test PYTEST_ARGS="tests/story -m browser" || status=$$?; \
+	status=0; $(MAKE) test PYTEST_ARGS="tests/system/story -m browser" || status=$$?; \
 	mkdir -p docs/screenshots; \
 	for lang in en km ko; do for pair in $(SCREENSHOTS); do \
 		src=$$(ls test-results/story/$$lang/*-$${pair%%:*}.png 2>/dev/null | head -n 1); \

@@ -20,7 +20,7 @@ hide them), a few confidential.
 
 Rows are written directly, not through the services: the services write one
 case in ~15 queries, which is ~1 hour per million. The data is what the
-services would write; `tests/test_bench.py` runs this command at a small size
+services would write; `tests/bench/test_bench.py` runs this command at a small size
 and checks the app's own selectors accept it (`--expected`). Re-running
 without `--reset` leaves an existing data set alone.
 """
@@ -829,7 +829,7 @@ def generate(
         cursor = django_cursor.cursor  # the psycopg cursor, for COPY
         # Foreign keys are checked per row by triggers, which costs more than
         # the COPY itself; the rows are consistent by construction (and
-        # tests/test_bench.py checks them), so the load runs without them.
+        # tests/bench/test_bench.py checks them), so the load runs without them.
         cursor.execute("SET session_replication_role = replica")
         try:
             if do_reset:

@@ -185,7 +185,7 @@ def request_for(kind: str, world: dict, rng: random.Random) -> tuple[str, str, b
         return "POST", "/api/v1/notes/", json.dumps(body).encode(), headers
     body = {"description": f"load bench {rng.randrange(10**9)}"}
     # If-Match is required on writes; `*`: the bench measures throughput,
-    # not lost-update conflicts (tests/security/test_concurrent_etag.py does).
+    # not lost-update conflicts (tests/config/api/test_concurrent_etag.py does).
     headers["If-Match"] = "*"
     return (
         "PATCH",

@@ -461,7 +461,7 @@ def visible_on_case(user: AnyUser, model: type[_M], case: Case) -> QuerySet[_M]:
     gate in this request (`require_many`): that read is the case layer of the
     rule, so each list of the case page keeps only its rows' own layer
     (disclosure, handling code), from the same builder as the selector.
-    tests/foundation/test_visible_on_case.py holds both equal."""
+    tests/cases/access/test_visible_on_case.py holds both equal."""
     if getattr(case, "cb_gate_level", _MISSING) is _MISSING:
         raise ValueError("visible_on_case() needs a case read through require_many()")
     agency = agency_of(user)

@@ -7,7 +7,7 @@ through `gate.port`, and each app registers the choices its models offer.
 Every `ModelAdmin` and inline in Casebridge derives from `GatedModelAdmin`,
 `GatedStackedInline`/`GatedTabularInline` (agency-scoped content) or
 `PlatformModelAdmin` (superuser-only platform administration); a test
-(`tests/admin/test_conventions.py`) fails on any other registration.
+(`tests/config/admin/test_conventions.py`) fails on any other registration.
 
 What the base classes guarantee, so subclasses only declare:
 

@@ -11,5 +11,5 @@ Django but no Casebridge app, which is what lets every app import it:
   `cases` reach it, connected by `cases` when it is ready.
 
 The import order of the apps above it is checked by
-`tests/foundation/test_layers.py`.
+`tests/architecture/test_layers.py`.
 """

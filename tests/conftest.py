@@ -7,6 +7,7 @@
 """
 
 import pytest
+from rest_framework.test import APIClient
 
 from cases import services
 from cases.choices import AccessLevel
@@ -174,6 +175,27 @@ def note(shared_case, knp_coordinator):
     return services.add_note(
         actor=knp_coordinator, case=shared_case, body="Victim statements collected in Seoul."
     )
+
+
+@pytest.fixture
+def api():
+    """Return a function giving an APIClient authenticated as `user` (session-less)."""
+
+    def client_for(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
+
+
+# Not autouse: the margin changes what a sync page holds, so the API modules
+# that want none say so (`pytestmark = pytest.mark.usefixtures("_no_sync_margin")`).
+@pytest.fixture
+def _no_sync_margin(settings):
+    """Test client and database share one clock: no skew margin to wait out."""
+    settings.API_SYNC_CLOCK_MARGIN = 0
 
 
 @pytest.fixture(scope="session")

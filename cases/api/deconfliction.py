@@ -79,7 +79,7 @@ class IdentifierSerializer(serializers.ModelSerializer):
 
 # Beside the case, one field per name of `deconfliction.IDENTIFIER_FIELDS`, in
 # its order: declared by hand for their shapes, held equal to the list by
-# tests/deconfliction/test_identifier_fields.py. (A comment, not the docstring:
+# tests/cases/deconfliction/test_identifier_fields.py. (A comment, not the docstring:
 # the docstring is the schema's description.)
 class IdentifierInputSerializer(serializers.Serializer):
     """Record an identifier. Which qualifiers a kind needs: see `search`'s items."""

@@ -104,7 +104,7 @@ class MLAStatusChangeSerializer(serializers.ModelSerializer):
 
 
 # One field per name of `mla.MLA_DRAFT_FIELDS`, in its order: declared by hand
-# for their shapes, held equal to the list by tests/mla/test_draft_fields.py.
+# for their shapes, held equal to the list by tests/cases/mla/test_draft_fields.py.
 # (A comment, not the docstring: the docstring is the schema's description.)
 class _DraftFields(serializers.Serializer):
     """Shapes only; completeness is checked by the service at submission."""

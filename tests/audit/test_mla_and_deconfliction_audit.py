@@ -9,8 +9,8 @@ from audit.models import AuditEvent
 from cases import deconfliction, mla
 from gate.errors import DomainError
 from gate.roles import Role
+from tests.cases.mla.helpers import draft
 from tests.factories import make_agency, make_user
-from tests.mla.helpers import draft
 
 
 def _new_events(call):

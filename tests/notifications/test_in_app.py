@@ -15,8 +15,8 @@ from gate.roles import Role
 from notifications import dispatch, registry, rendering
 from notifications.choices import OutboxStatus
 from notifications.models import Notification, OutboxMessage
+from tests.cases.mla.helpers import draft
 from tests.factories import make_document, make_user
-from tests.mla.helpers import draft
 
 pytestmark = pytest.mark.usefixtures("eager")
 

@@ -103,8 +103,8 @@ def test_audit_checkpoint_job_signs_the_chain_head(case, settings):
 def submitted_mla(case, knp_coordinator):
     from agencies.choices import AgencyKind
     from cases import mla
+    from tests.cases.mla.helpers import draft
     from tests.factories import make_agency
-    from tests.mla.helpers import draft
 
     kh_moj = make_agency("KH-MOJ", country="KH", kind=AgencyKind.CENTRAL_AUTHORITY)
     return mla.submit_mla_request(

@@ -1,0 +1,86 @@
+"""The benchmark data set is what the app accepts.
+
+`bench.generate` writes rows with COPY rather than through the services, so
+these tests run it at a tiny size and check the app's own selectors and
+audit verifier against the generator's independent record of who should see
+what (`--expected`). The other benchmark commands: tests/bench/test_bench_commands.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from audit.services import verify_chain
+from cases import access
+from cases.models import Case
+from tests.bench.bench_subprocess import generated_world
+
+pytestmark = pytest.mark.django_db
+
+AGENCIES, CASES = 5, 300
+
+
+@pytest.fixture(scope="module")
+def expected(django_db_setup, django_db_blocker):
+    """Agency id -> the case ids the generator shared with it; 100 cases a
+    batch, so rows cross batch boundaries."""
+    with generated_world(
+        django_db_blocker, agencies=AGENCIES, cases=CASES, users=40, batch=100
+    ) as world:
+        yield world
+
+
+def _member(agency_id):
+    return (
+        get_user_model()
+        .objects.filter(membership__agency_id=agency_id, membership__role="viewer")
+        .first()
+    )
+
+
+def test_every_agency_sees_exactly_the_cases_the_generator_shared_with_it(expected):
+    assert Case.objects.count() == CASES
+    assert len(expected) == AGENCIES
+    for agency_id, shared in expected.items():
+        user = _member(agency_id)
+        visible = set(access.visible_cases(user).values_list("id", flat=True))
+        assert visible == shared, agency_id
+
+
+def test_generated_shares_include_ones_the_selector_must_hide(expected):
+    """Revoked and expired-but-unswept participations exist, so the check above bites."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FILTER (WHERE revoked_at IS NOT NULL),"
+            " COUNT(*) FILTER (WHERE revoked_at IS NULL AND expires_at < now())"
+            " FROM cases_caseparticipation"
+        )
+        revoked, expired = cursor.fetchone()
+    assert revoked > 0 and expired > 0
+
+
+def test_generated_rows_reference_existing_rows(expected):
+    """Foreign keys are not checked during the COPY: check the main ones here."""
+    checks = [
+        "SELECT COUNT(*) FROM cases_caseparticipation p"
+        " LEFT JOIN cases_case c ON c.id = p.case_id WHERE c.id IS NULL",
+        "SELECT COUNT(*) FROM cases_caseparticipation p"
+        " LEFT JOIN agencies_agency a ON a.id = p.agency_id WHERE a.id IS NULL",
+        "SELECT COUNT(*) FROM cases_casegroupobjectpermission g"
+        " LEFT JOIN cases_case c ON c.id = g.content_object_id WHERE c.id IS NULL",
+        "SELECT COUNT(*) FROM cases_note n"
+        " LEFT JOIN auth_user u ON u.id = n.author_id WHERE u.id IS NULL",
+        "SELECT COUNT(*) FROM cases_task t"
+        " LEFT JOIN cases_case c ON c.id = t.case_id WHERE c.id IS NULL",
+    ]
+    with connection.cursor() as cursor:
+        for sql in checks:
+            cursor.execute(sql)
+            assert cursor.fetchone()[0] == 0, sql
+
+
+def test_generated_audit_chain_verifies(expected):
+    result = verify_chain()
+    assert result.ok, result

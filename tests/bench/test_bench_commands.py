@@ -1,0 +1,94 @@
+"""The benchmark commands run end to end at smoke size.
+
+Not timed: they prove the benchmarks work (the test client, a real gunicorn,
+a real Celery worker on a private redis-server, PostgreSQL) and that their
+own checks pass; the figures are taken by hand at full size (bench/README.md).
+Each runs as a subprocess against pytest-django's test database, which
+`transactional_db` flushes after it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.bench.bench_subprocess import run_bench
+
+# Each command commits what it writes: flushed after each test.
+runs_a_command = pytest.mark.django_db(transaction=True)
+
+
+@runs_a_command
+def test_case_page_benchmark_runs_and_its_plans_scan_no_grant_table():
+    """The benchmark's own assertions (raw SQL returns the API's ids, every
+    request succeeds) hold, and it prints its table; exit status 0 means no
+    production plan scanned the grant or participation table sequentially."""
+    out = run_bench(
+        "bench.cases_page",
+        *("--generate-cases", "300", "--users", "3", "--runs", "2", "--share-many", "5"),
+    )
+    assert "1. case page (50) end-to-end p50" in out
+    assert "5. queries, share 50 + revoke 49" in out
+
+
+@runs_a_command
+def test_fanout_delivers_every_event_and_scenario_note_exactly_once():
+    out = run_bench(
+        "bench.fanout",
+        *("--events", "100", "--agencies", "3", "--users", "12", "--updates", "3"),
+    )
+    assert "OK: 0 lost, 0 duplicated" in out
+    lines = {line[:44].strip(): line[44:].split() for line in out.splitlines()}
+    assert lines["no-op Celery tasks"][0] == "100"
+    assert lines["outbox events -> deliveries (1 recipient)"][0] == "100"
+    assert lines["events: lost / duplicated"] == ["0", "0"]
+    # 3 notes, each told to the 12 coordinators and the solo agency's one.
+    assert lines["scenario: 12 users x 3 notes"][0] == "39"
+    assert lines["scenario: lost / duplicated"] == ["0", "0"]
+    assert "ratio deliveries/s / no-op tasks/s" in lines
+
+
+@runs_a_command
+def test_fanout_shows_nothing_before_commit_even_with_the_task_published_early():
+    out = run_bench(
+        "bench.fanout",
+        *("--events", "20", "--agencies", "2", "--users", "4", "--updates", "2", "--probes", "2"),
+    )
+    assert "0 seen before commit" in out
+    lines = {line[:44].strip(): line[44:].split() for line in out.splitlines()}
+    # 2 notes to the 4 coordinators and the solo agency's one, none written early.
+    assert lines["notifications written before their commit"] == ["10", "0"]
+    # The worker ran both early-published tasks while their message was
+    # uncommitted, and nothing was written for them.
+    assert lines["uncommitted probes run by the worker / seen"] == ["2", "0"]
+
+
+@runs_a_command
+def test_load_serves_mixed_list_and_trivial_requests_without_errors():
+    out = run_bench("bench.load", "--duration", "3", "--cases", "30")
+    assert "OK: 0 errors" in out
+    rows = {line[:28].strip(): line[28:].split() for line in out.splitlines()}
+    for label in ("mixed 80/20", "list", "detail", "note", "task", "list only", "ping"):
+        requests, errors = int(rows[label][0].replace(",", "")), int(rows[label][-1])
+        assert requests > 0, label
+        assert errors == 0, label
+    assert "ratio list req/s / ping req/s" in out
+
+
+def test_no_test_imports_the_benchmarks():
+    """Tests run `bench/` as commands: importing it would run its module-level
+    setup (environment defaults, `django.setup()`) inside the test process."""
+    importers = []
+    for path in Path(__file__).resolve().parents[1].rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            if any(name == "bench" or name.startswith("bench.") for name in names):
+                importers.append(f"{path.name}:{node.lineno}")
+    assert importers == []
