@@ -63,7 +63,7 @@ class CaseSerializer(serializers.Serializer):
     handling_restriction = serializers.CharField(
         read_only=True, **_model_label("handling_restriction")
     )
-    lead_agency = serializers.CharField(source="lead_agency.code", read_only=True)
+    lead_agency = serializers.CharField(source="lead_agency_code", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
     version = serializers.IntegerField(read_only=True)

@@ -94,6 +94,11 @@ class Case(HandlingMixin):
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
 
+    @property
+    def lead_agency_code(self) -> str:
+        """What the API calls the lead agency (a list row carries it as a column)."""
+        return self.lead_agency.code
+
 
 class CaseSequence(models.Model):
     """Last reference number used per agency and year.

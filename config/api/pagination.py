@@ -70,6 +70,12 @@ def sync_horizon(using: str = "default") -> dt.datetime:
     return oldest - margin
 
 
+def _read(row: Any, column: str) -> Any:
+    """A column of a row read as an object or, for lists shaped with
+    `.values()`, as a dict."""
+    return row[column] if isinstance(row, dict) else getattr(row, column)
+
+
 class InvalidCursor(exceptions.ValidationError):
     pass
 
@@ -205,7 +211,7 @@ class SyncCursorPagination(BasePagination):
             # From the columns paged on: a view's keyset columns may hold a
             # position other than the field's value (the case list: a case
             # shared after its last change lies at the share).
-            last_position = (ordering, getattr(last, column), str(getattr(last, id_column)))
+            last_position = (ordering, _read(last, column), str(_read(last, id_column)))
             self.next_position = last_position if has_next else None
             self.resume_position = last_position
         else:
