@@ -495,14 +495,16 @@ def write_cases(
             # participations just copied (revoked ones have none; expired but
             # unswept ones still do, as in production until the job runs). The
             # trigger that positions a grant is off during the load
-            # (session_replication_role): its rule (migration 0018) is here.
+            # (session_replication_role): its rule (migration 0021) is here.
             cursor.execute(
                 """
                 INSERT INTO cases_casegroupobjectpermission (
                     group_id, permission_id, content_object_id, granted_at, expires_at,
-                    list_updated_at, list_public_id)
+                    list_updated_at, list_public_id,
+                    list_status, list_handling_code, list_lead_agency_id)
                 SELECT a.group_id, lv.permission_id, p.case_id, p.granted_at, p.expires_at,
-                       GREATEST(c.updated_at, p.granted_at), c.public_id
+                       GREATEST(c.updated_at, p.granted_at), c.public_id,
+                       c.status, c.handling_code, c.lead_agency_id
                 FROM cases_caseparticipation p
                 JOIN cases_case c ON c.id = p.case_id
                 JOIN agencies_agency a ON a.id = p.agency_id
@@ -627,7 +629,9 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
             "Generated case for benchmarks.",
             json.dumps(rng.sample(CRIMES, rng.randint(1, 2))),
             rng.choice(CASE_STATUSES),
-            rng.choice(["AMBER", "AMBER", "GREEN", "CLEAR"]),
+            # A few RED cases: the filter investigators use to find them
+            # must not walk an agency's whole list.
+            "RED" if rng.random() < 0.005 else rng.choice(["AMBER", "AMBER", "GREEN", "CLEAR"]),
             lead["id"],
             coordinator,
             coordinator,

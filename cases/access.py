@@ -355,6 +355,11 @@ def visible_cases(user: AnyUser) -> QuerySet[Case]:
 #: grant time if later, and `public_id`): order and keyset-filter on these.
 LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
 
+#: Its columns holding the grant's copies of the case's `status`,
+#: `handling_code` and `lead_agency_id`: the list filters on these, in the
+#: agency's index, rather than on the case walked past.
+LIST_FILTER_COLUMNS = ("list_status", "list_handling_code", "list_lead_agency_id")
+
 
 def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
     """Exactly `visible_cases(user)`, shaped for a page of the list: the
@@ -375,8 +380,8 @@ def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
         Case.objects.annotate(listed=listed)
         .filter(listed__group_id=agency.group_id)
         .annotate(
-            list_updated_at=F("listed__list_updated_at"),
-            list_public_id=F("listed__list_public_id"),
+            **{column: F(f"listed__{column}") for column in LIST_ORDER_COLUMNS},
+            **{column: F(f"listed__{column}") for column in LIST_FILTER_COLUMNS},
         )
     )
 

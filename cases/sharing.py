@@ -22,7 +22,7 @@ number of queries:
 A share or a revoke does not touch the case row: what changes is who takes
 part. The receiving agency still finds a newly shared case after its sync
 cursor, because its grant's list position is the later of the case's
-`updated_at` and the grant's time (migration 0018).
+`updated_at` and the grant's time (migration 0021).
 """
 
 from __future__ import annotations

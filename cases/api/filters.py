@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from agencies.models import Agency
 from config.api.filters import DateTimeFilter
 
 from .. import access
@@ -26,14 +27,20 @@ from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal
 
 
 class CaseFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=CaseStatus.choices)
-    lead_agency = filters.CharFilter(field_name="lead_agency__code", help_text=_("Agency code."))
+    """Filters of the case list. Status, handling code and lead agency read
+    the grant's copies of them (`access.LIST_FILTER_COLUMNS`): a filtered page
+    comes from the agency's index like an unfiltered one."""
+
+    status = filters.MultipleChoiceFilter(choices=CaseStatus.choices, field_name="list_status")
+    lead_agency = filters.CharFilter(method="filter_lead_agency", help_text=_("Agency code."))
     agency = filters.CharFilter(
         method="filter_agency",
         help_text=_("Cases in which this agency (code) participates, as far as you may know."),
     )
     crime_type = filters.ChoiceFilter(choices=CrimeType.choices, method="filter_crime_type")
-    handling_code = filters.MultipleChoiceFilter(choices=HandlingCode.choices)
+    handling_code = filters.MultipleChoiceFilter(
+        choices=HandlingCode.choices, field_name="list_handling_code"
+    )
     q = filters.CharFilter(method="filter_q", help_text=_("Text in the title or summary."))
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -50,6 +57,12 @@ class CaseFilter(filters.FilterSet):
     class Meta:
         model = Case
         fields: list[str] = []
+
+    def filter_lead_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # A scalar subquery (codes are unique): the agency's id is a key of
+        # the per-lead index; an unknown code matches nothing.
+        lead = Subquery(Agency.objects.filter(code=value).values("pk"))
+        return queryset.filter(list_lead_agency_id=lead)
 
     def filter_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         participations = (

@@ -138,20 +138,58 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
     # The case's position in the agency's list: the later of the case's
     # `updated_at` and `granted_at` (a newly shared case shows after a
     # partner's sync cursor), and its `public_id`. Written by the database
-    # (migration 0018, the one place), never by the application: with them an
+    # (migration 0021, the one place), never by the application: with them an
     # agency's page is read from one index instead of sorting all it sees.
     list_updated_at = models.DateTimeField(null=True, editable=False)
     list_public_id = models.UUIDField(null=True, editable=False)
+    # Copies of the case's columns that investigators filter the list by,
+    # kept by the same triggers (migration 0021): a filtered page is read
+    # from the agency's index, filtering index entries, instead of visiting
+    # each case it walks past. Never read for access.
+    list_status = models.CharField(max_length=12, db_default="", editable=False)
+    list_handling_code = models.CharField(max_length=12, db_default="", editable=False)
+    list_lead_agency_id = models.BigIntegerField(null=True, editable=False)
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("case permission")
         verbose_name_plural = _("case permissions")
+        # An agency's list in order, with what a filter or the join needs
+        # carried in the entry; and, for values too rare to find by walking
+        # (a RED case, another agency's lead), the same order per value.
         indexes = [
             models.Index(
                 fields=["group", "permission", "list_updated_at", "list_public_id"],
-                include=["expires_at"],
+                include=[
+                    "expires_at",
+                    "content_object",
+                    "list_status",
+                    "list_handling_code",
+                    "list_lead_agency_id",
+                ],
                 name="case_grant_list_order",
-            )
+            ),
+            models.Index(
+                fields=[
+                    "group",
+                    "permission",
+                    "list_handling_code",
+                    "list_updated_at",
+                    "list_public_id",
+                ],
+                include=["expires_at", "content_object", "list_status", "list_lead_agency_id"],
+                name="case_grant_list_by_code",
+            ),
+            models.Index(
+                fields=[
+                    "group",
+                    "permission",
+                    "list_lead_agency_id",
+                    "list_updated_at",
+                    "list_public_id",
+                ],
+                include=["expires_at", "content_object", "list_status", "list_handling_code"],
+                name="case_grant_list_by_lead",
+            ),
         ]
 
 

@@ -25,6 +25,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,30 @@ def test_the_readme_quick_start_runs_as_written_in_a_fresh_shell(
     case_id = next(line for line in lines if re.fullmatch(r"[0-9a-f-]{36}", line))
     synced = [json.loads(line) for line in lines if line.startswith('{"id":')]
     assert case_id in {row["id"] for row in synced}
+
+
+def test_the_demos_grants_carry_their_cases_filter_values_and_follow_a_change(
+    demo_database, tmp_path
+):
+    """SQLite's triggers (migration 0021) keep the list's filter copies as
+    PostgreSQL's do: on every grant the demo wrote, and after a change (made
+    on a copy: the module's other tests share the demo)."""
+    copy = tmp_path / "db.sqlite3"
+    shutil.copy(demo_database, copy)
+    query = """
+        SELECT COUNT(*) FROM cases_casegroupobjectpermission g
+        JOIN cases_case c ON c.id = g.content_object_id
+        WHERE g.list_status IS NOT c.status OR g.list_handling_code IS NOT c.handling_code
+           OR g.list_lead_agency_id IS NOT c.lead_agency_id
+    """
+    with closing(sqlite3.connect(copy)) as connection:
+        grants = connection.execute("SELECT COUNT(*) FROM cases_casegroupobjectpermission")
+        assert grants.fetchone()[0] > 0
+        assert connection.execute(query).fetchone()[0] == 0
+        with connection:
+            connection.execute("UPDATE cases_case SET status = 'suspended', handling_code = 'RED'")
+        assert connection.execute(query).fetchone()[0] == 0
+        statuses = connection.execute(
+            "SELECT DISTINCT list_status, list_handling_code FROM cases_casegroupobjectpermission"
+        ).fetchall()
+    assert statuses == [("suspended", "RED")]
