@@ -8,7 +8,7 @@ agencies are their code.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +29,9 @@ from ..choices import (
 )
 from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 
+if TYPE_CHECKING:
+    from django.db.models import Field
+
 PUBLIC_ID: dict[str, Any] = {"source": "public_id", "read_only": True}
 
 
@@ -42,7 +45,7 @@ class AgencyCodeField(serializers.SlugRelatedField):
 
 def _model_label(field: str) -> dict[str, Any]:
     """The model field's label and help text, so the schema says what the admin says."""
-    model_field = Case._meta.get_field(field)
+    model_field = cast("Field[Any, Any]", Case._meta.get_field(field))
     return {"label": capfirst(model_field.verbose_name), "help_text": model_field.help_text or None}
 
 
