@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.bench_subprocess import run_bench
+from tests.bench.bench_subprocess import generate, run_bench
 
 # Each command commits what it writes: flushed after each test.
 runs_a_command = pytest.mark.django_db(transaction=True)
@@ -31,6 +31,21 @@ def test_case_page_benchmark_runs_and_its_plans_scan_no_grant_table():
     )
     assert "1. case page (50) end-to-end p50" in out
     assert "5. queries, share 50 + revoke 49" in out
+
+
+@runs_a_command
+def test_lists_benchmark_times_every_list_endpoint_through_gunicorn():
+    """Every request of every line succeeds (exit status 0) for the busiest
+    agency and one random one, and the table and its targets are printed."""
+    generate(agencies=3, cases=200, users=30)
+    out = run_bench("bench.lists", "--runs", "2", "--agencies", "1")
+    header = next(line for line in out.splitlines() if line.startswith("request "))
+    assert header.split()[1:5] == ["p50", "ms", "p95", "ms"]
+    assert out.count("\nagency BG") == 2
+    lines = out.splitlines()
+    for endpoint in ("cases", "tasks", "notes", "identifiers", "participants", "mla-requests"):
+        assert any(line.startswith(f"{endpoint} (no filter) ") for line in lines), endpoint
+    assert "every list x filter p95 <= 50 ms, busiest agency" in out
 
 
 @runs_a_command
