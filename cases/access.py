@@ -386,6 +386,19 @@ def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
     )
 
 
+def takes_part(user: AnyUser, agency: Any) -> Exists:
+    """Whether `agency` (an id or an expression) takes part in the outer
+    query's case, as far as the user may know: a filter of
+    `visible_cases_in_list_order`, whose join is the case layer already, so
+    only the participation's own layer (disclosure) is added. Asked per case
+    as the page is read, an index probe."""
+    mine = agency_of(user)
+    if mine is None:
+        return Exists(CaseParticipation.objects.none())
+    seen = cast("ParticipationQuerySet", _participations_seen_by(mine, known_case=True))
+    return Exists(seen.filter(case=OuterRef("pk"), agency_id=agency).active())
+
+
 def visible_participations(user: AnyUser) -> ParticipationQuerySet:
     return cast("ParticipationQuerySet", _visible(user, CaseParticipation))
 

@@ -35,6 +35,7 @@ from rest_framework.response import Response
 
 from config.api.base import CreateMixin, GatedViewSet, ListMixin, RetrieveMixin
 from config.api.fields import PublicIdReference
+from config.api.filters import MultipleChoiceFilter
 from config.api.problems import FieldErrorSerializer, field_errors
 
 from .. import deconfliction
@@ -169,7 +170,7 @@ class ContactRequestSerializer(serializers.Serializer):
 
 class IdentifierFilter(filters.FilterSet):
     case = filters.UUIDFilter(field_name="case__public_id", help_text=_("Case id."))
-    kind = filters.MultipleChoiceFilter(choices=IdentifierKind.choices)
+    kind = MultipleChoiceFilter(choices=IdentifierKind.choices)
 
     class Meta:
         model = Identifier

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from config.api.base import CreateMixin, GatedViewSet, ListMixin, RetrieveMixin
 from config.api.fields import PublicIdReference
-from config.api.filters import DateTimeFilter
+from config.api.filters import DateTimeFilter, MultipleChoiceFilter
 from config.api.parsers import JSONParser
 
 from .. import access, documents
@@ -158,7 +158,7 @@ class DocumentFilter(filters.FilterSet):
     case = filters.UUIDFilter(field_name="case__public_id")
     task = filters.UUIDFilter(field_name="task__public_id")
     mla_request = filters.UUIDFilter(field_name="mla_request__public_id")
-    handling_code = filters.MultipleChoiceFilter(choices=HandlingCode.choices)
+    handling_code = MultipleChoiceFilter(choices=HandlingCode.choices)
     sha256 = filters.CharFilter()
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")

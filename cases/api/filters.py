@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from config.api.filters import DateTimeFilter
+from config.api.filters import DateTimeFilter, MultipleChoiceFilter
 
 from .. import access
 from ..choices import (
@@ -26,19 +26,26 @@ from ..choices import (
 from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 
 
+def _agency_id(code: str) -> QuerySet:
+    """The agency's id as a scalar subquery (codes are unique): a key the
+    indexes probe, where a join on the code could not be. An unknown code
+    matches nothing."""
+    return Agency.objects.filter(code=code).values("pk")
+
+
 class CaseFilter(filters.FilterSet):
     """Filters of the case list. Status, handling code and lead agency read
     the grant's copies of them (`access.LIST_FILTER_COLUMNS`): a filtered page
     comes from the agency's index like an unfiltered one."""
 
-    status = filters.MultipleChoiceFilter(choices=CaseStatus.choices, field_name="list_status")
+    status = MultipleChoiceFilter(choices=CaseStatus.choices, field_name="list_status")
     lead_agency = filters.CharFilter(method="filter_lead_agency", help_text=_("Agency code."))
     agency = filters.CharFilter(
         method="filter_agency",
         help_text=_("Cases in which this agency (code) participates, as far as you may know."),
     )
     crime_type = filters.ChoiceFilter(choices=CrimeType.choices, method="filter_crime_type")
-    handling_code = filters.MultipleChoiceFilter(
+    handling_code = MultipleChoiceFilter(
         choices=HandlingCode.choices, field_name="list_handling_code"
     )
     q = filters.CharFilter(method="filter_q", help_text=_("Text in the title or summary."))
@@ -59,19 +66,10 @@ class CaseFilter(filters.FilterSet):
         fields: list[str] = []
 
     def filter_lead_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # A scalar subquery (codes are unique): the agency's id is a key of
-        # the per-lead index; an unknown code matches nothing.
-        lead = Subquery(Agency.objects.filter(code=value).values("pk"))
-        return queryset.filter(list_lead_agency_id=lead)
+        return queryset.filter(list_lead_agency_id=Subquery(_agency_id(value)))
 
     def filter_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        participations = (
-            access.visible_participations(self.request.user)
-            .active()
-            .filter(agency__code=value)
-            .values("case_id")
-        )
-        return queryset.filter(pk__in=participations)
+        return queryset.filter(access.takes_part(self.request.user, Subquery(_agency_id(value))))
 
     def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
         """The case's position in the agency's list (the sync order): a case
@@ -110,8 +108,8 @@ class ParticipantFilter(filters.FilterSet):
 
 class TaskFilter(filters.FilterSet):
     case = filters.UUIDFilter(field_name="case__public_id")
-    status = filters.MultipleChoiceFilter(choices=TaskStatus.choices)
-    priority = filters.MultipleChoiceFilter(choices=TaskPriority.choices)
+    status = MultipleChoiceFilter(choices=TaskStatus.choices)
+    priority = MultipleChoiceFilter(choices=TaskPriority.choices)
     assigned_agency = filters.CharFilter(field_name="assigned_agency__code")
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
@@ -148,7 +146,7 @@ class CaseTombstoneFilter(filters.FilterSet):
 
 
 class ShareProposalFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=ShareProposalStatus.choices)
+    status = MultipleChoiceFilter(choices=ShareProposalStatus.choices)
     updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:

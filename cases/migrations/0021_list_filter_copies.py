@@ -3,7 +3,8 @@ row beside the list position, by the same two triggers (which replace those
 of 0018: this is again the one place that keeps them). A filtered page is
 then read from the agency's index, entries filtered in the index, instead of
 visiting every case walked past; rare values (a RED case, another lead) get
-their own ordered index.
+their own ordered index. And the rule asked of one case is answered from an
+index alone, for the child lists that ask it of each row they walk.
 """
 
 import importlib
@@ -190,6 +191,14 @@ class Migration(migrations.Migration):
                 ],
                 include=("expires_at", "content_object", "list_status", "list_handling_code"),
                 name="case_grant_list_by_lead",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="casegroupobjectpermission",
+            index=models.Index(
+                fields=["group", "permission", "content_object"],
+                include=("expires_at",),
+                name="case_grant_probe",
             ),
         ),
     ]

@@ -190,6 +190,15 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
                 include=["expires_at", "content_object", "list_status", "list_handling_code"],
                 name="case_grant_list_by_lead",
             ),
+            # The rule asked of one case (`grant_held`), answered from the
+            # index alone: a child list (tasks, notes, identifiers) asks it
+            # of each row it walks. Guardian's own unique index has the same
+            # key but not the expiry.
+            models.Index(
+                fields=["group", "permission", "content_object"],
+                include=["expires_at"],
+                name="case_grant_probe",
+            ),
         ]
 
 

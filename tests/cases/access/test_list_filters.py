@@ -75,6 +75,26 @@ def test_an_outside_agency_filtering_on_another_agencys_case_finds_nothing(
     assert _listed(api, outsider, "lead_agency=KR-KNP&status=open") == []
 
 
+def test_the_agency_filter_finds_the_cases_an_agency_takes_part_in(
+    api, shared_case, knp_coordinator, kh_viewer
+):
+    other = services.create_case(actor=knp_coordinator, title="Not shared")
+    listed = _listed(api, knp_coordinator, "agency=KH-CCOS")
+    assert listed == [str(shared_case.public_id)]
+    assert str(other.public_id) not in listed
+    assert _listed(api, kh_viewer, "agency=KR-KNP") == [str(shared_case.public_id)]
+
+
+def test_the_agency_filter_does_not_reveal_a_confidential_participant(
+    api, shared_case, knp_coordinator, kh_viewer, unodc
+):
+    services.share_case(
+        actor=knp_coordinator, case=shared_case, agency=unodc, level="view", confidential=True
+    )
+    assert _listed(api, kh_viewer, "agency=UNODC") == []
+    assert _listed(api, knp_coordinator, "agency=UNODC") == [str(shared_case.public_id)]
+
+
 @pytest.fixture
 def generated(transactional_db):
     """Committed by the generator's own process; flushed after the test."""
