@@ -9,15 +9,18 @@ agencies are their code.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
 
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from config.api.fields import AgencyCodeReference, PublicIdReference
+from config.api.pagination import SyncCursorPagination
 
-from .. import access, proposals, services
+from .. import access, proposals, selectors, services
 from ..access import agency_of
 from ..choices import (
     AccessLevel,
@@ -426,3 +429,107 @@ class NoteInputSerializer(serializers.ModelSerializer):
             "source_reliability",
             "information_accuracy",
         ]
+
+
+# --- a case with its children (`GET /cases/{id}/?expand=…`) ----------------------
+
+#: Each child list's endpoint: its route name, whether the case is in its path
+#: (`case_id`) or its filter (`?case=`).
+_CHILD_ROUTES: dict[str, tuple[str, bool]] = {
+    "participants": ("participant-list", True),
+    "tasks": ("task-list", False),
+    "notes": ("note-list", False),
+}
+
+
+# One case with the child lists asked for in `expand`. The instance is a
+# `selectors.CaseWithChildren`; each list holds exactly the first page of its
+# own endpoint in the order `selectors.CHILD_ORDERS` gives, with the same
+# serializer, and `<name>_next` is that page's `next` link. The help texts
+# name the bounds of `selectors.CHILD_ORDERS` (a test holds them equal). (A
+# comment, not a docstring: the schema would publish it.)
+class CaseDetailSerializer(CaseSerializer):
+    participants = ParticipantSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "With `expand=participants`: as `GET /cases/{id}/participants/?ordering=granted_at"
+            "&page_size=100` (at most 100). Absent without the expansion."
+        ),
+    )
+    participants_next = serializers.URLField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "With `expand=participants`: the participants' next page, after the last one "
+            "given here; null when they are all here. Absent without the expansion."
+        ),
+    )
+    tasks = TaskSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "With `expand=tasks`: as `GET /tasks/?case={id}&ordering=created_at&page_size=100` "
+            "(at most 100). Absent without the expansion."
+        ),
+    )
+    tasks_next = serializers.URLField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "With `expand=tasks`: the tasks' next page, after the last one given here; null "
+            "when they are all here. Absent without the expansion."
+        ),
+    )
+    notes = NoteSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "With `expand=notes`: the latest 20 notes, newest first, as `GET /notes/?case={id}"
+            "&ordering=-created_at&page_size=20`. Absent without the expansion."
+        ),
+    )
+    notes_next = serializers.URLField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "With `expand=notes`: the older notes, after the last one given here; null when "
+            "they are all here. Absent without the expansion."
+        ),
+    )
+
+    def to_representation(self, instance: selectors.CaseWithChildren) -> dict[str, Any]:
+        # The case's own fields by the case serializer, never by this one's
+        # parent method: `Case.tasks` and `Case.notes` are the case's reverse
+        # relations, every row of them, gate or no gate.
+        data = dict(CaseSerializer(instance.case, context=self.context).data)
+        for name in instance.expanded:
+            page = getattr(instance, name)
+            data[name] = self.fields[name].to_representation(page.rows)
+            data[f"{name}_next"] = self._next_link(name, instance.case, page)
+        return data
+
+    def _next_link(self, name: str, case: Case, page: selectors.ChildPage) -> str | None:
+        """The child endpoint's `next` link after the last row given (the same
+        link that endpoint's first page would carry), or None."""
+        if not page.more:
+            return None
+        request = self.context["request"]
+        route, in_path = _CHILD_ROUTES[name]
+        namespace = request.resolver_match.namespace if request.resolver_match else ""
+        url = reverse(
+            f"{namespace}:{route}" if namespace else route,
+            kwargs={"case_id": str(case.public_id)} if in_path else {},
+            request=request,
+        )
+        order, last = page.order, page.rows[-1]
+        query = {
+            **({} if in_path else {"case": str(case.public_id)}),
+            "ordering": order.ordering,
+            "page_size": str(order.limit),
+            "cursor": SyncCursorPagination.encode_cursor(
+                order.ordering, getattr(last, order.field), str(last.public_id)
+            ),
+        }
+        # Sorted, as the paginator writes its links.
+        return f"{url}?{urlencode(sorted(query.items()))}"

@@ -16,15 +16,25 @@ Decisions documented for partners:
   proposes (`POST /cases/{case_id}/share-proposals/`) and the lead accepts or
   declines (`POST /share-proposals/{id}/accept/`, `…/decline/`). A
   co-manager's share is 403, whoever it names (`cases.proposals`).
+* `GET /cases/{id}/?expand=participants,tasks,notes` reads a case with its
+  children in one request (`cases.selectors`), each list as its own
+  endpoint's first page; the answer's ETag is its own (`expanded_etag`).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import F, QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import status
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,9 +48,11 @@ from config.api.base import (
     ListMixin,
     RetrieveMixin,
     UpdateMixin,
+    etag_of,
 )
+from gate.errors import NotFound
 
-from .. import access, proposals, services
+from .. import access, proposals, selectors, services
 from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 from . import filters, serializers
 
@@ -73,6 +85,57 @@ LIST_FIELDS = (
 )
 
 
+#: The `expand` parameter: child list names, comma-separated (`selectors.EXPANSIONS`).
+EXPAND_PATTERN = "^({names})(,({names}))*$".format(names="|".join(selectors.EXPANSIONS))
+EXPAND_PARAMETER = OpenApiParameter(
+    "expand",
+    str,
+    OpenApiParameter.QUERY,
+    pattern=EXPAND_PATTERN,
+    description=(
+        "Read the case with some of its children in one request: any of `participants`, "
+        "`tasks`, `notes`, comma-separated (`expand=participants,tasks,notes`). An unknown "
+        "name is 400 naming `expand`."
+    ),
+)
+_PARTICIPANTS, _TASKS, _NOTES = (selectors.CHILD_ORDERS[name] for name in selectors.EXPANSIONS)
+EXPANDED_DESCRIPTION = (
+    "Without `expand`: the case; its `ETag` is its `version` (send it in `If-Match`).\n\n"
+    "With `expand`, the case's own fields plus, for each child list named, the key of "
+    "that name holding exactly what its own endpoint's first page holds, read through "
+    "the same rules (a confidential participant, another agency's RED or AMBER+STRICT "
+    "note stay out as they do there), and `<name>_next`: that page's `next` link, null "
+    "when the list is complete:\n\n"
+    f"* `participants`: all participations, ended ones too, oldest share first, at most "
+    f"{_PARTICIPANTS.limit}: `GET /cases/{{id}}/participants/?ordering="
+    f"{_PARTICIPANTS.ordering}&page_size={_PARTICIPANTS.limit}`;\n"
+    f"* `tasks`: the tasks, oldest first, at most {_TASKS.limit}: "
+    f"`GET /tasks/?case={{id}}&ordering={_TASKS.ordering}&page_size={_TASKS.limit}`;\n"
+    f"* `notes`: the latest {_NOTES.limit} notes, newest first: "
+    f"`GET /notes/?case={{id}}&ordering={_NOTES.ordering}&page_size={_NOTES.limit}`; "
+    "`notes_next` continues with the older ones.\n\n"
+    "A fixed number of queries whatever the case holds. The `ETag` of an expanded answer "
+    'is weak (`W/"…"`), a hash of that answer: use it in `If-None-Match` (304 while '
+    "nothing you see in it changed); `If-Match` on a write takes the case's own "
+    'version, `"<version>"`, never this tag (412).'
+)
+
+
+def expanded_etag(data: dict[str, Any]) -> str:
+    """The ETag of a case read with its children: weak, a hash of the answer.
+
+    Not the case's version: that follows the case's own fields only (a child a
+    participant may not see must not change what it sees), so it stays put
+    when a task or a note changes, and an `If-None-Match` on it would answer
+    304 over children that did. A hash of this reader's answer moves with
+    what the reader sees and nothing else: another agency's RED note leaves
+    it as it was. Weak, so that it is never taken for the case's version:
+    `If-Match` compares strongly and refuses it (412); a write names the
+    case's `"<version>"`, and the plain read's ETag stays that version.
+    """
+    return f"W/{etag_of(None, data)}"
+
+
 def shaped_for_list(queryset: QuerySet, *extra: str) -> QuerySet:
     """Rows of exactly the columns the list shows (and `extra`), the lead
     agency's code joined in, as dicts: a page of 500 costs one query and no
@@ -83,7 +146,12 @@ def shaped_for_list(queryset: QuerySet, *extra: str) -> QuerySet:
 
 @extend_schema_view(
     list=extend_schema(summary="List the cases your agency may see (sync order by default)"),
-    retrieve=extend_schema(summary="One case"),
+    retrieve=extend_schema(
+        summary="One case, optionally with its participants, tasks and latest notes",
+        description=EXPANDED_DESCRIPTION,
+        parameters=[EXPAND_PARAMETER],
+        responses=serializers.CaseDetailSerializer,
+    ),
     create=extend_schema(
         summary="Open a case led by your agency (coordinators)", examples=[CASE_EXAMPLE]
     ),
@@ -109,12 +177,40 @@ class CaseViewSet(
         "change_status": serializers.CaseStatusInputSerializer,
         "hand_over": serializers.HandOverInputSerializer,
     }
+    action_query_params = {"retrieve": ("expand",)}
+    etag_descriptions = {
+        "retrieve": _(
+            "The case's version; send it back in `If-Match`. With `expand`: a weak tag of "
+            'the answer (`W/"…"`), for `If-None-Match` only.'
+        )
+    }
 
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
         if self.action == "list" and not getattr(self, "swagger_fake_view", False):
             return shaped_for_list(queryset, *access.LIST_ORDER_COLUMNS)
         return queryset
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The case; with `expand`, with the child lists it names
+        (`selectors.case_with_children`: the case read once through the gate,
+        one query per list) and an ETag of its own (`expanded_etag`)."""
+        if "expand" not in request.query_params:
+            return super().retrieve(request, *args, **kwargs)
+        # Names are checked before the case is read: a hidden case and a
+        # missing one get the same 400.
+        names = selectors.expansions(
+            name for value in request.query_params.getlist("expand") for name in value.split(",")
+        )
+        try:
+            public_id = uuid.UUID(str(kwargs.get(self.lookup_url_kwarg)))
+            expanded = selectors.case_with_children(self.request.user, public_id, names)
+        except (ValueError, NotFound):
+            raise exceptions.NotFound() from None  # as the plain read answers
+        data = serializers.CaseDetailSerializer(
+            expanded, context=self.get_serializer_context()
+        ).data
+        return Response(data, headers={"ETag": expanded_etag(data)})
 
     def keyset_columns(self, field: str) -> tuple[str, str]:
         """The list pages on the participation's indexed copies of the case's

@@ -240,9 +240,14 @@ class CasebridgeAutoSchema(AutoSchema):
         # single object's version or address to give.
         is_object = not self._is_list_view()
         if status_code in ("200", "201") and is_object:
+            # A view may say more of an action's tag (`etag_descriptions`: the
+            # expanded case's is not the case's version).
+            described = getattr(self.view, "etag_descriptions", {}).get(self._action())
             headers["ETag"] = {
                 "schema": string,
-                "description": str(_("Version of the object; send it back in `If-Match`.")),
+                "description": str(
+                    described or _("Version of the object; send it back in `If-Match`.")
+                ),
             }
         elif status_code in ("200", "304") and self._is_json_read():
             headers["ETag"] = {

@@ -30,6 +30,11 @@ def test_case_page_benchmark_runs_and_its_plans_scan_no_grant_table():
         *("--generate-cases", "300", "--users", "3", "--runs", "2", "--share-many", "5"),
     )
     assert "1. case page (50) end-to-end p50" in out
+    assert "2. case detail ?expand= (1 request) p95" in out
+    [expanded_queries] = [
+        line for line in out.splitlines() if line.startswith("2. queries for the expanded")
+    ]
+    assert expanded_queries.endswith(" met"), expanded_queries  # the same count for every case
     assert "5. queries, share 50 + revoke 49" in out
 
 
