@@ -10,6 +10,7 @@ import django_filters as filters
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from agencies.models import Agency
 from config.api.filters import DateTimeFilter, MultipleChoiceFilter
@@ -33,13 +34,23 @@ def _agency_id(code: str) -> QuerySet:
     return Agency.objects.filter(code=code).values("pk")
 
 
+class AgencyCodeFilter(filters.CharFilter):
+    """An agency named by its code, matched on its id: the lists' indexes
+    keyed by agency serve the filter, where a join on the code could not."""
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(**{self.field_name: Subquery(_agency_id(value))})
+
+
 class CaseFilter(filters.FilterSet):
     """Filters of the case list. Status, handling code and lead agency read
     the grant's copies of them (`access.LIST_FILTER_COLUMNS`): a filtered page
     comes from the agency's index like an unfiltered one."""
 
     status = MultipleChoiceFilter(choices=CaseStatus.choices, field_name="list_status")
-    lead_agency = filters.CharFilter(method="filter_lead_agency", help_text=_("Agency code."))
+    lead_agency = AgencyCodeFilter(field_name="list_lead_agency_id", help_text=_("Agency code."))
     agency = filters.CharFilter(
         method="filter_agency",
         help_text=_("Cases in which this agency (code) participates, as far as you may know."),
@@ -64,9 +75,6 @@ class CaseFilter(filters.FilterSet):
     class Meta:
         model = Case
         fields: list[str] = []
-
-    def filter_lead_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(list_lead_agency_id=Subquery(_agency_id(value)))
 
     def filter_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(access.takes_part(self.request.user, Subquery(_agency_id(value))))
@@ -110,7 +118,7 @@ class TaskFilter(filters.FilterSet):
     case = filters.UUIDFilter(field_name="case__public_id")
     status = MultipleChoiceFilter(choices=TaskStatus.choices)
     priority = MultipleChoiceFilter(choices=TaskPriority.choices)
-    assigned_agency = filters.CharFilter(field_name="assigned_agency__code")
+    assigned_agency = AgencyCodeFilter(field_name="assigned_agency_id")
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
     q = filters.CharFilter(field_name="title", lookup_expr="icontains")
@@ -123,7 +131,7 @@ class TaskFilter(filters.FilterSet):
 
 class NoteFilter(filters.FilterSet):
     case = filters.UUIDFilter(field_name="case__public_id")
-    agency = filters.CharFilter(field_name="agency__code")
+    agency = AgencyCodeFilter(field_name="agency_id")
     created_since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:

@@ -53,6 +53,10 @@ class Note(HandlingMixin):
         ordering = ["-created_at", "-id"]
         verbose_name = _("note")
         verbose_name_plural = _("notes")
+        # The journal filtered by its author agency, read in the sync order.
+        indexes = [
+            models.Index(fields=["agency", "created_at", "public_id"], name="note_agency_order")
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency.code} {self.created_at:%Y-%m-%d}"

@@ -59,7 +59,13 @@ class Task(models.Model):
         ordering = ["due_date", "id"]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
-        indexes = [models.Index(fields=["assigned_agency", "status", "due_date"])]
+        indexes = [
+            models.Index(fields=["assigned_agency", "status", "due_date"]),
+            # The task list filtered by assigned agency, read in the sync order.
+            models.Index(
+                fields=["assigned_agency", "updated_at", "public_id"], name="task_assigned_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
