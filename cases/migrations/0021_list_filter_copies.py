@@ -2,8 +2,7 @@
 row beside the list position, by the same two triggers (which replace those
 of 0018: this is again the one place that keeps them). A filtered page is
 then read from the agency's index, entries filtered in the index, instead of
-visiting every case walked past; rare values (a RED case, another lead) get
-their own ordered index. And the rule asked of one case is answered from an
+visiting every case walked past. And the rule asked of one case is answered from an
 index alone, for the child lists that ask it of each row they walk.
 """
 
@@ -163,34 +162,6 @@ class Migration(migrations.Migration):
                     "list_lead_agency_id",
                 ),
                 name="case_grant_list_order",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="casegroupobjectpermission",
-            index=models.Index(
-                fields=[
-                    "group",
-                    "permission",
-                    "list_handling_code",
-                    "list_updated_at",
-                    "list_public_id",
-                ],
-                include=("expires_at", "content_object", "list_status", "list_lead_agency_id"),
-                name="case_grant_list_by_code",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="casegroupobjectpermission",
-            index=models.Index(
-                fields=[
-                    "group",
-                    "permission",
-                    "list_lead_agency_id",
-                    "list_updated_at",
-                    "list_public_id",
-                ],
-                include=("expires_at", "content_object", "list_status", "list_handling_code"),
-                name="case_grant_list_by_lead",
             ),
         ),
         migrations.AddIndex(
