@@ -58,7 +58,10 @@ class Identifier(HandlingMixin):
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="identifiers", verbose_name=_("agency")
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Indexed: the search takes its most recent matches first (`cases.search`).
+    created_at = models.DateTimeField(
+        _("created at"), default=timezone.now, editable=False, db_index=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
