@@ -11,19 +11,30 @@ never matched, counted or ranked, and nothing about it reaches the answer.
   on PostgreSQL `UPPER(column) LIKE UPPER('%q%')`), served by pg_trgm GIN
   indexes on `UPPER(column)` (migration 0020). Trigrams work in every script
   (Khmer and Korean have no stemmer for PostgreSQL's text search). A query of
-  two characters holds no trigram, and pg_trgm would then read its whole
-  index; such queries also ask a second GIN index, of each row's character
-  pairs (`cb_search_bigrams`, same migration), which finds them directly. The
-  `LIKE` stays the condition in every case: the indexes only narrow. On
-  SQLite (the demo) the same `icontains`, unindexed.
-* **Ranking**: pg_trgm's `word_similarity` of the query to the field (a whole
-  word ranks above a part of one; secondary fields, the summary or a task's
-  description, weigh a little less), then recency. Ranking every match of a
-  common word would read every match (hundreds of thousands at 1M cases), so
-  each kind ranks its `SEARCH_CANDIDATES` most recent matches: exact for
-  rarer queries, the best of the latest for common ones, and a search never
-  returns more than that many results. One query per kind, whatever the
-  size of the data.
+  two characters holds no trigram, and pg_trgm would read its whole index:
+  those are found in a second GIN index, of each row's upper-cased character
+  pairs (`cb_search_bigrams`, same migration), each row then tested with
+  `strpos` (`matching`). On SQLite (the demo) the same `icontains`,
+  unindexed.
+* **Candidates**: ranking every match of a common word would read every match
+  (hundreds of thousands at 1M cases), so each kind takes its first
+  `SEARCH_CANDIDATES` (50) matches the reader may see, and a search returns
+  at most that many results. First in the reader's case list: cases in its
+  agency's list order (`access.visible_cases_in_list_order`, most recently
+  active first), case children (notes, tasks, identifiers) by their case's
+  place in that list, then their own recency; documents, which a party of
+  an MLA request may see without the case, by their own recency. PostgreSQL
+  reads a rare word's matches from the index, and walks the agency's own
+  list (its grant index) until it has enough matches of a common one,
+  whatever the agency's size. Children are first narrowed so by the case
+  layer of the rule alone, `CASE_LAYER_FACTOR` times the candidates, and the
+  whole rule of their selector runs on those only: the disclosure of other
+  agencies, which joins the case and its participations, never runs over
+  thousands of matches. One query per kind, whatever the size of the data.
+* **Ranking**, of the candidates, here: pg_trgm's `word_similarity` of the
+  query to the field (a whole word ranks above a part of one; secondary
+  fields, the summary or a task's description, weigh a little less), then
+  recency. Exact for rarer queries, the best of the first for common ones.
 * **Snippets**: the database cuts a short excerpt around the first match (a
   long note is never fetched whole); it is highlighted here, the text
   HTML-escaped and each match wrapped in `<mark>`.
@@ -42,17 +53,18 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection, models
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import F, FilteredRelation, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Greatest, Length, StrIndex, Substr, Upper
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from agencies.actors import AnyUser
+from agencies.models import Agency
 from gate.errors import ValidationFailed
 
 from . import access
-from .choices import SearchKind
+from .choices import AccessLevel, SearchKind
 from .models import Case, Document, Identifier, Note, Task
 
 KINDS: tuple[str, ...] = tuple(SearchKind.values)
@@ -204,12 +216,20 @@ def search(
     if offset < 0 or offset >= cap or not chosen:
         return Results([], False)
     end = min(offset + limit, cap)
-    hits: list[Hit] = []
-    for kind in chosen:
-        hits.extend(_search_kind(SOURCES[kind], user, query, end + 1))
+    found = [
+        (SOURCES[kind], row) for kind in chosen for row in _candidates(SOURCES[kind], user, query)
+    ]
     order = {kind: i for i, kind in enumerate(KINDS)}
-    hits.sort(key=lambda h: (-h.rank, -h.updated_at.timestamp(), order[h.kind], -h.pk))
-    return Results(hits[offset:end], has_more=len(hits) > end and end < cap)
+    found.sort(
+        key=lambda f: (
+            -float(f[1]["cb_rank"]),
+            -f[1]["cb_when"].timestamp(),
+            order[f[0].kind],
+            -f[1]["pk"],
+        )
+    )
+    hits = [_hit(source, row, query) for source, row in found[offset:end]]
+    return Results(hits, has_more=len(found) > end and end < cap)
 
 
 # --- one kind -----------------------------------------------------------------
@@ -222,33 +242,87 @@ def _postgres() -> bool:
 def matching(queryset: QuerySet[Any], source: Source, query: str) -> QuerySet[Any]:
     """The rows of `queryset` (of `source`'s model) whose searched fields
     hold `query`, in the shape the indexes of migration 0020 serve."""
-    match = Q()
-    for name in source.fields:
-        match |= Q(**{f"{name}__icontains": query})
     if _postgres() and len(query) < TRIGRAM:
-        # No trigram in the query: narrow by the character-pair index too
-        # (its expression, exactly as the migration indexed it).
+        # No trigram in the query: the character-pair index finds the rows
+        # (its expression, exactly as the migration indexed it). Where
+        # PostgreSQL walks rows instead, each is tested by `strpos` first,
+        # which is cheap, and its pairs are computed only when it matches.
+        # Not `icontains`: PostgreSQL would read the whole trigram index for
+        # it (no trigram to look up) and recheck every row's pairs.
         pairs = Func(
             *(F(name) for name in source.fields),
             function=BIGRAM_FUNCTION,
             output_field=ArrayField(models.TextField()),
         )
-        queryset = queryset.alias(cb_pairs=pairs).filter(cb_pairs__contains=[Upper(Value(query))])
+        found = Q()
+        aliases: dict[str, Any] = {"cb_pairs": pairs}
+        for i, name in enumerate(source.fields):
+            aliases[f"cb_at_{i}"] = StrIndex(Upper(name), Upper(Value(query)))
+            found |= Q(**{f"cb_at_{i}__gt": 0})
+        return queryset.alias(**aliases).filter(found, cb_pairs__contains=[Upper(Value(query))])
+    match = Q()
+    for name in source.fields:
+        match |= Q(**{f"{name}__icontains": query})
     return queryset.filter(match)
 
 
-def _search_kind(source: Source, user: AnyUser, query: str, need: int) -> list[Hit]:
-    """The `need` best of this kind's candidates, in one query."""
-    visible = matching(source.selector(user), source, query)
-    window = visible.order_by(*source.window_order).values("pk")[: candidates()]
-    annotations = _annotations(source, user, query)
-    rows = (
-        source.model._default_manager.filter(pk__in=window)
-        .annotate(**annotations)
-        .order_by("-cb_rank", "-cb_when", "-pk")
-        .values(*_columns(source), *annotations)[:need]
+#: Case children are first narrowed to their first matches in the reader's
+#: case list (the case layer of the rule alone, read from its agency's grant
+#: index), this many times the candidates; the whole rule of their selector
+#: then runs on those only. Unless more than three in four of them are hidden
+#: from the reader (another agency's RED notes...), nothing is lost.
+CASE_LAYER_FACTOR = 4
+#: The agency's case list order (`access.LIST_ORDER_COLUMNS`), newest first.
+LIST_ORDER = tuple(f"-{column}" for column in access.LIST_ORDER_COLUMNS)
+
+
+def _in_case_list(source: Source, agency: Agency) -> QuerySet[Any]:
+    """`source`'s rows in the cases `agency` sees, in its case list's order
+    (its most recently active cases first): the join of
+    `access.visible_cases_in_list_order` (the same rule, `grant_terms`),
+    reached from the child. A common word's first matches are then found by
+    walking the agency's own list, whatever its size."""
+    path = "case__casegroupobjectpermission"
+    listed = FilteredRelation(
+        path, condition=access.grant_terms(AccessLevel.VIEW, agency.group_id, path=f"{path}__")
     )
-    return [_hit(source, row, query) for row in rows]
+    return (
+        source.model._default_manager.annotate(cb_listed=listed)
+        .filter(cb_listed__group_id=agency.group_id)
+        .annotate(**{c: F(f"cb_listed__{c}") for c in access.LIST_ORDER_COLUMNS})
+    )
+
+
+def _candidates(source: Source, user: AnyUser, query: str) -> list[dict[str, Any]]:
+    """This kind's candidates for `user`, in one query: at most
+    `candidates()` rows, each with its rank and the excerpts.
+
+    (The querysets are chained so that the subquery, the costly part to
+    copy, is added last: building five of them is a good part of a search's
+    time in Python.)"""
+    k = candidates()
+    agency = access.agency_of(user)
+    if agency is None:
+        return []
+    annotations = _annotations(source, agency, query)
+    if source.kind == SearchKind.DOCUMENT:
+        # A document may be seen through its MLA request without its case:
+        # its own selector, newest first.
+        shaped = source.model._default_manager.all()
+        recent = matching(source.selector(user), source, query).order_by(*source.window_order)
+        window = recent.values("pk")[:k]
+    elif source.is_case:
+        # The gate's own selector for the case list, walked in its order.
+        shaped = source.model._default_manager.all()
+        listed = matching(access.visible_cases_in_list_order(user), source, query)
+        window = listed.order_by(*LIST_ORDER).values("pk")[:k]
+    else:
+        shaped = source.selector(user).order_by(*source.window_order)
+        listed = matching(_in_case_list(source, agency), source, query)
+        listed = listed.order_by(*LIST_ORDER, *source.window_order)
+        window = listed.values("pk")[: CASE_LAYER_FACTOR * k]
+    rows = shaped.values(*_columns(source), **annotations).filter(pk__in=window)
+    return list(rows[:k])
 
 
 def _rank(source: Source, query: str) -> Any:
@@ -267,7 +341,7 @@ def _rank(source: Source, query: str) -> Any:
     )
 
 
-def _annotations(source: Source, user: AnyUser, query: str) -> dict[str, Any]:
+def _annotations(source: Source, agency: Agency, query: str) -> dict[str, Any]:
     """Rank, recency, and for each searched field the excerpt around its
     first match (position, where the excerpt starts, the field's length)."""
     annotations: dict[str, Any] = {"cb_rank": _rank(source, query), "cb_when": F(source.recency)}
@@ -283,8 +357,8 @@ def _annotations(source: Source, user: AnyUser, query: str) -> dict[str, Any]:
         annotations["cb_title"] = Substr("body", 1, TITLE_CHARS + 1)
     if source.kind == SearchKind.DOCUMENT:
         # A party of the document's MLA request may not see its case.
-        annotations["cb_case_seen"] = Exists(
-            access.visible_cases(user).filter(pk=OuterRef("case_id"))
+        annotations["cb_case_seen"] = access.grant_held(
+            AccessLevel.VIEW, agency.group_id, case=OuterRef("case_id")
         )
     return annotations
 

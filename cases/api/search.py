@@ -132,8 +132,9 @@ class SearchViewSet(GatedViewSet[Case]):
         description=(
             "Case-insensitive; any script (Latin, Hangul, Khmer, Chinese…); two characters "
             "at least. Ranked by similarity of the words, then by recency. Each kind ranks "
-            "its most recent matches (a limit the server sets, 100 by default), and a search "
-            "returns at most that many results: for more, make the query more precise."
+            "its first matches in your agency's case list, most recently active cases first "
+            "(a limit the server sets, 50 by default), and a search returns at most that many "
+            "results: for more, make the query more precise."
         ),
         parameters=[SearchQuerySerializer],
         responses=SearchPageSerializer,

@@ -273,3 +273,18 @@ def test_one_kind_costs_one_query(world, knp_coordinator):
 def test_a_viewer_finds_what_its_agency_sees(world, knp):
     viewer = make_user(knp, "viewer")
     assert _found(viewer, "Seoul") == [("note", world.note.public_id)]
+
+
+def test_newer_matches_hidden_from_the_reader_do_not_crowd_out_older_visible_ones(
+    shared_case, knp_coordinator, kh_investigator, settings
+):
+    """Children are narrowed by their case first (CASE_LAYER_FACTOR times the
+    candidates), then by the whole rule: hidden rows among the newest matches
+    only shorten that first list."""
+    settings.SEARCH_CANDIDATES = 2
+    older = services.add_note(actor=knp_coordinator, case=shared_case, body="Ledger, visible")
+    for i in range(search.CASE_LAYER_FACTOR * 2 - 2):
+        services.add_note(
+            actor=kh_investigator, case=shared_case, body=f"Ledger {i}", handling_code="RED"
+        )
+    assert _found(knp_coordinator, "ledger") == [("note", older.public_id)]
