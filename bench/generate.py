@@ -83,6 +83,74 @@ ROLES = ["viewer", "investigator", "investigator", "coordinator"]
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 SPAN = dt.timedelta(days=730)
 
+# --- the words (issue 19: the search has something to find) -----------------------
+#
+# Drawn from their own random stream (`World.words`), so that the agencies,
+# shares, tasks and notes (the main stream) are the same as before the words
+# were added: the other benchmarks' data do not move. Mostly English, with a
+# share of Korean, Khmer and Chinese (names of victims and suspects), a rare
+# code name (`RARE_WORD`) for the search's "rare word", and never "fraud" (the
+# case list's `q=fraud` benchmark keeps its no-match walk).
+RARE_WORD = "Nightjar"
+RARE_SHARE = 0.0005
+KO_NAMES = ["김민수", "김민준", "김민지", "이서연", "박지훈", "최유진", "정하늘", "강동원"]
+KM_NAMES = ["សុខ ដារ៉ា", "ចាន់ សុភា", "ហេង សំណាង", "លី ស្រីនី", "កែវ វណ្ណា"]
+ZH_NAMES = ["王伟", "李娜", "张伟", "刘洋", "陈静", "黄磊"]
+EN_NAMES = ["John Carter", "Maria Santos", "Nguyen Van An", "Somchai Wong", "Li Wei"]
+PLACES = ["Sihanoukville", "Bavet", "Poipet", "Phnom Penh", "Koh Kong", "Myawaddy"]
+EXCHANGES = ["Huione", "Binance", "OKX", "Bybit", "a local OTC desk"]
+SUMMARIES = {
+    "en": [
+        "Victims recruited through a fake trading app; funds moved to {exchange} accounts.",
+        "Romance scam run from a compound in {place}; victim {name} lost savings.",
+        "Money mule network laundering proceeds through USDT on Tron.",
+        "Trafficked workers held at a compound near {place}; {name} escaped.",
+        "Generated case for benchmarks.",
+    ],
+    "ko": [
+        "피해자 {ko} 진술 확보, 가상자산 거래소 {exchange} 계좌로 송금.",
+        "용의자 {ko}, 캄보디아 {place} 범죄단지에서 활동.",
+    ],
+    "km": ["ជនសង្ស័យ {km} នៅ {place} ។", "ជនរងគ្រោះ {km} បានផ្ដល់ចម្លើយ។"],
+    "zh": ["嫌疑人{zh}在{place}园区负责洗钱。", "受害人{zh}通过{exchange}转账。"],
+}
+NOTES = {
+    "en": [
+        "Wallet cluster linked to compound payroll; see attached trace.",
+        "Bank records received; transfers to {exchange} traced.",
+        "Interview with victim {name} scheduled.",
+        "Phone seized in {place}; extraction pending.",
+    ],
+    "ko": ["피해자 {ko} 조사 완료.", "{ko} 명의 계좌 지급정지 요청."],
+    "km": ["បានសួរចម្លើយ {km} រួចរាល់។"],
+    "zh": ["{zh}的银行账户已冻结。"],
+}
+TASKS = {
+    "en": ["Trace wallet {n}", "Request bank records {n}", "Interview {name}"],
+    "ko": ["{ko} 계좌 추적 {n}"],
+    "km": ["សួរចម្លើយ {km}"],
+    "zh": ["追查{zh}的钱包 {n}"],
+}
+# Which language a text is in: mostly English.
+LANGUAGE_WEIGHTS = {"en": 0.8, "ko": 0.1, "km": 0.05, "zh": 0.05}
+
+
+def words(rng: random.Random, templates: dict[str, list[str]], n: int = 0) -> str:
+    """One text from `templates`, its language and names drawn from `rng`."""
+    language = rng.choices(list(LANGUAGE_WEIGHTS), weights=list(LANGUAGE_WEIGHTS.values()))[0]
+    text = rng.choice(templates[language]).format(
+        n=n,
+        name=rng.choice(EN_NAMES),
+        ko=rng.choice(KO_NAMES),
+        km=rng.choice(KM_NAMES),
+        zh=rng.choice(ZH_NAMES),
+        place=rng.choice(PLACES),
+        exchange=rng.choice(EXCHANGES),
+    )
+    if rng.random() < RARE_SHARE:
+        text += f" Code name {RARE_WORD}."
+    return text
+
 
 # --- COPY helper ------------------------------------------------------------------
 
@@ -159,6 +227,8 @@ class World:
     coordinators: dict[int, int]  # agency id -> one coordinator's user id
     lead_cum: list[float]
     target_cum: list[float]
+    #: The words' own random stream (see `words`).
+    words: random.Random = field(default_factory=random.Random)
     expected: dict[int, set[int]] | None = None  # agency id -> visible case ids
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -625,8 +695,9 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
             case_id,
             public_id,
             f"{lead['code']}-{year}-{seq:05d}",
-            f"Operation {rng.choice(['Jade', 'Lotus', 'Tiger', 'Harbour', 'Compound'])} {case_id}",
-            "Generated case for benchmarks.",
+            f"Operation {rng.choice(['Jade', 'Lotus', 'Tiger', 'Harbour', 'Compound'])} {case_id}"
+            + (f" {RARE_WORD}" if world.words.random() < RARE_SHARE else ""),
+            words(world.words, SUMMARIES),
             json.dumps(rng.sample(CRIMES, rng.randint(1, 2))),
             rng.choice(CASE_STATUSES),
             # A few RED cases: the filter investigators use to find them
@@ -740,7 +811,7 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
                 ids.task,
                 uuid.uuid4(),
                 case_id,
-                f"Trace wallet {ids.task}",
+                words(world.words, TASKS, ids.task),
                 assignee["id"],
                 rng.choice(["todo", "todo", "in_progress", "done", "blocked"]),
                 rng.choice(["low", "normal", "normal", "high", "critical"]),
@@ -762,7 +833,7 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
                 case_id,
                 author,
                 writer["id"],
-                "Wallet cluster linked to compound payroll; see attached trace.",
+                words(world.words, NOTES),
                 rng.choice(NOTE_CODES),
                 at,
             )
@@ -842,6 +913,7 @@ def generate(
                 return None
             with transaction.atomic():
                 world = write_agencies(cursor, agencies, users, rng)
+            world.words = random.Random(seed + 1)
             if keep_expected:
                 world.expected = {}
             write_cases(cursor, world, cases, batch, rng, quiet)

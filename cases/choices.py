@@ -195,3 +195,13 @@ class ShareProposalOutcome(models.TextChoices):
 
     SHARED = "shared", _("Shared")
     ALREADY_PARTICIPATING = "already_participating", _("Already participates")
+
+
+class SearchKind(models.TextChoices):
+    """What the full-text search looks in (`cases.search`)."""
+
+    CASE = "case", _("Case")
+    NOTE = "note", _("Note")
+    TASK = "task", _("Task")
+    DOCUMENT = "document", _("Document")
+    IDENTIFIER = "identifier", _("Identifier")

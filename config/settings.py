@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "UrgencyEnum": "cases.choices.Urgency",
         "ShareProposalStatusEnum": "cases.choices.ShareProposalStatus",
         "ShareProposalOutcomeEnum": "cases.choices.ShareProposalOutcome",
+        "SearchKindEnum": "cases.choices.SearchKind",
     },
 }
 
@@ -445,6 +446,12 @@ _DEV_HMAC_KEY = "casebridge-insecure-deconfliction-key"
 DECONFLICTION_HMAC_KEY = env.str("DECONFLICTION_HMAC_KEY", default=_DEV_HMAC_KEY if DEBUG else "")
 # Most identifiers one deconfliction search may carry (a partner's seizure list).
 DECONFLICTION_MAX_SEARCH = env.int("DECONFLICTION_MAX_SEARCH", default=1000)
+# Full-text search (cases.search): the first matches of each kind (in the
+# reader's case list order) that are ranked, and the most results one search
+# returns.
+SEARCH_CANDIDATES = env.int("SEARCH_CANDIDATES", default=50)
+if SEARCH_CANDIDATES < 1:
+    raise ImproperlyConfigured("SEARCH_CANDIDATES must be at least 1.")
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="casebridge-demo")
 

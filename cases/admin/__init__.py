@@ -2,8 +2,9 @@
 
 from django.contrib import admin
 
-from . import cases, deconfliction, documents, mla, tasks, views  # noqa: F401  (registers the admin pages)
+from . import cases, deconfliction, documents, mla, search, tasks, views  # noqa: F401  (registers the admin pages)
 
-# The site's own pages (`config.admin_site`): "My work" and the preferences.
+# The site's own pages (`config.admin_site`): "My work", the preferences, the search.
 admin.site.set_home(views.my_work)
 admin.site.add_page("preferences/", views.preferences, "preferences")
+admin.site.add_page("search/", search.search_page, "search")

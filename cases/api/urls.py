@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, uploads, views
+from . import deconfliction, documents, mla, search, uploads, views
 
 router = SimpleRouter()
 # Before `cases`, whose detail route would take `tombstones` for a case id.
@@ -27,3 +27,4 @@ router.register("deconfliction", deconfliction.DeconflictionViewSet, basename="d
 router.register(
     r"cases/(?P<case_id>[^/.]+)/stix", deconfliction.CaseStixViewSet, basename="case-stix"
 )
+router.register("search", search.SearchViewSet, basename="search")

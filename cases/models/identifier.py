@@ -69,7 +69,8 @@ class Identifier(HandlingMixin):
         ]
         # The API's sync order (created_at, public_id), either direction: a
         # page is read from it, each row asked the gate's rule, instead of
-        # sorting every identifier the agency sees.
+        # sorting every identifier the agency sees; the search takes its most
+        # recent matches first from it too (`cases.search`).
         indexes = [models.Index(fields=["created_at", "public_id"], name="identifier_sync_order")]
 
     def __str__(self) -> str:

@@ -384,6 +384,12 @@ def _flow(flow: Flow, call, env: dict) -> None:
     )
     call(knp_inv, "notes_list")
     call(knp_inv, "notes_retrieve", id=note.id)
+    # Full-text search (issue 19): the note found, highlighted; one letter is a 400.
+    found = call(knp_inv, "search_list", q="INTERVIEW", page_size=10)
+    hit = next(r for r in found.results if str(r.id) == str(note.id))
+    assert str(hit.kind) == "note" and str(hit.case) == str(case.id), hit
+    assert hit.snippet == "Victim <mark>interview</mark> done.", hit.snippet
+    call(knp_inv, "search_list", q="i", expect=400)
 
     # Evidence: upload, read, download (both ways), chain of custody.
     document = call(
