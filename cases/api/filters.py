@@ -28,9 +28,8 @@ from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal
 
 
 def _agency_id(code: str) -> QuerySet:
-    """The agency's id as a scalar subquery (codes are unique): a key the
-    indexes probe, where a join on the code could not be. An unknown code
-    matches nothing."""
+    """The agency's id as a scalar subquery (codes are unique); an unknown
+    code matches nothing."""
     return Agency.objects.filter(code=code).values("pk")
 
 
