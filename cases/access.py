@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BooleanField,
     Exists,
@@ -130,11 +129,15 @@ def level_codenames(level: str) -> list[str]:
 
 def _permission(level: str) -> Subquery:
     """Guardian's permission id for `level`, as a scalar subquery: resolved by
-    the database on each execution (an index probe), never a cached id. The
-    content type comes from Django's own cache of it, as guardian's does."""
+    the database on each execution (an index probe), never a cached id, not
+    even the content type's (a long-lived worker must not keep one across a
+    database that was recreated). No ORDER BY: (content type, codename) is
+    unique."""
     return Subquery(
         Permission.objects.filter(
-            content_type=ContentType.objects.get_for_model(Case), codename=f"{level}_case"
+            content_type__app_label=Case._meta.app_label,
+            content_type__model=Case._meta.model_name,
+            codename=f"{level}_case",
         )
         .order_by()
         .values("pk")
