@@ -69,14 +69,18 @@ def test_an_outsider_finds_nothing(browser, live_server, world):
     un.close()
 
 
-def test_the_search_page_in_korean(browser, live_server, world):
+@pytest.mark.parametrize(("language", "heading"), [("ko", "검색"), ("km", "ស្វែងរក")])
+def test_the_search_page_in_the_members_language_finds_the_note(
+    browser, live_server, world, language, heading
+):
     membership = world["kh"].membership
-    membership.language = "ko"
+    membership.language = language
     membership.save(update_fields=["language"])
-    kh = Session(browser, live_server, world["kh"], "kh-search-ko")
+    kh = Session(browser, live_server, world["kh"], f"kh-search-{language}")
     kh.page.fill("#cb-search-q", "진술")
     kh.page.press("#cb-search-q", "Enter")
     kh.page.wait_for_selector("#cb-search-results")
-    assert kh.page.inner_text("h1") == "검색"
-    kh.shot("search-04-korean")
+    assert kh.page.inner_text("h1") == heading
+    assert kh.page.locator("#cb-search-results mark").first.inner_text() == "진술"
+    kh.shot(f"search-04-{language}")
     kh.close()
