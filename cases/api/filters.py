@@ -59,9 +59,9 @@ class CaseFilter(filters.FilterSet):
         choices=HandlingCode.choices, field_name="list_handling_code"
     )
     q = filters.CharFilter(method="filter_q", help_text=_("Text in the title or summary."))
-    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = DateTimeFilter(field_name="created_at", method="filter_since")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = DateTimeFilter(field_name="updated_at", method="filter_since")
     updated_before = DateTimeFilter(field_name="updated_at", lookup_expr="lt")
     updated_since = DateTimeFilter(
         method="filter_updated_since",
@@ -83,6 +83,15 @@ class CaseFilter(filters.FilterSet):
         shared after its last change counts from the share, so a first sync
         from a date does not miss it. `CaseViewSet` reads cases in that shape."""
         return queryset.filter(**{f"{access.LIST_ORDER_COLUMNS[0]}__gte": value})
+
+    def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """`name` at or after `value`, bounded on the list position as well: a
+        case is listed at the later of its last change and the share, never
+        before it was created or changed, so the same cases match, and the
+        agency's index starts at `value` instead of at its oldest case."""
+        return queryset.filter(
+            **{f"{name}__gte": value, f"{access.LIST_ORDER_COLUMNS[0]}__gte": value}
+        )
 
     def filter_crime_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if connection.vendor == "postgresql":

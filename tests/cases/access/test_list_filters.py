@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from cases import access, services
+from cases.api.filters import CaseFilter
 from cases.choices import AccessLevel, CaseStatus, HandlingCode
 from cases.models import Case, CaseGroupObjectPermission
 from tests.bench.bench_subprocess import generate
@@ -121,3 +122,21 @@ def test_filters_on_the_copies_select_what_filters_on_the_case_select(generated)
             assert set(listed.filter(list_lead_agency_id=lead).values_list("pk", flat=True)) == set(
                 visible.filter(lead_agency_id=lead).values_list("pk", flat=True)
             )
+
+
+def test_the_since_filters_select_what_the_same_filter_on_the_case_selects(generated):
+    """`created_after` and `updated_after` also bound the list position, so
+    that the agency's index starts there: the bound must drop no case."""
+    viewers = get_user_model().objects.filter(membership__role="viewer")
+    for user in viewers:
+        listed = access.visible_cases_in_list_order(user)
+        visible = access.visible_cases(user)
+        for field in ("created_at", "updated_at"):
+            moments = sorted(visible.values_list(field, flat=True))
+            for moment in moments[:: max(1, len(moments) // 10)]:
+                query = {f"{field.removesuffix('_at')}_after": moment.isoformat()}
+                filtered = CaseFilter(query, queryset=listed)
+                assert filtered.is_valid(), filtered.errors
+                assert set(filtered.qs.values_list("pk", flat=True)) == set(
+                    visible.filter(**{f"{field}__gte": moment}).values_list("pk", flat=True)
+                ), (user.username, query)
