@@ -50,7 +50,7 @@ class Values:
             "<task>": self.task,
             "<mla>": self.mla_request,
             "<sha256>": self.sha256,
-            "<30d ago>": (self.now - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "<30d ago>": self.since().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "<today>": today.isoformat(),
             "<+7d>": (today + dt.timedelta(days=7)).isoformat(),
         }
@@ -84,11 +84,6 @@ class Line:
     def name(self) -> str:
         """`endpoint label`, as the benchmark's table and the tests name it."""
         return f"{self.endpoint} {self.label or '(no filter)'}"
-
-    @property
-    def per_case(self) -> bool:
-        """The line reads one case's list (a `case` filter or the nested route)."""
-        return self.endpoint == "participants" or "case" in dict(self.params)
 
     def query(self, values: Values) -> list[tuple[str, str]]:
         """The query string's pairs with the placeholders filled in."""
