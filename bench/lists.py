@@ -13,7 +13,7 @@ for the busiest agency (the most `view_case` grants held by its group) and
 * every list endpoint of the API that serves case data (cases, tasks, notes,
   identifiers, a case's participants, MLA requests, documents), with
   `page_size=50`, unfiltered, with each documented filter alone and with the
-  combinations investigators use (see `lines`);
+  combinations investigators use (the table: `bench.list_lines`);
 * per line: p50/p95 over `--runs` requests after one warm-up, one client
   with keep-alive, through gunicorn (`config.wsgi`, `--workers` x
   `--threads` gthread, DEBUG off, throttling off); the query count of the
@@ -35,7 +35,6 @@ enforced.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import json
 import os
@@ -50,7 +49,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -77,18 +75,17 @@ django.setup()
 from django.contrib.auth.models import Permission  # noqa: E402
 from django.core.paginator import Paginator  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Count, Q, QuerySet  # noqa: E402
+from django.db.models import Count, QuerySet  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from agencies.models import Agency, ApiToken  # noqa: E402
 from agencies.tokens import issue_api_token, revoke_api_token  # noqa: E402
+from bench.list_lines import ENDPOINTS, Line, Values, lines  # noqa: E402
 from cases import access  # noqa: E402
-from cases.models import Case, CaseParticipation, Task  # noqa: E402
+from cases.models import Case, Task  # noqa: E402
 from gate.roles import Role  # noqa: E402
 
-ENDPOINTS = ("cases", "tasks", "notes", "identifiers", "participants", "mla-requests", "documents")
 #: Below this many rows PostgreSQL rightly reads a table sequentially: a plan
 #: is judged only on tables this large (as `bench.cases_page` does).
 BIG_TABLE_ROWS = 50_000
@@ -112,202 +109,12 @@ class Measured:
     case: Case | None  # a case of the agency's first page, with the most tasks
     token: str = ""  # the plaintext of its API token
     user: Any = None  # the token's service account
+    values: Values | None = None  # what the lines' placeholders stand for
 
 
-@dataclass
-class Line:
-    endpoint: str
-    label: str
-    params: list[tuple[str, str]]
-    #: The stock approach's filter on the gated queryset (plain ORM).
-    stock: Q = field(default_factory=Q)
-
-
-def lines(ctx: Measured, only: str | None) -> list[Line]:
-    """Every list endpoint x each documented filter alone, and the
-    combinations investigators use; per-case lines only if the agency sees a case."""
-    now = timezone.now()
-    since = (now - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    since_at = now - dt.timedelta(days=30)
-    today = now.date()
-    week = today + dt.timedelta(days=7)
-    open_ = ("open", "active")
-    fraud = "investment_fraud"
-    case_id = str(ctx.case.public_id) if ctx.case else ""
-    own = ctx.agency.code
-    out = [
-        Line("cases", "", []),
-        Line("cases", "ordering=-updated_at", [("ordering", "-updated_at")]),
-        Line(
-            "cases",
-            "status=open&status=active",
-            [("status", "open"), ("status", "active")],
-            Q(status__in=open_),
-        ),
-        Line(
-            "cases",
-            "status=open&status=active&ordering=-updated_at",
-            [("status", "open"), ("status", "active"), ("ordering", "-updated_at")],
-            Q(status__in=open_),
-        ),
-        Line("cases", "status=closed", [("status", "closed")], Q(status__in=["closed"])),
-        Line(
-            "cases", "handling_code=RED", [("handling_code", "RED")], Q(handling_code__in=["RED"])
-        ),
-        Line(
-            "cases",
-            f"crime_type={fraud}",
-            [("crime_type", fraud)],
-            Q(crime_types__contains=[fraud]),
-        ),
-        Line(
-            "cases",
-            "lead_agency=<lead>",
-            [("lead_agency", ctx.lead)],
-            Q(lead_agency__code=ctx.lead),
-        ),
-        Line(
-            "cases",
-            "agency=<partner>",
-            [("agency", ctx.partner)],
-            Q(
-                pk__in=CaseParticipation.objects.filter(
-                    agency__code=ctx.partner, revoked_at__isnull=True
-                ).values("case_id")
-            ),
-        ),
-        Line(
-            "cases",
-            "updated_since=<30d ago>",
-            [("updated_since", since)],
-            Q(updated_at__gte=since_at),
-        ),
-        Line(
-            "cases",
-            "created_after=<30d ago>",
-            [("created_after", since)],
-            Q(created_at__gte=since_at),
-        ),
-        Line(
-            "cases",
-            "q=fraud",
-            [("q", "fraud")],
-            Q(title__icontains="fraud") | Q(summary__icontains="fraud"),
-        ),
-        Line(
-            "cases",
-            f"status=open&crime_type={fraud}&lead_agency=<lead>",
-            [("status", "open"), ("crime_type", fraud), ("lead_agency", ctx.lead)],
-            Q(status__in=["open"], crime_types__contains=[fraud], lead_agency__code=ctx.lead),
-        ),
-        Line("tasks", "", []),
-        Line("tasks", "ordering=-updated_at", [("ordering", "-updated_at")]),
-        Line(
-            "tasks",
-            "status=todo&status=in_progress",
-            [("status", "todo"), ("status", "in_progress")],
-            Q(status__in=["todo", "in_progress"]),
-        ),
-        Line("tasks", "status=blocked", [("status", "blocked")], Q(status__in=["blocked"])),
-        Line(
-            "tasks",
-            "priority=high&priority=critical",
-            [("priority", "high"), ("priority", "critical")],
-            Q(priority__in=["high", "critical"]),
-        ),
-        Line(
-            "tasks",
-            "assigned_agency=<own>",
-            [("assigned_agency", own)],
-            Q(assigned_agency__code=own),
-        ),
-        Line(
-            "tasks",
-            "due_before=<+7d>",
-            [("due_before", week.isoformat())],
-            Q(due_date__lte=week),
-        ),
-        Line(
-            "tasks", "due_after=<today>", [("due_after", today.isoformat())], Q(due_date__gte=today)
-        ),
-        Line("tasks", "q=fraud", [("q", "fraud")], Q(title__icontains="fraud")),
-        Line(
-            "tasks",
-            "updated_since=<30d ago>",
-            [("updated_since", since)],
-            Q(updated_at__gte=since_at),
-        ),
-        Line(
-            "tasks",
-            "assigned_agency=<own>&status=todo&status=in_progress&due_before=<+7d>",
-            [
-                ("assigned_agency", own),
-                ("status", "todo"),
-                ("status", "in_progress"),
-                ("due_before", week.isoformat()),
-            ],
-            Q(assigned_agency__code=own, status__in=["todo", "in_progress"], due_date__lte=week),
-        ),
-        Line("notes", "", []),
-        Line("notes", "ordering=-created_at", [("ordering", "-created_at")]),
-        Line("notes", "agency=<own>", [("agency", own)], Q(agency__code=own)),
-        Line(
-            "notes",
-            "created_since=<30d ago>",
-            [("created_since", since)],
-            Q(created_at__gte=since_at),
-        ),
-        Line("identifiers", "", []),
-        Line("identifiers", "ordering=-created_at", [("ordering", "-created_at")]),
-        Line("identifiers", "kind=phone", [("kind", "phone")], Q(kind__in=["phone"])),
-        Line(
-            "identifiers",
-            "kind=crypto_wallet&kind=bank_account",
-            [("kind", "crypto_wallet"), ("kind", "bank_account")],
-            Q(kind__in=["crypto_wallet", "bank_account"]),
-        ),
-        Line("mla-requests", "", []),
-        Line("mla-requests", "ordering=-updated_at", [("ordering", "-updated_at")]),
-        Line("documents", "", []),
-        Line(
-            "documents",
-            "handling_code=RED",
-            [("handling_code", "RED")],
-            Q(handling_code__in=["RED"]),
-        ),
-        Line(
-            "documents",
-            "created_after=<30d ago>",
-            [("created_after", since)],
-            Q(created_at__gte=since_at),
-        ),
-    ]
-    if ctx.case is not None:
-        case = ctx.case
-        out += [
-            Line("tasks", "case=<id>", [("case", case_id)], Q(case=case)),
-            Line("notes", "case=<id>", [("case", case_id)], Q(case=case)),
-            Line(
-                "notes",
-                "case=<id>&ordering=-created_at",
-                [("case", case_id), ("ordering", "-created_at")],
-                Q(case=case),
-            ),
-            Line("identifiers", "case=<id>", [("case", case_id)], Q(case=case)),
-            Line("documents", "case=<id>", [("case", case_id)], Q(case=case)),
-            Line("participants", "", []),
-            Line("participants", "active=true", [("active", "true")], Q(revoked_at__isnull=True)),
-            Line(
-                "participants",
-                "updated_since=<30d ago>",
-                [("updated_since", since)],
-                Q(updated_at__gte=since_at),
-            ),
-            Line("participants", "ordering=-granted_at", [("ordering", "-granted_at")]),
-        ]
-    order = {name: n for n, name in enumerate(ENDPOINTS)}
-    chosen = [line for line in out if only is None or line.endpoint == only]
-    return sorted(chosen, key=lambda line: order[line.endpoint])
+def values_of(ctx: Measured) -> Values:
+    assert ctx.values is not None
+    return ctx.values
 
 
 #: Each endpoint's sync field: its default ordering (ascending).
@@ -320,15 +127,6 @@ SYNC_FIELD = {
     "mla-requests": "updated_at",
     "documents": "created_at",
 }
-
-
-def url_of(line: Line, ctx: Measured, page_size: int) -> str:
-    if line.endpoint == "participants":
-        assert ctx.case is not None
-        path = f"/api/v1/cases/{ctx.case.public_id}/participants/"
-    else:
-        path = f"/api/v1/{line.endpoint}/"
-    return f"{path}?{urlencode([('page_size', str(page_size)), *line.params])}"
 
 
 def stock_queryset(line: Line, ctx: Measured, user) -> QuerySet:
@@ -351,9 +149,9 @@ def stock_queryset(line: Line, ctx: Measured, user) -> QuerySet:
             "case", "task", "mla_request", "supersedes", "agency", "uploaded_by"
         ),
     }
-    ordering = dict(line.params).get("ordering", SYNC_FIELD[line.endpoint])
+    ordering = dict(line.query(values_of(ctx))).get("ordering", SYNC_FIELD[line.endpoint])
     prefix = "-" if ordering.startswith("-") else ""
-    queryset = bases[line.endpoint]().filter(line.stock)
+    queryset = bases[line.endpoint]().filter(line.stock(values_of(ctx)))
     if line.endpoint == "participants":
         queryset = queryset.filter(case=ctx.case)  # the nested route's case
     return queryset.order_by(ordering, f"{prefix}id")
@@ -429,6 +227,36 @@ def busy_case(user) -> Case | None:
         .first()
     )
     return Case.objects.get(pk=best if best is not None else ids[0])
+
+
+def absent(values: Values) -> str:
+    """Which of the task, MLA request and document the reader has none of
+    (their lines are left out)."""
+    names = {"<task>": values.task, "<mla>": values.mla_request, "<sha256>": values.sha256}
+    missing = [name for name, value in names.items() if not value]
+    return f"none for {', '.join(missing)}" if missing else "found"
+
+
+def reader_values(ctx: Measured, user) -> Values:
+    """The lines' placeholders for this reader: its <id> case, that case's
+    latest task, its latest MLA request and document (empty if none)."""
+
+    def latest(queryset: QuerySet, field: str, order: str) -> str:
+        value = queryset.order_by(f"-{order}", "-id").values_list(field, flat=True).first()
+        return str(value) if value is not None else ""
+
+    case = ctx.case
+    return Values(
+        own=ctx.agency.code,
+        lead=ctx.lead,
+        partner=ctx.partner,
+        case=str(case.public_id) if case else "",
+        task=latest(access.visible_tasks(user).filter(case=case), "public_id", "updated_at")
+        if case
+        else "",
+        mla_request=latest(access.visible_mla_requests(user), "public_id", "updated_at"),
+        sha256=latest(access.visible_documents(user), "sha256", "created_at"),
+    )
 
 
 # --- plans --------------------------------------------------------------------------
@@ -578,10 +406,10 @@ def over_http(conn_box: list, port: int, url: str, token: str, runs: int) -> tup
 
 def measure(line: Line, ctx: Measured, user, client: Client, conn_box, port, args, big) -> Result:
     result = Result(line)
-    url = url_of(line, ctx, args.page_size)
+    url = line.url(values_of(ctx), args.page_size)
     result.queries, main_sql, errors = in_process(client, url, args.page_size)
     result.errors += errors
-    result.queries_small, _, errors = in_process(client, url_of(line, ctx, 10), 10)
+    result.queries_small, _, errors = in_process(client, line.url(values_of(ctx), 10), 10)
     result.errors += errors
     if main_sql:
         result.plan = explain(main_sql, big)
@@ -604,7 +432,7 @@ LABEL = 75  # the longest line's label
 
 
 def label_of(line: Line) -> str:
-    return f"{line.endpoint} {line.label or '(no filter)'}"
+    return line.name
 
 
 def header() -> str:
@@ -742,17 +570,19 @@ def main(argv=None) -> int:
         for ctx in measured:
             user = ctx.user
             ctx.case = busy_case(user)
+            ctx.values = reader_values(ctx, user)
             client = Client(headers={"Authorization": f"Bearer {ctx.token}"})
             conn_box = [http.client.HTTPConnection("127.0.0.1", port, timeout=60)]
             name = f"{ctx.agency.code} ({ctx.role})"
             case = ctx.case.reference if ctx.case else "none visible"
             print(
                 f"\nagency {name}: {ctx.view_grants:,} view grants; <own> {ctx.agency.code}, "
-                f"<lead> {ctx.lead}, <partner> {ctx.partner}, <id> case {case}\n{header()}",
+                f"<lead> {ctx.lead}, <partner> {ctx.partner}, <id> case {case}; "
+                f"<task>, <mla>, <sha256>: {absent(ctx.values)}\n{header()}",
                 flush=True,
             )
             results[name] = []
-            for line in lines(ctx, args.only):
+            for line in lines(ctx.values, args.only):
                 result = measure(line, ctx, user, client, conn_box, port, args, big)
                 results[name].append(result)
                 errors += result.errors

@@ -1,6 +1,7 @@
 """Run a benchmark command (`python -m bench.X`) against the test database.
 
-Tests never import `bench/`: they run its commands as a user would, in a
+Tests never import `bench/` (but for `bench/list_lines.py`, the table of list
+lines, which has no setup): they run its commands as a user would, in a
 subprocess, and read what the command prints or writes. What a command
 writes is committed, so whoever runs one flushes the database afterwards
 (`transactional_db`, or `generated_world` for a world shared by a module).

@@ -108,18 +108,63 @@ def test_load_serves_mixed_list_and_trivial_requests_without_errors():
     assert "ratio list req/s / ping req/s" in out
 
 
+#: The one module of `bench/` a test may import: the table of list lines, pure
+#: data (tests/cases/access/test_list_plans.py checks each line's plan).
+IMPORTABLE = {"bench.list_lines"}
+
+
+def _bench_imports(path: Path) -> list[tuple[str, int]]:
+    """(module, line) of each `bench` module `path` imports."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        found += [(n, node.lineno) for n in names if n == "bench" or n.startswith("bench.")]
+    return found
+
+
 def test_no_test_imports_the_benchmarks():
     """Tests run `bench/` as commands: importing it would run its module-level
     setup (environment defaults, `django.setup()`) inside the test process."""
-    importers = []
-    for path in Path(__file__).resolve().parents[1].rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level:
-                names = [node.module or ""]
-            else:
-                continue
-            if any(name == "bench" or name.startswith("bench.") for name in names):
-                importers.append(f"{path.name}:{node.lineno}")
+    importers = [
+        f"{path.name}:{line} {name}"
+        for path in Path(__file__).resolve().parents[1].rglob("*.py")
+        for name, line in _bench_imports(path)
+        if name not in IMPORTABLE
+    ]
     assert importers == []
+
+
+@pytest.mark.parametrize("module", sorted(IMPORTABLE))
+def test_a_benchmark_module_tests_import_has_no_setup(module):
+    """It imports no other benchmark module (which would bring their setup
+    in), runs no statement of its own at import (such as `django.setup()`)
+    beyond defining names, and leaves the environment alone."""
+    path = Path(__file__).resolve().parents[2] / (module.replace(".", "/") + ".py")
+    tree = ast.parse(path.read_text(), str(path))
+    assert _bench_imports(path) == []
+    statements = [
+        type(node).__name__
+        for node in tree.body[1:]  # after the docstring
+        if not isinstance(
+            node,
+            ast.Import
+            | ast.ImportFrom
+            | ast.FunctionDef
+            | ast.ClassDef
+            | ast.Assign
+            | ast.AnnAssign,
+        )
+    ]
+    assert statements == []
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert imported.isdisjoint({"os", "sys"})
