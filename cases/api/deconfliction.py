@@ -224,6 +224,7 @@ class IdentifierViewSet(
     """
 
     selector = "visible_identifiers"
+    list_selector = "listed_identifiers"
     related = ("case", "agency")
     serializer_class = IdentifierSerializer
     filterset_class = IdentifierFilter

@@ -528,6 +528,7 @@ class TaskViewSet(
     """
 
     selector = "visible_tasks"
+    list_selector = "listed_tasks"
     extra_ordering_fields = ("created_at",)
     related = ("case", "assigned_agency", "assigned_user__membership")
     serializer_class = serializers.TaskSerializer
@@ -560,6 +561,7 @@ class NoteViewSet(ListMixin[Note], RetrieveMixin[Note], CreateMixin[Note], Gated
     """The case journal. Append-only: a correction is a new note."""
 
     selector = "visible_notes"
+    list_selector = "listed_notes"
     related = ("case", "agency", "author")
     serializer_class = serializers.NoteSerializer
     filterset_class = filters.NoteFilter

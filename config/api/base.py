@@ -135,6 +135,9 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet[_M]):
 
     #: Name of a selector in `cases.access` (e.g. "visible_cases").
     selector: str = ""
+    #: The selector of the `list` action, if it reads a page in another shape
+    #: (the same rows as `selector`, narrowed for the indexes).
+    list_selector: str = ""
     #: Relations to fetch with the rows (select_related).
     related: tuple[str, ...] = ()
     #: For nested routes (`cases/{case_id}/participants/`): the parent's selector,
@@ -181,7 +184,8 @@ class GatedViewSet(StrictQueryMixin, GenericViewSet[_M]):
     def get_queryset(self) -> QuerySet[_M]:
         if not self.selector:
             raise NotImplementedError(f"{type(self).__name__}.selector is not set")
-        queryset = self.get_selected(self.selector)
+        name = self.list_selector if self.action == "list" and self.list_selector else ""
+        queryset = self.get_selected(name or self.selector)
         if self.parent_selector and not getattr(self, "swagger_fake_view", False):
             queryset = queryset.filter(**{self.parent_field: self.get_parent()})
         if self.related:

@@ -140,3 +140,26 @@ def test_the_since_filters_select_what_the_same_filter_on_the_case_selects(gener
                 assert set(filtered.qs.values_list("pk", flat=True)) == set(
                     visible.filter(**{f"{field}__gte": moment}).values_list("pk", flat=True)
                 ), (user.username, query)
+
+
+@pytest.mark.parametrize(
+    ("listed", "visible"),
+    [
+        (access.listed_tasks, access.visible_tasks),
+        (access.listed_notes, access.visible_notes),
+        (access.listed_identifiers, access.visible_identifiers),
+    ],
+)
+def test_a_child_list_read_case_by_case_holds_what_the_walk_holds(
+    generated, monkeypatch, listed, visible
+):
+    """An agency seeing few cases has its child lists narrowed to their ids
+    (`access.in_few_cases`); one seeing many has them walked. Same rows."""
+    for user in get_user_model().objects.filter(membership__role="viewer"):
+        expected = set(visible(user).values_list("pk", flat=True))
+        assert expected, user.username
+        monkeypatch.setattr(access, "FEW_CASES", 10_000)
+        assert "IN (" in str(listed(user).query)
+        assert set(listed(user).values_list("pk", flat=True)) == expected
+        monkeypatch.setattr(access, "FEW_CASES", 0)
+        assert set(listed(user).values_list("pk", flat=True)) == expected

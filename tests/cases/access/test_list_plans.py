@@ -357,9 +357,18 @@ def _nodes(plan: dict[str, Any], relation: str | None = None, per_row: bool = Fa
     return out
 
 
-def walks(plan: dict[str, Any], line: Line) -> list[str]:
+#: A child list narrowed to the ids of the reader's few cases (`access.in_few_cases`).
+_BY_CASE_IDS = re.compile(r'"case_id" IN \(\d')
+
+
+def _few_cases(sql: str) -> bool:
+    return bool(_BY_CASE_IDS.search(sql))
+
+
+def walks(plan: dict[str, Any], line: Line, few_cases: bool = False) -> list[str]:
     """What in `plan` reads more than the page, each in a sentence (see the
-    module's docstring for the four shapes)."""
+    module's docstring for the four shapes). `few_cases`: the statement is
+    narrowed to the ids of the reader's few cases, so a sort sorts their rows."""
     found = []
     for node in _nodes(plan):
         kind, relation, plan_of = node.plan["Node Type"], node.relation, node.plan
@@ -377,7 +386,7 @@ def walks(plan: dict[str, Any], line: Line) -> list[str]:
             )
         if kind == "Sort" and not node.per_row and not _names_one(line):
             under = sorted({n.relation for n in _nodes(plan_of) if n.relation in WATCHED})
-            if under:
+            if under and not few_cases:
                 found.append(
                     f"Sort by {', '.join(plan_of['Sort Key'])} of {', '.join(under)}: the page"
                     " is not read in index order, every match is read to be sorted"
@@ -399,7 +408,8 @@ def walks(plan: dict[str, Any], line: Line) -> list[str]:
 def explain(sql: str, line: Line, params: Any = None, *, fmt: str = "JSON") -> Any:
     """EXPLAIN `sql` as planned at scale, in a savepoint rolled back after
     (which ends the SET LOCALs)."""
-    settings = PLANNER_OFF if _names_one(line) else (*PLANNER_OFF, "enable_sort")
+    sorted_page = _names_one(line) or _few_cases(sql)
+    settings = PLANNER_OFF if sorted_page else (*PLANNER_OFF, "enable_sort")
     savepoint = transaction.savepoint()
     try:
         with connection.cursor() as cursor:
@@ -429,7 +439,7 @@ def _walks_of(world: World, line: Line) -> list[str]:
     """Each walk found in the line's statements, with the statement and its plan."""
     found = []
     for n, sql in enumerate(_statements(world, line), start=1):
-        for walk in walks(explain(sql, line), line):
+        for walk in walks(explain(sql, line), line, few_cases=_few_cases(sql)):
             found.append(
                 f"statement {n}: {walk}\n  {sql[:300]}...\n"
                 + explain(sql, line, fmt="TEXT").replace("\n", "\n  | ")
@@ -450,7 +460,10 @@ _CASE_ROW = (
     " walks the agency's list until it has a page"
 )
 
-#: The lines that walk on main as this test comes (17204e5), each with why.
+#: The lines that walk, each with why. The reader here sees fewer than
+#: `access.FEW_CASES` cases, so its child lists are narrowed to its cases' ids;
+#: on so few rows the planner may still walk the child's own order for some
+#: (at 1M a 300-case agency's are read case by case: bench/README.md).
 #: Strict: a line that stops walking fails until it is taken off this list.
 WALKS_TODAY = {
     "cases ordering=-created_at": "no index holds an agency's cases by created_at: all sorted",
@@ -465,15 +478,9 @@ WALKS_TODAY = {
     "cases status=open&crime_type=investment_fraud&lead_agency=<lead>": _CASE_ROW.format(
         "crime_types"
     ),
-    "tasks (no filter)": _EVERY_TASK,
-    "tasks ordering=-updated_at": _EVERY_TASK,
-    "tasks ordering=-created_at": "no index holds a reader's tasks by created_at: all sorted",
-    "tasks status=todo&status=in_progress": _EVERY_TASK,
     "tasks status=blocked": _EVERY_TASK,
-    "tasks priority=high&priority=critical": _EVERY_TASK,
     "tasks due_before=<+7d>": _EVERY_TASK,
     "tasks due_after=<today>": _EVERY_TASK,
-    "tasks q=fraud": _EVERY_TASK,
     "tasks updated_since=<30d ago>": _EVERY_TASK,
     "notes (no filter)": _EVERY_NOTE,
     "notes ordering=-created_at": _EVERY_NOTE,
