@@ -89,6 +89,10 @@ class Case(HandlingMixin):
             # an agency that sees many cases walks it newest first and stops
             # after one page instead of sorting everything it sees.
             models.Index(fields=["updated_at", "public_id"], name="case_updated_public"),
+            # The list's `ordering=created_at` (either direction): the cases
+            # walked in that order, each joined to the agency's grant, instead
+            # of every visible case sorted (713 ms → 2 ms at 1M).
+            models.Index(fields=["created_at", "public_id"], name="case_created_public"),
         ]
 
     def __str__(self) -> str:

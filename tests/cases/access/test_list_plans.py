@@ -466,7 +466,11 @@ _CASE_ROW = (
 #: (at 1M a 300-case agency's are read case by case: bench/README.md).
 #: Strict: a line that stops walking fails until it is taken off this list.
 WALKS_TODAY = {
-    "cases ordering=-created_at": "no index holds an agency's cases by created_at: all sorted",
+    "cases ordering=-created_at": (
+        "walks every agency's cases newest first (case_created_public), each joined to the"
+        " reader's grant: no index holds an agency's cases by created_at (2 ms at 1M for the"
+        " busiest agency, which sees one case in four)"
+    ),
     "cases crime_type=investment_fraud": _CASE_ROW.format("crime_types"),
     "cases updated_after=<30d ago>": _CASE_ROW.format(
         "updated_at (updated_since reads the grant's position)"
@@ -566,8 +570,8 @@ SHAPES = {
     ),
     "the agency's rows sorted": (
         "cases (no filter)",
-        _GRANTS + " ORDER BY c.created_at DESC, c.id LIMIT 51",
-        "Sort by c.created_at DESC",
+        _GRANTS + " ORDER BY c.title DESC, c.id LIMIT 51",
+        "Sort by c.title DESC",
     ),
     "a case row filtered per grant entry": (
         "cases (no filter)",
