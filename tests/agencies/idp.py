@@ -33,7 +33,9 @@ PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 
 
 def npm_ci() -> None:
-    ensure_debian_packages({"nodejs": lambda: shutil.which("node"), "npm": lambda: shutil.which("npm")})
+    ensure_debian_packages(
+        {"nodejs": lambda: shutil.which("node"), "npm": lambda: shutil.which("npm")}
+    )
     if (PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
         return
     npm = shutil.which("npm")

@@ -41,7 +41,9 @@ const configuration = {
   jwks: { keys: [signingKey] },
   scopes: SCOPES,
   claims: {
-    openid: ['sub'],
+    // acr, amr and auth_time in every ID token, as most providers send them
+    // (oidc-provider otherwise sends them only when the claims parameter asks).
+    openid: ['sub', 'acr', 'amr', 'auth_time'],
     email: ['email', 'email_verified'],
     profile: ['name', 'given_name', 'family_name'],
     groups: ['groups'],
