@@ -581,3 +581,14 @@ def test_the_login_page_without_providers_is_the_password_form(client, knp):
     page = client.get("/admin/login/").content.decode()
     assert "Sign in with" not in page
     assert 'id="login-form"' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "button"), [("ko", "KR-KNP(으)로 로그인"), ("km", "ចូលតាមរយៈ KR-KNP")]
+)
+def test_the_sign_in_button_speaks_the_readers_language(
+    client, knp, register_provider, language, button
+):
+    register_provider(knp)
+    page = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert button in page
