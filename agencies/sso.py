@@ -205,15 +205,19 @@ def _existing_user(provider: IdentityProvider, subject: str, email: str):
         .filter(issuer=provider.issuer, subject=subject)
         .first()
     )
-    if identity is not None:
-        if identity.provider.agency_id != provider.agency_id:
-            raise SignInRefused("other_agency", provider.agency)
-        return identity.user, identity
-    same_email = list(User.objects.filter(email__iexact=email).select_related("membership"))
+    if identity is not None and identity.provider.agency_id != provider.agency_id:
+        raise SignInRefused("other_agency", provider.agency)
+    same_email = list(
+        User.objects.filter(email__iexact=email)
+        .exclude(pk=identity.user_id if identity is not None else None)
+        .select_related("membership")
+    )
     for user in same_email:
         membership = getattr(user, "membership", None)
         if membership is None or membership.agency_id != provider.agency_id:
             raise SignInRefused("other_agency", provider.agency)
+    if identity is not None:
+        return identity.user, identity
     for user in same_email:
         if (
             ExternalIdentity.objects.filter(user=user).exists()

@@ -1,4 +1,4 @@
-"""Enrolment in two-factor authentication and the lock-out answer."""
+"""Enrolment in two-factor authentication, the code page after a provider sign-in, the lock-out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import base64
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -124,7 +125,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         if device is not None and device.verify_token(token):
             otp_login(request, device)
             return redirect(_safe_next(request))
-        record_login_event("login_failed", request=request, username=user.get_username())
+        # On the record as any failed login (audit, logs, axes' count).
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.get_username()}, request=request
+        )
         limit = settings.AXES_FAILURE_LIMIT
         window = int(settings.AXES_COOLOFF_TIME.total_seconds())
         if not hit("otp-verify", str(user.pk), limit=limit, window=window).allowed:

@@ -268,6 +268,23 @@ def test_the_platform_administrators_email_is_not_taken_over(client, idp, knp, r
     assert not ExternalIdentity.objects.filter(user__username="root").exists()
 
 
+def test_an_email_changed_at_the_provider_cannot_take_another_agencys_address(
+    client, idp, knp, unodc, register_provider
+):
+    register_provider(knp)
+    login = person(idp)
+    sign_in(client, "KR-KNP", login)
+    client.logout()
+    other = make_user(unodc, Role.VIEWER, "unodc.kr.liaison")
+    other.email = "liaison2@police.go.kr"
+    other.save(update_fields=["email"])
+    idp.put_account(
+        login, password=PASSWORD, email="liaison2@police.go.kr", email_verified=True, groups=[]
+    )
+    assert sign_in(client, "KR-KNP", login).status_code == 403
+    assert member(login).user.email == f"{login}@police.go.kr"
+
+
 def test_a_local_member_of_the_same_agency_is_linked_and_loses_the_password(
     client, idp, knp, register_provider
 ):
@@ -330,7 +347,9 @@ def test_the_authorization_request_uses_pkce_nonce_and_state(client, idp, knp, r
 
 @pytest.fixture
 def production_2fa(settings):
+    """2FA for privileged roles and axes on, as with DEBUG off."""
     settings.REQUIRE_2FA_FOR_PRIVILEGED = True
+    settings.AXES_ENABLED = True
     return settings
 
 
@@ -410,6 +429,9 @@ def test_a_wrong_totp_code_keeps_the_provider_session_held(
     assert wrong.status_code == 200
     assert "not valid" in wrong.content.decode()
     assert client.get("/admin/")["Location"].startswith("/account/2fa/verify/")
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LOGIN_FAILED, changes__username=member(login).user.username
+    ).exists()
 
 
 # --- leavers --------------------------------------------------------------------------------
