@@ -207,11 +207,11 @@ def _existing_user(provider: IdentityProvider, subject: str, email: str):
     )
     if identity is not None and identity.provider.agency_id != provider.agency_id:
         raise SignInRefused("other_agency", provider.agency)
-    same_email = list(
-        User.objects.filter(email__iexact=email)
-        .exclude(pk=identity.user_id if identity is not None else None)
-        .select_related("membership")
-    )
+    same_email = [
+        user
+        for user in User.objects.filter(email__iexact=email).select_related("membership")
+        if identity is None or user.pk != identity.user_id
+    ]
     for user in same_email:
         membership = getattr(user, "membership", None)
         if membership is None or membership.agency_id != provider.agency_id:
