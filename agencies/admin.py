@@ -3,7 +3,11 @@
 * The platform superuser manages agencies (`AgencyAdmin`) and user accounts
   (`UserAdmin`), and may invite an agency's first members.
 * An agency administrator manages their own agency's members
-  (`MembershipAdmin`: invite, change role, deactivate) and nothing else.
+  (`MembershipAdmin`: invite, change role, deactivate) and nothing else;
+  the list shows where each member signs in (local password or the
+  agency's identity provider) and when they last did.
+* The platform superuser registers an agency's OpenID Connect identity
+  provider (`IdentityProviderAdmin`, through `agencies.sso.save_provider`).
 
 Both follow `config.admin_base`: rows from the gate, writes through
 `agencies.services`.
@@ -17,6 +21,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,8 +29,8 @@ from config.admin_base import GatedModelAdmin, PlatformModelAdmin
 from gate import port
 from gate.roles import Role
 
-from . import services
-from .models import Agency, Membership
+from . import services, sso
+from .models import Agency, IdentityProvider, Membership
 
 User = get_user_model()
 
@@ -123,10 +128,10 @@ class MembershipAdmin(GatedModelAdmin):
     first administrator of an agency."""
 
     selector = "visible_memberships"
-    list_display = ("username", "full_name", "role", "language", "is_active")
+    list_display = ("username", "full_name", "role", "source", "last_sign_in", "is_active")
     list_filter = ("role",)
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
-    list_select_related = ("user", "agency")
+    list_select_related = ("user", "agency", "user__external_identity")
     actions = ("deactivate",)
 
     # --- who: agency administrators of their own agency; the superuser ----------
@@ -143,9 +148,9 @@ class MembershipAdmin(GatedModelAdmin):
 
     def get_queryset(self, request):
         if self._is_agency_admin(request):
-            return super().get_queryset(request)
+            return super().get_queryset(request).select_related("user__external_identity")
         if self._is_platform_admin(request) and port.membership_of(request.user) is None:
-            return Membership.objects.select_related("user", "agency")
+            return Membership.objects.select_related("user", "agency", "user__external_identity")
         return Membership.objects.none()
 
     def gate_allows(self, request, action, obj) -> bool:
@@ -163,7 +168,7 @@ class MembershipAdmin(GatedModelAdmin):
 
     def get_list_display(self, request):
         if self._is_platform_admin(request):
-            return ("username", "agency", "role", "is_active")
+            return ("username", "agency", "role", "source", "last_sign_in", "is_active")
         return self.list_display
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -172,14 +177,30 @@ class MembershipAdmin(GatedModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None:
-            return ((None, {"fields": ("username", "full_name", "role", "language")}),)
+            return (
+                (
+                    None,
+                    {
+                        "fields": (
+                            "username",
+                            "full_name",
+                            "role",
+                            "language",
+                            "source",
+                            "last_sign_in",
+                        )
+                    },
+                ),
+            )
         who = ("username", "email", "first_name", "last_name", "password")
         if self._is_agency_admin(request):
             return ((None, {"fields": (*who, "role", "language")}),)
         return ((None, {"fields": (*who, "agency", "role", "language")}),)
 
     def get_readonly_fields(self, request, obj=None):
-        return ("username", "full_name", "language") if obj is not None else ()
+        if obj is not None:
+            return ("username", "full_name", "language", "source", "last_sign_in")
+        return ()
 
     def get_field_queryset(self, db, db_field, request):
         if db_field.name == "agency" and self._is_platform_admin(request):
@@ -193,6 +214,18 @@ class MembershipAdmin(GatedModelAdmin):
     @admin.display(description=_("name"))
     def full_name(self, membership):
         return membership.user.get_full_name()
+
+    @admin.display(description=_("signs in with"))
+    def source(self, membership):
+        """The agency's identity provider, or a local password: a member
+        from the provider loses access when the provider stops vouching."""
+        if hasattr(membership.user, "external_identity"):
+            return gettext("Identity provider")
+        return gettext("Local password")
+
+    @admin.display(description=_("last sign-in"), ordering="user__last_login")
+    def last_sign_in(self, membership):
+        return membership.user.last_login
 
     @admin.display(description=_("active"), boolean=True)
     def is_active(self, membership):
@@ -228,3 +261,66 @@ class MembershipAdmin(GatedModelAdmin):
             lambda m: services.deactivate_member(actor=request.user, membership=m),
             gettext("Deactivated %(count)d member(s)."),
         )
+
+
+class IdentityProviderForm(forms.ModelForm):
+    issuer = forms.URLField(
+        label=_("issuer"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=IdentityProvider._meta.get_field("issuer").help_text,
+    )
+
+    class Meta:
+        model = IdentityProvider
+        fields = (
+            "agency",
+            "issuer",
+            "client_id",
+            "client_secret_env",
+            "scopes",
+            "email_domains",
+            "role_claim",
+            "role_mapping",
+            "default_role",
+            "mfa_trusted",
+            "mfa_acr_values",
+            "mfa_amr_values",
+            "active",
+        )
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(PlatformModelAdmin):
+    """An agency's OpenID Connect provider, registered by the platform superuser.
+
+    The secret is not entered here: the form names the environment variable
+    that holds it. The redirect URI to register at the provider is shown once
+    the provider is saved.
+    """
+
+    form = IdentityProviderForm
+    list_display = ("agency", "issuer", "client_id", "mfa_trusted", "active")
+    list_filter = ("active", "mfa_trusted")
+    search_fields = ("agency__code", "issuer", "client_id")
+    list_select_related = ("agency",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("agency", "redirect_uri") if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        fields = list(IdentityProviderForm.Meta.fields)
+        return [*fields, "redirect_uri"] if obj is not None else fields
+
+    def get_field_queryset(self, db, db_field, request):
+        if db_field.name == "agency":
+            return Agency.objects.filter(active=True, identity_provider__isnull=True)
+        return super().get_field_queryset(db, db_field, request)
+
+    @admin.display(description=_("redirect URI"))
+    def redirect_uri(self, obj):
+        path = reverse("sso-callback", args=[obj.agency.code])
+        return f"{settings.CASEBRIDGE_BASE_URL.rstrip('/')}{path}"
+
+    def save_model(self, request, obj, form, change):
+        sso.save_provider(actor=request.user, provider=obj)

@@ -1,12 +1,18 @@
-"""Per-request language and time zone from the signed-in person's membership."""
+"""Per request: the member's language and time zone; a provider session's renewal."""
 
 from __future__ import annotations
 
 import zoneinfo
+from urllib.parse import urlencode
 
+from django.contrib.auth import logout
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from gate import port
+
+from . import sso
 
 
 class MembershipLocaleMiddleware:
@@ -35,3 +41,32 @@ class MembershipLocaleMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class ProviderSessionMiddleware:
+    """A session signed in through an identity provider lives as long as the
+    provider's token: past its expiry, the provider is asked again
+    (`agencies.sso.renew_session`) before the request is served, and the
+    session ends unless the provider still vouches for the person.
+
+    After `SessionLifetimeMiddleware` (an idle or too old session is gone
+    first) and before OTP and 2FA (a session that ends needs no code). Costs
+    one session lookup per request; nothing for password sessions.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and sso.session_expired(request.session)
+            and not sso.renew_session(request.session)
+        ):
+            logout(request)
+            if not request.path.startswith("/api/"):
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{reverse('admin:login')}?{query}")
+        return self.get_response(request)

@@ -1,5 +1,7 @@
+import re
 import uuid
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -180,3 +182,236 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+SECRET_ENV_NAME = RegexValidator(
+    r"^[A-Z][A-Z0-9_]{2,99}$", _("An environment variable name: A-Z, 0-9 and _.")
+)
+
+
+def validate_role_mapping(value: object) -> None:
+    """`{claim value: role}`, every role a Casebridge role."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError(_('Give an object such as {"knp-investigators": "investigator"}.'))
+    unknown = sorted({v for v in value.values() if v not in Role.values})
+    if unknown:
+        raise ValidationError(
+            _("Unknown role(s): %(roles)s. Roles: %(known)s."),
+            params={"roles": ", ".join(unknown), "known": ", ".join(Role.values)},
+        )
+
+
+def validate_email_domains(value: str) -> None:
+    domains = split_words(value)
+    if not domains:
+        raise ValidationError(_("Name at least one e-mail domain."))
+    for domain in domains:
+        if not re.fullmatch(
+            r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", domain
+        ):
+            raise ValidationError(_("Not an e-mail domain: %(domain)s"), params={"domain": domain})
+
+
+def split_words(value: str) -> list[str]:
+    """Comma- or space-separated words, lower-cased, each once, in order."""
+    seen: dict[str, None] = {}
+    for word in re.split(r"[\s,]+", value or ""):
+        if word:
+            seen.setdefault(word.strip().lower(), None)
+    return list(seen)
+
+
+class IdentityProvider(models.Model):
+    """An agency's own OpenID Connect provider: how its people sign in.
+
+    A provider vouches for one agency only (`agency`, one provider each):
+    everyone it signs in becomes or stays a member of that agency, in the
+    role its `role_claim` maps to, and only for the e-mail domains listed.
+    The client secret is never stored: `client_secret_env` names the
+    environment variable that holds it, so a database dump yields nothing
+    to impersonate Casebridge with at the provider.
+    """
+
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID")
+    )
+    agency = models.OneToOneField(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="identity_provider",
+        verbose_name=_("agency"),
+    )
+    issuer = models.URLField(
+        _("issuer"),
+        max_length=500,
+        help_text=_(
+            "The provider's issuer URL, exactly as in its discovery document "
+            "(<issuer>/.well-known/openid-configuration)."
+        ),
+    )
+    client_id = models.CharField(_("client ID"), max_length=255)
+    client_secret_env = models.CharField(
+        _("client secret variable"),
+        max_length=100,
+        blank=True,
+        validators=[SECRET_ENV_NAME],
+        help_text=_(
+            "Name of the environment variable that holds the client secret (for example "
+            "OIDC_KR_KNP_SECRET); the secret itself is never stored. Empty: a public client "
+            "(PKCE only)."
+        ),
+    )
+    scopes = models.CharField(
+        _("scopes"),
+        max_length=255,
+        default="openid email profile",
+        help_text=_("Requested scopes, space-separated; must include openid."),
+    )
+    email_domains = models.CharField(
+        _("allowed e-mail domains"),
+        max_length=1000,
+        validators=[validate_email_domains],
+        help_text=_(
+            "Comma-separated, for example police.go.kr. A sign-in with an e-mail address "
+            "of any other domain is refused."
+        ),
+    )
+    role_claim = models.CharField(
+        _("role claim"),
+        max_length=100,
+        default="groups",
+        help_text=_("The claim that carries the person's group or role (a string or a list)."),
+    )
+    role_mapping = models.JSONField(
+        _("role mapping"),
+        default=dict,
+        blank=True,
+        validators=[validate_role_mapping],
+        help_text=_(
+            'Claim value to Casebridge role, for example {"knp-investigators": '
+            '"investigator", "knp-coordinators": "coordinator"}. The highest mapped '
+            "role wins."
+        ),
+    )
+    default_role = models.CharField(
+        _("default role"),
+        max_length=20,
+        blank=True,
+        default=Role.VIEWER,
+        choices=Role.choices,
+        help_text=_(
+            "Role of a person whose claim maps to no role above. Empty: such a person "
+            "is refused, and a member whose claim stops mapping loses access."
+        ),
+    )
+    mfa_trusted = models.BooleanField(
+        _("provider's MFA satisfies 2FA"),
+        default=False,
+        help_text=_(
+            "On: a sign-in whose acr or amr below shows multi-factor authentication counts "
+            "as Casebridge's second factor, and one that does not is refused for roles that "
+            "need 2FA. Off: those roles enter their Casebridge authenticator code after "
+            "signing in."
+        ),
+    )
+    mfa_acr_values = models.CharField(
+        _("MFA acr values"),
+        max_length=500,
+        blank=True,
+        help_text=_("acr values that mean multi-factor authentication, space-separated."),
+    )
+    mfa_amr_values = models.CharField(
+        _("MFA amr values"),
+        max_length=255,
+        default="mfa",
+        blank=True,
+        help_text=_(
+            "amr values (RFC 8176) that mean multi-factor authentication, space-separated."
+        ),
+    )
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_(
+            "While active, the agency's members sign in through this provider only (their "
+            "local passwords are refused)."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        ordering = ["agency__code"]
+        verbose_name = _("identity provider")
+        verbose_name_plural = _("identity providers")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "client_id"], name="identity_provider_client")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code}: {self.issuer}"
+
+    def clean(self) -> None:
+        parts = urlsplit(self.issuer or "")
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValidationError({"issuer": _("The issuer must be an https:// URL.")})
+        if parts.query or parts.fragment:
+            raise ValidationError({"issuer": _("The issuer has no query or fragment.")})
+        if "openid" not in self.scopes.split():
+            raise ValidationError({"scopes": _("The scopes must include openid.")})
+        if self.mfa_trusted and not (self.mfa_acr_values.split() or self.mfa_amr_values.split()):
+            raise ValidationError(
+                {"mfa_amr_values": _("Name the acr or amr values that mean MFA.")}
+            )
+
+    def allowed_domains(self) -> list[str]:
+        return split_words(self.email_domains)
+
+
+class ExternalIdentity(models.Model):
+    """The person at a provider (`issuer`, `subject`) a Casebridge user is.
+
+    Its presence makes the user's source a provider rather than a local
+    password. The pair is unique across providers, so one person at one
+    issuer is one Casebridge user, in one agency, whichever provider
+    configuration they come through.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="external_identity",
+        verbose_name=_("user"),
+    )
+    provider = models.ForeignKey(
+        IdentityProvider,
+        on_delete=models.PROTECT,
+        related_name="identities",
+        verbose_name=_("identity provider"),
+    )
+    issuer = models.CharField(_("issuer"), max_length=500)
+    subject = models.CharField(_("subject"), max_length=255)
+    last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(
+        _("last confirmed by the provider"), null=True, blank=True
+    )
+    deprovisioned_at = models.DateTimeField(
+        _("provider stopped vouching at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the provider no longer knew the person or their role claim."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} @ {self.issuer}"

@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "security.middleware.SessionLifetimeMiddleware",
+    # A session signed in through an agency's identity provider ends with the
+    # provider's token unless the provider still vouches (agencies.sso).
+    "agencies.middleware.ProviderSessionMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "security.middleware.TwoFactorRequiredMiddleware",
     # After authentication: the member's language and agency time zone.
@@ -498,6 +501,13 @@ REQUIRE_2FA_FOR_PRIVILEGED = env.bool("REQUIRE_2FA_FOR_PRIVILEGED", default=not 
 REQUIRE_2FA_FOR_ALL = env.bool("REQUIRE_2FA_FOR_ALL", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Casebridge")
 OTP_STATIC_RECOVERY_CODES = 10
+
+# Signing in through an agency's OpenID Connect identity provider
+# (agencies.oidc, agencies.sso; providers are registered in the admin, each
+# naming the environment variable that holds its client secret).
+OIDC_HTTP_TIMEOUT = env.float("OIDC_HTTP_TIMEOUT", default=10.0)
+# Seconds a provider's discovery document is reused before it is fetched again.
+OIDC_METADATA_TTL = env.int("OIDC_METADATA_TTL", default=300)
 
 # Brute-force protection (django-axes): 5 failures lock that username from
 # that address for 15 minutes; the same answer whether the user exists or not.

@@ -23,6 +23,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("account/", include("security.urls")),
+    # Sign in through an agency's identity provider (OpenID Connect).
+    path("account/sso/", include("agencies.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("config.api.urls")),
     path(

@@ -7,6 +7,7 @@ from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from agencies.models import IdentityProvider
 from config.admin_site import MembershipAuthenticationForm
 
 from .policy import has_confirmed_device
@@ -35,6 +36,26 @@ class AdminLoginForm(OTPAuthenticationFormMixin, MembershipAuthenticationForm):
         help_text=_("From your authenticator app, or one of your recovery codes."),
     )
 
+    def confirm_login_allowed(self, user):
+        """A member of an agency that signs in through its identity provider
+        may not use a local password: the provider decides who still works
+        there, and a password would outlive the person's leaving."""
+        super().confirm_login_allowed(user)
+        provider = (
+            IdentityProvider.objects.filter(active=True, agency__memberships__user_id=user.pk)
+            .select_related("agency")
+            .first()
+        )
+        if provider is not None:
+            raise forms.ValidationError(
+                _(
+                    "%(agency)s signs in through its identity provider: "
+                    "use “Sign in with %(agency)s”."
+                ),
+                code="provider_sign_in",
+                params={"agency": provider.agency.code},
+            )
+
     def _chosen_device(self, user):
         """The device the code belongs to, told by its shape, not by a posted id.
 
@@ -61,6 +82,18 @@ class AdminLoginForm(OTPAuthenticationFormMixin, MembershipAuthenticationForm):
                     )
                 raise
         return cleaned
+
+
+class VerifyForm(forms.Form):
+    """The one-time code of a session signed in through an identity provider
+    that is not trusted for MFA (no password form to ask it on)."""
+
+    otp_token = forms.CharField(
+        label=_("Authentication code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("From your authenticator app, or one of your recovery codes."),
+    )
 
 
 class EnrolForm(forms.Form):

@@ -14,7 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from config.ratelimit import client_address, hit, too_many_requests
 
-from .policy import has_confirmed_device, requires_2fa
+from .policy import (
+    has_confirmed_device,
+    provider_mfa,
+    requires_2fa,
+    signed_in_through_provider,
+)
 from .signals import AUTH_TIME_KEY, LAST_ACTIVITY_KEY
 
 # Write the activity stamp at most this often: a session save per request
@@ -50,6 +55,7 @@ class SessionLifetimeMiddleware:
 def _exempt_paths() -> tuple[str, ...]:
     return (
         reverse("security:enrol"),
+        reverse("security:verify"),
         reverse("admin:logout"),
         reverse("healthz"),
         reverse("readyz"),
@@ -62,7 +68,10 @@ class TwoFactorRequiredMiddleware:
 
     The admin login asks for a code from anyone who has a device; this covers
     the rest: a privileged user without a device (sent to enrol), and a
-    session that lost its verification (device removed): logged out. API
+    session that lost its verification (device removed): logged out. A
+    session signed in through an agency's identity provider has no password
+    step to ask the code in: it is sent to the code page (`security:verify`),
+    unless the provider's MFA already counted (`policy.provider_mfa`). API
     calls authenticated by token are not seen here (request.user is the
     session's user), so service accounts are unaffected.
     """
@@ -75,6 +84,7 @@ class TwoFactorRequiredMiddleware:
         if (
             user.is_authenticated
             and not user.is_verified()
+            and not provider_mfa(request.session)
             and not request.path.startswith(_exempt_paths())
             and requires_2fa(user)
         ):
@@ -93,8 +103,10 @@ class TwoFactorRequiredMiddleware:
                     content_type="application/problem+json",
                 )
             if has_confirmed_device(user):
-                logout(request)
                 query = urlencode({"next": request.get_full_path()})
+                if signed_in_through_provider(request.session):
+                    return HttpResponseRedirect(f"{reverse('security:verify')}?{query}")
+                logout(request)
                 return HttpResponseRedirect(f"{reverse('admin:login')}?{query}")
             return HttpResponseRedirect(reverse("security:enrol"))
         return self.get_response(request)

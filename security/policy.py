@@ -17,6 +17,11 @@ from gate.roles import Role
 
 PRIVILEGED_ROLES = (Role.COORDINATOR, Role.AGENCY_ADMIN)
 
+# A session signed in through an agency's identity provider keeps here what
+# `agencies.sso` needs to renew it (the provider's token expiry, the refresh
+# token) and whether the provider's own MFA satisfied the second factor.
+SSO_SESSION_KEY = "_cb_sso"
+
 
 def requires_2fa(user) -> bool:
     if user is None or not user.is_authenticated:
@@ -35,3 +40,14 @@ def requires_2fa(user) -> bool:
 
 def has_confirmed_device(user) -> bool:
     return user_has_device(user, confirmed=True)
+
+
+def signed_in_through_provider(session) -> bool:
+    return bool(session.get(SSO_SESSION_KEY))
+
+
+def provider_mfa(session) -> bool:
+    """Whether the session's sign-in showed MFA at a provider trusted for it
+    (`IdentityProvider.mfa_trusted`, checked by `agencies.sso.sign_in`)."""
+    data = session.get(SSO_SESSION_KEY)
+    return bool(data and data.get("mfa"))

@@ -6,4 +6,5 @@ app_name = "security"
 
 urlpatterns = [
     path("2fa/setup/", views.enrol, name="enrol"),
+    path("2fa/verify/", views.verify, name="verify"),
 ]

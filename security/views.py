@@ -1,4 +1,4 @@
-"""Enrolment in two-factor authentication and the lock-out answer."""
+"""Enrolment in two-factor authentication, the code page after a provider sign-in, the lock-out."""
 
 from __future__ import annotations
 
@@ -7,15 +7,20 @@ import base64
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .forms import EnrolForm
+from config.ratelimit import hit
+
+from .forms import EnrolForm, VerifyForm
 from .policy import has_confirmed_device, requires_2fa
 from .signals import record_login_event
 
@@ -85,5 +90,57 @@ def enrol(request: HttpRequest) -> HttpResponse:
             "otpauth_uri": device.config_url,
             "required": requires_2fa(user),
             "title": _("Set up two-factor authentication"),
+        },
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("admin:index")
+
+
+@never_cache
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a session that has no password step to ask the code
+    in (signed in through an identity provider not trusted for MFA).
+
+    Wrong codes are counted per user like failed logins (AXES_FAILURE_LIMIT
+    per AXES_COOLOFF): past that, the session ends.
+    """
+    user = request.user
+    if user.is_verified():
+        return redirect(_safe_next(request))
+    if not has_confirmed_device(user):
+        return redirect("security:enrol")
+    form = VerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["otp_token"].strip()
+        model = TOTPDevice if token.isdigit() else StaticDevice
+        device = model.objects.devices_for_user(user, confirmed=True).first()
+        if device is not None and device.verify_token(token):
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        # On the record as any failed login (audit, logs, axes' count).
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.get_username()}, request=request
+        )
+        limit = settings.AXES_FAILURE_LIMIT
+        window = int(settings.AXES_COOLOFF_TIME.total_seconds())
+        if not hit("otp-verify", str(user.pk), limit=limit, window=window).allowed:
+            logout(request)
+            return locked_out(request)
+        form.add_error("otp_token", _("That code is not valid."))
+    return render(
+        request,
+        "security/verify.html",
+        {
+            "form": form,
+            "next": _safe_next(request),
+            "title": _("Enter your authentication code"),
         },
     )

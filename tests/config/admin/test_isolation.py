@@ -16,6 +16,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.choices import AgencyKind
+from agencies.models import IdentityProvider
 from cases import mla, services
 from cases.choices import AccessLevel, HandlingCode
 from gate.roles import Role
@@ -76,6 +77,13 @@ def world(
         url="https://knp.example/hook",
     )
     TOTPDevice.objects.create(user=knp_coordinator, name="KNP phone")
+    IdentityProvider.objects.create(
+        agency=knp_coordinator.membership.agency,
+        issuer="https://idp.police.go.kr/realms/knp",
+        client_id="casebridge",
+        client_secret_env="OIDC_KR_KNP_SECRET",
+        email_domains="police.go.kr",
+    )
     AccessAttempt.objects.create(
         username=knp_coordinator.username,
         ip_address="10.1.2.3",
