@@ -820,6 +820,18 @@ def visible_documents(user: AnyUser) -> QuerySet[Document]:
     return _visible(user, Document)
 
 
+def listed_documents(user: AnyUser) -> QuerySet[Document]:
+    """`visible_documents`, each with `case_seen`: whether the user's agency
+    sees the document's case (a party of its MLA request may not), asked in
+    the same query, so that a page costs one query whatever its cases."""
+    agency = agency_of(user)
+    if agency is None:
+        return Document.objects.none()
+    return visible_documents(user).annotate(
+        case_seen=grant_held(AccessLevel.VIEW, agency.group_id, case=OuterRef("case_id"))
+    )
+
+
 def documents_of_agency(agency: Agency | None) -> QuerySet[Document]:
     """`visible_documents` for an agency rather than a user (webhooks)."""
     return visible_to_agency(agency, Document)

@@ -71,6 +71,9 @@ class DocumentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _sees_case(self, doc: Document) -> bool:
+        seen = getattr(doc, "case_seen", None)  # `access.listed_documents`
+        if seen is not None:
+            return bool(seen)
         cache = self.context.setdefault("_visible_case_ids", {})
         if doc.case_id not in cache:
             cache[doc.case_id] = access.is_visible(self.context["request"].user, doc.case)
@@ -190,6 +193,7 @@ class DocumentViewSet(
     new upload that `supersedes` the old document."""
 
     selector = "visible_documents"
+    list_selector = "listed_documents"
     related = ("case", "task", "mla_request", "supersedes", "agency", "uploaded_by")
     serializer_class = DocumentSerializer
     filterset_class = DocumentFilter

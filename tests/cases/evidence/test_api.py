@@ -4,6 +4,8 @@ the same refusals, nothing leaked to an agency the case was not shared with."""
 import hashlib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit import services as audit
 from audit.models import AuditEvent
@@ -210,3 +212,27 @@ def test_audit_csv_export_is_scoped_and_audited(api, knp, trail):
     body = b"".join(response.streaming_content).decode()
     assert "K1" in body and "K2" in body and "U1" not in body
     assert AuditEvent.objects.filter(action="export", actor=admin_user).count() == 1
+
+
+def test_the_document_list_costs_the_same_queries_whatever_its_cases(
+    api, upload, knp_coordinator, kh_investigator, ccos, django_assert_num_queries
+):
+    """Whether the reader sees each document's case is asked in the list's
+    query (`access.listed_documents`), not once per case on the page."""
+    from cases import services
+    from cases.choices import AccessLevel
+
+    upload()
+    client = api(kh_investigator)
+    client.get("/api/v1/documents/")  # the token's last-used stamp, once a minute
+    with CaptureQueriesContext(connection) as one_case:
+        assert len(client.get("/api/v1/documents/").json()["results"]) == 1
+    for i in range(3):
+        case = services.create_case(actor=knp_coordinator, title=f"Other {i}")
+        services.share_case(
+            actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.CONTRIBUTE
+        )
+        upload(case=case)
+    with django_assert_num_queries(len(one_case.captured_queries)):
+        response = client.get("/api/v1/documents/")
+    assert [row["case"] is not None for row in response.json()["results"]] == [True] * 4
