@@ -44,6 +44,8 @@ from agencies.models import Agency
 from audit import services as audit
 from audit.models import AuditAction
 from gate.errors import Conflict, PreconditionFailed, ValidationFailed
+from notifications.choices import EventType
+from notifications.outbox import emit
 
 from . import access
 from .choices import (
@@ -915,6 +917,7 @@ def record_asset(
         actor=actor,
         changes=audit.created(asset, ASSET_AUDIT_FIELDS),
     )
+    emit(EventType.ASSET_RECORDED, obj=asset, actor=actor, case=case.public_id, status=asset.state)
     return asset
 
 
@@ -997,6 +1000,14 @@ def change_asset_state(
         obj=asset,
         actor=actor,
         changes=audit.changes_between(before, audit.snapshot(asset, ("state", "state_on"))),
+    )
+    # Not who moved it: the holding agency may be one a reader may not learn of.
+    emit(
+        EventType.ASSET_STATE_CHANGED,
+        obj=asset,
+        actor=actor,
+        case=asset.case.public_id,
+        status=state,
     )
     return asset
 
