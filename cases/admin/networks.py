@@ -16,7 +16,7 @@ lists the four on its Network tab (`cases.admin.cases`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -59,7 +59,6 @@ class _NetworkAdmin(GatedModelAdmin):
     add_role = Role.INVESTIGATOR
     change_action = "edit"
     delete_action = "edit"
-    autocomplete_fields: tuple[str, ...] = ("case",)
     #: Shown above the form on an object's page (never a related field).
     shown_first: tuple[str, ...] = ("case_reference", "recorded_by", "handling")
     #: Fields of the add form, after `case`.
@@ -392,7 +391,8 @@ class AssetStateForm(forms.Form):
     def __init__(self, *args, asset: Asset, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = set(networks.allowed_asset_states(asset))
-        self.fields["state"].choices = [(v, lbl) for v, lbl in AssetState.choices if v in allowed]
+        state = cast(forms.ChoiceField, self.fields["state"])
+        state.choices = [(v, lbl) for v, lbl in AssetState.choices if v in allowed]
 
 
 @admin.register(Asset)

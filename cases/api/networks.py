@@ -150,7 +150,9 @@ class EntitySerializer(serializers.ModelSerializer):
     case = serializers.UUIDField(source="case.public_id", read_only=True)
     aliases = serializers.ListField(child=serializers.CharField(), read_only=True)
     role = serializers.ChoiceField(PersonRole.choices, allow_blank=True, read_only=True)
-    parent = serializers.SerializerMethodField(
+    # DRF's metaclass takes declared fields off the class: this `parent` is
+    # the payload's, not the serializer's own `Field.parent`.
+    parent = serializers.SerializerMethodField(  # type: ignore[assignment]
         help_text=_("The parent organisation; null if none or not yours to see.")
     )
     agency = AgencyCodeField()
@@ -211,7 +213,7 @@ class EntityUpdateInputSerializer(_Handling):
         allow_blank=True,
         help_text=_("Of an organisation's registration, or of a place."),
     )
-    parent = _entity_reference(
+    parent = _entity_reference(  # type: ignore[assignment]  # a payload field (see above)
         required=False, allow_null=True, help_text=_("An organisation on the same case.")
     )
     address = serializers.CharField(max_length=500, required=False, allow_blank=True)
@@ -682,7 +684,7 @@ class AssetSerializer(serializers.ModelSerializer):
             user = self.context["request"].user
             steps = access.visible_asset_state_changes(user).filter(asset=asset)
             steps = steps.select_related("agency").order_by("on", "created_at", "id")
-        return AssetStateChangeSerializer(steps, many=True).data
+        return list(AssetStateChangeSerializer(steps, many=True).data)
 
 
 class AssetUpdateInputSerializer(_Handling):
