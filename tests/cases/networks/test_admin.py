@@ -13,6 +13,7 @@ from django.utils import timezone
 from cases import networks
 from cases.choices import EntityKind, HandlingCode, LinkKind
 from cases.models import Asset, Entity, Transaction
+from cases.timeline import case_timeline
 from tests.admin_client import change_form_data, login
 
 from .helpers import unchanged
@@ -183,3 +184,17 @@ def test_the_workspace_lists_the_network_and_keeps_the_victim_home(
     assert victim.name in mine
     assert victim.name not in theirs
     assert 'id="cb-add-entity"' in mine and 'id="cb-add-entity"' not in theirs
+
+
+def test_the_timeline_tells_the_network_the_reader_may_see(
+    shared_case, kh_viewer, operator, victim, frozen, kh_investigator
+):
+    networks.change_asset_state(
+        actor=kh_investigator, asset=frozen, state="seized", on=timezone.localdate()
+    )
+    entries = case_timeline(kh_viewer, shared_case)
+    texts = [f"{e.agency} {e.text}" for e in entries if e.kind == "network"]
+    assert "KH-CCOS recorded “Chen Wei” in the network." in texts
+    assert "KR-KNP recorded the asset “Balance of the mule account”." in texts
+    assert "KH-CCOS moved the asset “Balance of the mule account” to Seized." in texts
+    assert not any(victim.name in text for text in texts)
