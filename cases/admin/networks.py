@@ -68,22 +68,41 @@ class _NetworkAdmin(GatedModelAdmin):
     #: What a reader who may not change the row sees: display methods for
     #: every reference, plain model fields otherwise.
     read_fields: tuple[str, ...] = ()
+    #: Reference fields: (the gate's `…_shown` column, the display method).
+    references: dict[str, tuple[str, str]] = {}
 
     def _may_edit(self, request, obj) -> bool:
         return obj is not None and self.has_change_permission(request, obj)
+
+    def _kept(self, obj) -> tuple[str, ...]:
+        """References the recording agency no longer sees (another agency
+        made them RED): kept as they are, shown as "—", never a choice the
+        form would silently empty."""
+        return tuple(
+            label
+            for field, (flag, label) in self.references.items()
+            if getattr(obj, f"{field}_id", None) is not None and not getattr(obj, flag, False)
+        )
+
+    def _change_fields(self, obj) -> tuple[str, ...]:
+        kept = self._kept(obj)
+        labels = {field: label for field, (_flag, label) in self.references.items()}
+        return tuple(
+            labels[f] if f in labels and labels[f] in kept else f for f in self.change_fields
+        )
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("case", *self.add_fields)
         if self._may_edit(request, obj):
-            return (*self.shown_first, *self.change_fields)
+            return (*self.shown_first, *self._change_fields(obj))
         return (*self.shown_first, *self.read_fields)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
         if self._may_edit(request, obj):
-            return self.shown_first
+            return (*self.shown_first, *self._kept(obj))
         return (*self.shown_first, *self.read_fields)
 
     @admin.display(description=_("case"), ordering="case__reference")
@@ -107,6 +126,13 @@ class _NetworkAdmin(GatedModelAdmin):
         if not changes:
             return None
         return self.update(request, obj, changes)
+
+    def get_deleted_objects(self, objs, request):
+        """Only the objects themselves: Django's page would list every row
+        that names them (another agency's RED link or subsidiary, by name).
+        Whether something still names them is the service's to refuse."""
+        names = [str(obj) for obj in objs]
+        return names, {self.opts.verbose_name_plural: len(names)}, set(), []
 
     def update(self, request, obj, changes: dict[str, Any]):
         raise NotImplementedError
@@ -167,6 +193,7 @@ class EntityAdmin(_NetworkAdmin):
     autocomplete_fields = ("case", "parent")
     add_fields = networks.ENTITY_FIELDS
     change_fields = networks.ENTITY_CHANGEABLE
+    references = {"parent": ("parent_shown", "parent_shown_label")}
     shown_first = ("case_reference", "kind", "recorded_by", "handling")
     read_fields = (
         "name",
@@ -251,6 +278,10 @@ class LinkAdmin(_NetworkAdmin):
     )
     add_fields = networks.LINK_FIELDS
     change_fields = networks.LINK_CHANGEABLE
+    references = {
+        "source_note": ("source_note_shown", "source_note_label"),
+        "source_document": ("source_document_shown", "source_document_label"),
+    }
     shown_first = ("case_reference", "from_node", "to_node", "recorded_by", "handling")
     read_fields = (
         "kind",
@@ -323,6 +354,7 @@ class TransactionAdmin(_NetworkAdmin):
     date_hierarchy = None
     add_fields = networks.TRANSACTION_FIELDS
     change_fields = networks.TRANSACTION_CHANGEABLE
+    references = {"source_document": ("source_document_shown", "source_document_label")}
     shown_first = (
         "case_reference",
         "from_identifier",
@@ -417,6 +449,11 @@ class AssetAdmin(_NetworkAdmin):
     autocomplete_fields = ("case", "identifier", "mla_request")
     add_fields = (*networks.ASSET_FIELDS, "note")
     change_fields = networks.ASSET_CHANGEABLE
+    references = {
+        "identifier": ("identifier_shown", "identifier_label"),
+        "mla_request": ("mla_request_shown", "mla_request_label"),
+        "holding_agency": ("holding_agency_shown", "holder"),
+    }
     shown_first = (
         "case_reference",
         "state",

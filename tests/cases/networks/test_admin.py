@@ -198,3 +198,56 @@ def test_the_timeline_tells_the_network_the_reader_may_see(
     assert "KR-KNP recorded the asset “Balance of the mule account”." in texts
     assert "KH-CCOS moved the asset “Balance of the mule account” to Seized." in texts
     assert not any(victim.name in text for text in texts)
+
+
+def test_the_delete_page_names_nothing_that_points_at_the_entity(
+    shared_case, knp_coordinator, kh_investigator, company
+):
+    networks.create_entity(
+        actor=kh_investigator, case=shared_case, kind=EntityKind.ORGANISATION,
+        name="Hidden subsidiary Wren-Basalt", parent=company, handling_code=HandlingCode.RED,
+    )  # fmt: skip
+    client = login(knp_coordinator)
+    url = reverse("admin:cases_entity_delete", args=[company.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Wren-Basalt" not in page.content.decode()
+    refused = client.post(url, {"post": "yes"})
+    assert refused.status_code == 409
+    assert "Wren-Basalt" not in refused.content.decode()
+    assert Entity.objects.filter(pk=company.pk).exists()
+
+
+def test_the_recording_agency_deletes_a_transaction(transfer, knp_coordinator):
+    response = login(knp_coordinator).post(
+        reverse("admin:cases_transaction_delete", args=[transfer.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Transaction.objects.exists()
+
+
+def test_another_agency_cannot_delete_an_entity(operator, knp_coordinator):
+    url = reverse("admin:cases_entity_delete", args=[operator.pk])
+    assert login(knp_coordinator).post(url, {"post": "yes"}).status_code == 403
+    assert Entity.objects.filter(pk=operator.pk).exists()
+
+
+def test_editing_keeps_a_parent_that_became_hidden(shared_case, knp_coordinator, kh_investigator):
+    group = networks.create_entity(
+        actor=kh_investigator, case=shared_case, kind=EntityKind.ORGANISATION,
+        name="Casino group Tern-Flint",
+    )  # fmt: skip
+    shell = networks.create_entity(
+        actor=knp_coordinator, case=shared_case, kind=EntityKind.ORGANISATION,
+        name="Golden Sands", parent=group,
+    )  # fmt: skip
+    networks.update_entity(actor=kh_investigator, entity=group, handling_code=HandlingCode.RED)
+    client = login(knp_coordinator)
+    url = reverse("admin:cases_entity_change", args=[shell.pk])
+    page = client.get(url)
+    assert "Tern-Flint" not in page.content.decode()
+    data = change_form_data(page)
+    data["description"] = "Shell company."
+    assert client.post(url, data).status_code == 302
+    shell.refresh_from_db()
+    assert (shell.description, shell.parent_id) == ("Shell company.", group.pk)
