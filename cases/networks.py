@@ -21,7 +21,12 @@ the code.
 
 The audit log keeps metadata (kinds, states, references by public id,
 handling codes); names, amounts, descriptions and other case content are
-only said to have changed, as for notes (`cases.services`).
+only said to have changed, as for notes (`cases.services`). An asset
+recorded or moved on is announced through the outbox (`asset.recorded`,
+`asset.state_changed`; `cases.audiences`).
+
+Why in `cases` and not an app of its own: the gate must name these models
+(docs/architecture.md, "Why networks and money live in `cases`").
 """
 
 from __future__ import annotations
