@@ -52,20 +52,25 @@ from gate.roles import ROLE_RANK, Role
 
 from .choices import ACCESS_LEVEL_ORDER, AccessLevel, CaseStatus, HandlingCode
 from .models import (
+    Asset,
+    AssetStateChange,
     Case,
     CaseGroupObjectPermission,
     CaseParticipation,
     CaseTombstone,
     CustodyEvent,
     Document,
+    Entity,
     EvidenceUpload,
     Identifier,
+    Link,
     MLARequest,
     MLARequestGroupObjectPermission,
     MLAStatusChange,
     Note,
     Task,
     TaskLogEntry,
+    Transaction,
 )
 
 if TYPE_CHECKING:
@@ -319,6 +324,96 @@ def _documents_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Doc
     return Document.objects.filter(via_case | via_request, _agency_only(agency))
 
 
+# --- networks and money: entities, links, transactions, assets ---------------
+#
+# Each is a case child with its own handling code, read like a note: its case
+# (the first layer), its recording agency disclosed, RED and AMBER+STRICT kept
+# to that agency. A victim is recorded TLP:RED unless its agency says
+# otherwise (`cases.networks`), so this same rule keeps victims in the
+# holding agency. A link or a transaction is seen only with both of its ends.
+# Both ends, and every object a row refers to, are on the row's own case
+# (`cases.networks` checks it on every write), so the ends and references are
+# asked their own layers only (`known_case=True`): the row's case layer is
+# theirs. A reference the reader may not see is not a reason to hide the row:
+# it is shown empty (the `…_shown` columns, read by the serializers and the
+# admin).
+
+
+def _own_layers(agency: Agency, known_case: bool) -> tuple[Q, Q, Q]:
+    """The rule of a note: case, recording agency disclosed, handling code."""
+    return _case_layer(agency, known_case), _disclosed(agency, "agency"), _agency_only(agency)
+
+
+def _entity_rows(agency: Agency, known_case: bool = False) -> QuerySet[Entity]:
+    return Entity.objects.filter(*_own_layers(agency, known_case))
+
+
+def _seen(rows: QuerySet[Any], field: str) -> Exists:
+    """Whether the outer row's `field` (a foreign key) names one of `rows`."""
+    return Exists(rows.filter(pk=OuterRef(field)))
+
+
+def _end_seen(agency: Agency, end: str) -> Q:
+    """The `end` ("from" or "to") of a link: its entity or its identifier seen."""
+    entity, identifier = f"{end}_entity_id", f"{end}_identifier_id"
+    return (
+        Q(**{f"{entity}__isnull": True}) | Q(_seen(_entity_rows(agency, known_case=True), entity))
+    ) & (
+        Q(**{f"{identifier}__isnull": True})
+        | Q(_seen(_identifiers_seen_by(agency, known_case=True), identifier))
+    )
+
+
+def _entities_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Entity]:
+    return _entity_rows(agency, known_case).annotate(
+        parent_shown=_seen(_entity_rows(agency, known_case=True), "parent_id")
+    )
+
+
+def _links_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Link]:
+    return Link.objects.filter(
+        *_own_layers(agency, known_case), _end_seen(agency, "from"), _end_seen(agency, "to")
+    ).annotate(
+        source_note_shown=_seen(_notes_seen_by(agency, known_case=True), "source_note_id"),
+        source_document_shown=_seen(
+            _documents_seen_by(agency, known_case=True), "source_document_id"
+        ),
+    )
+
+
+def _transactions_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Transaction]:
+    identifiers = _identifiers_seen_by(agency, known_case=True)
+    return Transaction.objects.filter(
+        *_own_layers(agency, known_case),
+        _seen(identifiers, "from_identifier_id"),
+        _seen(identifiers, "to_identifier_id"),
+    ).annotate(
+        source_document_shown=_seen(
+            _documents_seen_by(agency, known_case=True), "source_document_id"
+        )
+    )
+
+
+def _assets_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Asset]:
+    return Asset.objects.filter(*_own_layers(agency, known_case)).annotate(
+        identifier_shown=_seen(_identifiers_seen_by(agency, known_case=True), "identifier_id"),
+        mla_request_shown=_seen(_mla_requests_seen_by(agency), "mla_request_id"),
+        # The holding agency is named like any agency on a case: not to a
+        # reader whom a confidential participation keeps it from.
+        holding_agency_shown=ExpressionWrapper(
+            _disclosed(agency, "holding_agency"), output_field=BooleanField()
+        ),
+    )
+
+
+def _asset_state_changes_seen_by(
+    agency: Agency, known_case: bool = False
+) -> QuerySet[AssetStateChange]:
+    """The steps of visible assets, each shown only if its agency may be learnt of."""
+    assets = Asset.objects.filter(*_own_layers(agency, known_case))
+    return AssetStateChange.objects.filter(Q(asset__in=assets), _disclosed(agency, "agency"))
+
+
 #: Each model's rule for one agency. `known_case=True` leaves out the case
 #: layer, for `visible_on_case` only.
 _SEEN_BY: dict[type[Model], Callable[..., QuerySet[Any]]] = {
@@ -330,6 +425,11 @@ _SEEN_BY: dict[type[Model], Callable[..., QuerySet[Any]]] = {
     Identifier: _identifiers_seen_by,
     Document: _documents_seen_by,
     MLARequest: _mla_requests_seen_by,
+    Entity: _entities_seen_by,
+    Link: _links_seen_by,
+    Transaction: _transactions_seen_by,
+    Asset: _assets_seen_by,
+    AssetStateChange: _asset_state_changes_seen_by,
 }
 
 
@@ -469,6 +569,36 @@ def identifiers_of_agency(agency: Agency | None) -> QuerySet[Identifier]:
     return visible_to_agency(agency, Identifier)
 
 
+def visible_entities(user: AnyUser) -> QuerySet[Entity]:
+    """Persons, organisations and places on the cases the user sees, under
+    their handling codes (a victim is TLP:RED, its agency's alone, unless
+    that agency lowered the code); `parent_shown` says whether the reader
+    sees the parent organisation."""
+    return _visible(user, Entity)
+
+
+def visible_links(user: AnyUser) -> QuerySet[Link]:
+    """Links the user sees, with both of their ends; `source_note_shown` and
+    `source_document_shown` say whether the reader sees the source."""
+    return _visible(user, Link)
+
+
+def visible_transactions(user: AnyUser) -> QuerySet[Transaction]:
+    """Transactions the user sees, with both of their identifiers;
+    `source_document_shown` says whether the reader sees the source."""
+    return _visible(user, Transaction)
+
+
+def visible_assets(user: AnyUser) -> QuerySet[Asset]:
+    """Assets the user sees; `identifier_shown`, `mla_request_shown` and
+    `holding_agency_shown` say which of their references the reader may see."""
+    return _visible(user, Asset)
+
+
+def visible_asset_state_changes(user: AnyUser) -> QuerySet[AssetStateChange]:
+    return _visible(user, AssetStateChange)
+
+
 def visible_case_tombstones(user: AnyUser) -> QuerySet[CaseTombstone]:
     """The cases the user's agency lost access to, as tombstones (id and time).
 
@@ -546,7 +676,8 @@ class Rule:
 
 CASE_RULES: dict[str, Rule] = {
     "view": Rule(AccessLevel.VIEW, Role.VIEWER),
-    "contribute": Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR),  # add notes, identifiers
+    # Add notes, identifiers, entities, links, transactions, assets.
+    "contribute": Rule(AccessLevel.CONTRIBUTE, Role.INVESTIGATOR),
     "update": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
     "change_status": Rule(AccessLevel.MANAGE, Role.COORDINATOR),
     # Share, change access, revoke: who holds the case, and on what terms, is
@@ -578,7 +709,12 @@ WORK_ON_OPEN_CASES_ONLY = {
     "manage",
     "work",
     "log_progress",
+    "edit",
+    "change_state",
 }
+#: Network objects: what an agency recorded on a case stays its own to change
+#: or delete (the third-party rule), gate action "edit".
+RECORDED_CHILDREN = (Entity, Link, Transaction, Asset)
 ENDED_CASE_STATUSES = {CaseStatus.CLOSED, CaseStatus.ARCHIVED}
 
 
@@ -607,7 +743,10 @@ def require(user: AnyUser, action: str, obj: Model) -> None:
     (coordinator of a managing agency) and "work" (an investigator of the
     assigned agency, whose agency contributes, moving it along), "log_progress"
     (a contributor of the assigned or a managing agency); on a note or
-    participation, "view"; on an MLA request, see `MLA_RULES`.
+    participation, "view"; on an MLA request, see `MLA_RULES`; on an entity,
+    a link, a transaction or an asset, "edit" (change or delete it: a
+    contributor of the agency that recorded it), and on an asset
+    "change_state" (the same, or of the agency holding the asset).
     """
     if not is_visible(user, obj):
         raise NotFound()
@@ -632,6 +771,20 @@ def require(user: AnyUser, action: str, obj: Model) -> None:
     elif isinstance(obj, MLARequest):
         _check_mla_rule(membership, action, obj)
         return
+    elif isinstance(obj, RECORDED_CHILDREN) and action == "edit":
+        _check_recorder(
+            membership,
+            obj,
+            (obj.agency_id,),
+            _("Only the agency that recorded it can change it."),
+        )
+    elif isinstance(obj, Asset) and action == "change_state":
+        _check_recorder(
+            membership,
+            obj,
+            (obj.agency_id, obj.holding_agency_id),
+            _("Only the agency that recorded the asset or the agency holding it can do this."),
+        )
     else:
         raise PermissionDenied()
     if action in WORK_ON_OPEN_CASES_ONLY:
@@ -640,6 +793,17 @@ def require(user: AnyUser, action: str, obj: Model) -> None:
         status = Case.objects.filter(pk=case_id).values_list("status", flat=True).first()
         if status in ENDED_CASE_STATUSES:
             raise Conflict(_("The case is %(status)s: reopen it first.") % {"status": status})
+
+
+def _check_recorder(
+    membership: Membership, obj: Any, agency_ids: tuple[int | None, ...], refusal: Any
+) -> None:
+    """Contributors of the agency that recorded a network object (or, for an
+    asset's state, of the agency holding it) change it, while that agency
+    contributes to the case."""
+    _check_rule(membership, CASE_RULES["contribute"], obj.case)
+    if membership.agency_id not in agency_ids:
+        raise PermissionDenied(refusal)
 
 
 def _check_log_progress(membership: Membership, task: Task, case: Case, level: str | None) -> None:
@@ -942,7 +1106,17 @@ def mla_agency_can_see(agency: Agency | None, request: MLARequest) -> bool:
 # of them is then asked its own selector, all in one UNION ALL statement.
 
 #: Objects seen only by agencies that see their case.
-_CASE_CHILDREN = (CaseParticipation, Task, Note, Identifier)
+_CASE_CHILDREN = (
+    CaseParticipation,
+    Task,
+    Note,
+    Identifier,
+    Entity,
+    Link,
+    Transaction,
+    Asset,
+    AssetStateChange,
+)
 #: Agencies per UNION ALL statement (SQLite allows 500 compound terms).
 _AGENCIES_PER_QUERY = 100
 

@@ -25,8 +25,16 @@ from notifications.registry import (
 )
 
 from . import access, proposals
-from .choices import AccessLevel, CaseStatus, MLAStatus, ShareProposalStatus, TaskStatus
+from .choices import (
+    AccessLevel,
+    AssetState,
+    CaseStatus,
+    MLAStatus,
+    ShareProposalStatus,
+    TaskStatus,
+)
 from .models import (
+    Asset,
     Case,
     CaseTombstone,
     Document,
@@ -205,6 +213,19 @@ OBJECT_TYPES = (
         load_related=("case",),
         admin_url=_admin("identifier"),
     ),
+    _gated(
+        "asset",
+        Asset,
+        "assets/{id}/",
+        access.visible_assets,
+        reference=lambda asset: asset.case.reference,
+        # The recording agency: whoever sees the asset may learn of it (the
+        # gate's `_disclosed`); the state as the message says it.
+        facts=lambda message, asset: {"by": _code(asset, "agency"), "status": asset.state},
+        load_related=("case", "agency"),
+        admin_url=_admin("asset"),
+        title=lambda asset: asset.description,
+    ),
     # Seen by the lead and the proposing agency only (`cases.proposals`).
     ObjectType(
         name="share_proposal",
@@ -234,6 +255,7 @@ register_status_labels("case", CaseStatus.choices)
 register_status_labels("task", TaskStatus.choices)
 register_status_labels("mla", MLAStatus.choices)
 register_status_labels("share_proposal", ShareProposalStatus.choices)
+register_status_labels("asset", AssetState.choices)
 
 
 # --- audiences --------------------------------------------------------------
@@ -313,6 +335,14 @@ def note_added(message, note: Note) -> Audience:
     gate then drops those the note's handling code or a confidential
     participation keeps out: a RED note reaches its own agency only)."""
     agencies = list(access.agencies_that_can_see_case(note.case))
+    return Audience(users=members(agencies, roles=WORKERS), agencies=agencies)
+
+
+@register_audience(EventType.ASSET_RECORDED, EventType.ASSET_STATE_CHANGED)
+def asset_news(message, asset: Asset) -> Audience:
+    """Coordinators and investigators of every agency that sees the case (the
+    gate then drops those the asset's handling code keeps out)."""
+    agencies = list(access.agencies_that_can_see_case(asset.case))
     return Audience(users=members(agencies, roles=WORKERS), agencies=agencies)
 
 

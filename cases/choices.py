@@ -205,3 +205,58 @@ class SearchKind(models.TextChoices):
     TASK = "task", _("Task")
     DOCUMENT = "document", _("Document")
     IDENTIFIER = "identifier", _("Identifier")
+
+
+# --- networks and money -------------------------------------------------------
+
+
+class EntityKind(models.TextChoices):
+    """What an entity on a case is: someone, a company, somewhere."""
+
+    PERSON = "person", _("Person")
+    ORGANISATION = "organisation", _("Organisation")
+    PLACE = "place", _("Place")
+
+
+class PersonRole(models.TextChoices):
+    """A person's part in the case. A victim is recorded TLP:RED unless the
+    recording agency says otherwise (`cases.networks`)."""
+
+    SUSPECT = "suspect", _("Suspect")
+    FACILITATOR = "facilitator", _("Facilitator")
+    VICTIM = "victim", _("Victim")
+    WITNESS = "witness", _("Witness")
+
+
+class LinkKind(models.TextChoices):
+    """How one node of a case's network (an entity or an identifier) relates
+    to another, read from the first to the second."""
+
+    CONTROLS = "controls", _("controls")
+    OWNS = "owns", _("owns")
+    EMPLOYS = "employs", _("employs")
+    MEMBER_OF = "member_of", _("is a member of")
+    USES_PHONE = "uses_phone", _("uses the phone")
+    HOLDS_ACCOUNT = "holds_account", _("holds the account")
+    HOLDS_WALLET = "holds_wallet", _("holds the wallet")
+    LOCATED_AT = "located_at", _("is located at")
+    TRANSFERRED_TO = "transferred_to", _("transferred money to")
+    ASSOCIATED_WITH = "associated_with", _("is associated with")
+
+
+class AssetKind(models.TextChoices):
+    CRYPTO = "crypto", _("Crypto-assets")
+    BANK_BALANCE = "bank_balance", _("Bank balance")
+    REAL_ESTATE = "real_estate", _("Real estate")
+    VEHICLE = "vehicle", _("Vehicle")
+    CASH = "cash", _("Cash")
+
+
+class AssetState(models.TextChoices):
+    """Where an asset stands, in the order it usually moves (`cases.networks`
+    holds the allowed steps)."""
+
+    FROZEN = "frozen", _("Frozen")
+    SEIZED = "seized", _("Seized")
+    CONFISCATED = "confiscated", _("Confiscated")
+    RETURNED = "returned", _("Returned to victims")

@@ -1,7 +1,7 @@
 """A case's timeline: its audit events, told in words, through the gate.
 
 The audit log records everything done on a case and its children (tasks,
-notes, evidence, identifiers, MLA requests, task progress). A reader is
+notes, evidence, identifiers, MLA requests, task progress, the network). A reader is
 shown an event only when it may see the object the event concerns *now*
 (the `cases.access` selectors decide, as everywhere) and may learn of the
 agency that did it, and of any agency the event names (a share with a
@@ -25,7 +25,15 @@ from django.utils.translation import gettext as _
 from audit.models import AuditAction, AuditEvent, AuditOutcome
 
 from . import access
-from .choices import AccessLevel, CaseStatus, IdentifierKind, MLAStatus, TaskStatus
+from .choices import (
+    AccessLevel,
+    AssetState,
+    CaseStatus,
+    IdentifierKind,
+    LinkKind,
+    MLAStatus,
+    TaskStatus,
+)
 from .models import Case
 from .services import CASE_EDITABLE_FIELDS, CASE_SERVICE_ONLY_FIELDS
 
@@ -41,7 +49,9 @@ class TimelineEntry:
     actor: str
     agency: str
     text: str
-    kind: str  # the child it concerns: case, task, note, document, identifier, mla, task_log
+    # The child it concerns: case, task, note, document, identifier, mla,
+    # task_log, network (an entity, a link, a transaction or an asset).
+    kind: str
 
 
 def _labels(choices) -> dict[str, str]:
@@ -84,6 +94,10 @@ def case_timeline(user, case: Case, *, limit: int = TIMELINE_LIMIT) -> list[Time
         "cases.tasklogentry": ids(
             access.visible_task_log_entries(user), "public_id", "task__title"
         ),
+        "cases.entity": ids(access.visible_entities(user), "public_id", "name"),
+        "cases.link": ids(access.visible_links(user), "public_id", "kind"),
+        "cases.transaction": ids(access.visible_transactions(user), "public_id", "currency"),
+        "cases.asset": ids(access.visible_assets(user), "public_id", "description"),
     }
     condition = Q()
     for object_type, found in objects.items():
@@ -143,6 +157,10 @@ _KINDS = {
     "cases.identifier": "identifier",
     "cases.mlarequest": "mla",
     "cases.tasklogentry": "task_log",
+    "cases.entity": "network",
+    "cases.link": "network",
+    "cases.transaction": "network",
+    "cases.asset": "network",
 }
 
 
@@ -245,6 +263,38 @@ def _describe_mla(event: AuditEvent, found: tuple) -> str:
     return _("updated the MLA request to %(agency)s.") % {"agency": requested}
 
 
+def _describe_entity(event: AuditEvent, found: tuple) -> str:
+    if event.action == AuditAction.CREATE:
+        return _("recorded “%(name)s” in the network.") % {"name": found[0]}
+    return _("updated “%(name)s” in the network.") % {"name": found[0]}
+
+
+def _describe_link(event: AuditEvent, found: tuple) -> str:
+    kind = _labels(LinkKind.choices).get(found[0], found[0])
+    if event.action == AuditAction.CREATE:
+        return _("recorded a link (%(kind)s).") % {"kind": kind}
+    return _("updated a link (%(kind)s).") % {"kind": kind}
+
+
+def _describe_transaction(event: AuditEvent, found: tuple) -> str:
+    if event.action == AuditAction.CREATE:
+        return _("recorded a transaction in %(currency)s.") % {"currency": found[0]}
+    return _("updated a transaction in %(currency)s.") % {"currency": found[0]}
+
+
+def _describe_asset(event: AuditEvent, found: tuple) -> str:
+    description = found[0]
+    if event.action == AuditAction.CREATE:
+        return _("recorded the asset “%(asset)s”.") % {"asset": description}
+    _before, after = _before_after(event.changes or {}, "state")
+    if event.action == AuditAction.TRANSITION and after:
+        return _("moved the asset “%(asset)s” to %(state)s.") % {
+            "asset": description,
+            "state": _labels(AssetState.choices).get(after, after),
+        }
+    return _("updated the asset “%(asset)s”.") % {"asset": description}
+
+
 def _describe(event: AuditEvent, found: tuple) -> str | None:
     describe: Callable[[AuditEvent, tuple], str] | None = {
         "cases.case": _describe_case,
@@ -256,6 +306,10 @@ def _describe(event: AuditEvent, found: tuple) -> str | None:
         "cases.tasklogentry": lambda e, f: (
             _("logged progress on the task “%(title)s”.") % {"title": f[0]}
         ),
+        "cases.entity": _describe_entity,
+        "cases.link": _describe_link,
+        "cases.transaction": _describe_transaction,
+        "cases.asset": _describe_asset,
     }.get(event.object_type)
     return describe(event, found) if describe else None
 

@@ -253,6 +253,13 @@ SPECTACULAR_SETTINGS = {
         "ShareProposalStatusEnum": "cases.choices.ShareProposalStatus",
         "ShareProposalOutcomeEnum": "cases.choices.ShareProposalOutcome",
         "SearchKindEnum": "cases.choices.SearchKind",
+        "EntityKindEnum": "cases.choices.EntityKind",
+        "PersonRoleEnum": "cases.choices.PersonRole",
+        "LinkKindEnum": "cases.choices.LinkKind",
+        "AssetKindEnum": "cases.choices.AssetKind",
+        "AssetStateEnum": "cases.choices.AssetState",
+        "SourceReliabilityEnum": "cases.choices.SourceReliability",
+        "InformationAccuracyEnum": "cases.choices.InformationAccuracy",
     },
 }
 

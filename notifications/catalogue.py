@@ -121,6 +121,16 @@ EVENTS: tuple[EventSpec, ...] = (
         _("The lead agency accepted or declined your agency's share proposal."),
     ),
     EventSpec(
+        EventType.ASSET_RECORDED,
+        "asset",
+        _("An asset was recorded on a case: frozen, seized, confiscated or returned."),
+    ),
+    EventSpec(
+        EventType.ASSET_STATE_CHANGED,
+        "asset",
+        _("An asset on a case moved on (seized, confiscated, returned to victims)."),
+    ),
+    EventSpec(
         EventType.WEBHOOK_DISABLED,
         "webhook_endpoint",
         _("One of your webhook endpoints was disabled after repeated failures."),

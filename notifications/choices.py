@@ -38,6 +38,9 @@ class EventType(models.TextChoices):
     # Share proposals (issue 18): to the lead agency, and back to the proposer.
     SHARE_PROPOSAL_CREATED = "share_proposal.created", _("Share proposed")
     SHARE_PROPOSAL_DECIDED = "share_proposal.decided", _("Share proposal decided")
+    # Networks and money (issue 20): what was frozen, seized, confiscated, returned.
+    ASSET_RECORDED = "asset.recorded", _("Asset recorded")
+    ASSET_STATE_CHANGED = "asset.state_changed", _("Asset state changed")
     WEBHOOK_DISABLED = "webhook.disabled", _("Webhook endpoint disabled")
 
 

@@ -59,6 +59,8 @@ TEXTS = {
     EventType.SHARE_PROPOSAL_DECIDED: _(
         "Your proposal to share case %(ref)s with %(agency)s: %(status)s"
     ),
+    EventType.ASSET_RECORDED: _("%(by)s recorded an asset on case %(ref)s: %(status)s"),
+    EventType.ASSET_STATE_CHANGED: _("An asset on case %(ref)s is now %(status)s"),
     EventType.WEBHOOK_DISABLED: _(
         "A webhook endpoint of %(ref)s was disabled after repeated failures"
     ),

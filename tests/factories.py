@@ -84,3 +84,51 @@ def pass_expiry(case, agency) -> None:
     CaseGroupObjectPermission.objects.filter(content_object=case, group_id=agency.group_id).update(
         expires_at=past
     )
+
+
+def make_network(actor, case) -> dict[str, list[str]]:
+    """A person holding an account that sent money to a wallet, the link
+    between them and a freeze, recorded by `actor` on `case`: the public ids
+    of each, by API route (the fuzzers' `REAL_IDS`)."""
+    from cases import networks
+    from cases.deconfliction import add_identifier
+
+    person = networks.create_entity(actor=actor, case=case, kind="person", name="Chen Wei")
+    account = add_identifier(actor=actor, case=case, kind="iban", value="DE89370400440532013000")
+    wallet = add_identifier(
+        actor=actor,
+        case=case,
+        kind="crypto_wallet",
+        value="TWCzSQgP2TAZjZfLbzgrR716k6HRXu2cCo",
+        chain="tron",
+    )
+    link = networks.create_link(
+        actor=actor, case=case, kind="holds_account", from_entity=person, to_identifier=account
+    )
+    moved = networks.record_transaction(
+        actor=actor,
+        case=case,
+        from_identifier=account,
+        to_identifier=wallet,
+        amount="1520.5",
+        currency="USDT-TRC20",
+        occurred_at=timezone.now() - dt.timedelta(days=1),
+    )
+    asset = networks.record_asset(
+        actor=actor,
+        case=case,
+        kind="crypto",
+        description="USDT on the wallet",
+        value="1520.5",
+        currency="USDT-TRC20",
+        state="frozen",
+        state_on=timezone.localdate() - dt.timedelta(days=1),
+        identifier=wallet,
+    )
+    return {
+        "entities": [str(person.public_id)],
+        "identifiers": [str(account.public_id), str(wallet.public_id)],
+        "links": [str(link.public_id)],
+        "transactions": [str(moved.public_id)],
+        "assets": [str(asset.public_id)],
+    }

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from . import cases, deconfliction, documents, mla, search, tasks, views  # noqa: F401  (registers the admin pages)
+from . import cases, deconfliction, documents, mla, networks, search, tasks, views  # noqa: F401  (registers the admin pages)
 
 # The site's own pages (`config.admin_site`): "My work", the preferences, the search.
 admin.site.set_home(views.my_work)

@@ -29,15 +29,19 @@ from agencies.models import Agency
 from cases import access, proposals, services
 from cases.choices import AccessLevel, CaseStatus, CrimeType, ShareProposalStatus
 from cases.models import (
+    Asset,
     Case,
     CaseParticipation,
     Document,
+    Entity,
     Identifier,
+    Link,
     MLARequest,
     Note,
     ShareProposal,
     Task,
     TaskLogEntry,
+    Transaction,
 )
 from cases.sharing import PROPOSE_INSTEAD
 from cases.timeline import case_timeline
@@ -628,6 +632,36 @@ class CaseAdmin(GatedModelAdmin):
         identifiers = list(
             on_case(Identifier).select_related("agency").order_by("-created_at", "-id")
         )
+        network = {
+            "entities": list(
+                on_case(Entity).select_related("agency").order_by("kind", "name", "id")
+            ),
+            "links": list(
+                on_case(Link)
+                .select_related("from_entity", "from_identifier", "to_entity", "to_identifier")
+                .order_by("-updated_at", "-id")
+            ),
+            "transactions": list(
+                on_case(Transaction)
+                .select_related("agency", "from_identifier", "to_identifier")
+                .order_by("-occurred_at", "-id")
+            ),
+            "assets": list(
+                on_case(Asset).select_related("holding_agency").order_by("-state_on", "-id")
+            ),
+        }
+        network_models = {
+            "entity": Entity,
+            "link": Link,
+            "transaction": Transaction,
+            "asset": Asset,
+        }
+        may_add_network = {
+            name: may_contribute
+            and model in registry
+            and registry[model].has_add_permission(request)
+            for name, model in network_models.items()
+        }
         mla_requests = list(
             access.visible_mla_requests(user)
             .filter(case=case)
@@ -679,6 +713,7 @@ class CaseAdmin(GatedModelAdmin):
                 "documents": rows.documents(documents),
                 "identifiers": rows.identifiers(identifiers),
                 "mla_requests": rows.mla_requests(mla_requests),
+                **{name: getattr(rows, name)(items) for name, items in network.items()},
                 "share_proposals": rows.share_proposals(
                     [
                         {
@@ -701,6 +736,13 @@ class CaseAdmin(GatedModelAdmin):
             "documents": documents,
             "identifiers": identifiers,
             "mla_requests": mla_requests,
+            "network": network,
+            "network_count": sum(len(items) for items in network.values()),
+            "may_add_network": may_add_network,
+            "add_network_urls": {
+                name: f"{reverse(f'admin:cases_{name}_add')}?case={case.pk}"
+                for name in network_models
+            },
             # The latest steps, fetched with the tab; the History page tells the whole story.
             "timeline_url": reverse("admin:cases_case_timeline", args=[case.pk]),
             "history_url": reverse("admin:cases_case_history", args=[case.pk]),

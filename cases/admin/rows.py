@@ -276,3 +276,91 @@ def share_proposals(items: Iterable[dict], decide_url: str, csrf_token: str) -> 
             )
         )
     return _joined(rows)
+
+
+# --- the Network tab ----------------------------------------------------------------
+
+
+def _node(link, end: str) -> str:
+    entity = getattr(link, f"{end}_entity")
+    return str(entity if entity is not None else getattr(link, f"{end}_identifier"))
+
+
+def entities(items: Iterable) -> SafeString:
+    return format_html_join(
+        "",
+        '<tr class="cb-entity" data-kind="{}"><td><a href="{}">{}</a></td><td>{}</td>'
+        "<td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                e.kind,
+                reverse("admin:cases_entity_change", args=[e.pk]),
+                e.name,
+                e.get_kind_display(),
+                e.get_role_display() or "—",
+                e.agency.code,
+                tlp_badge(e.handling_code),
+            )
+            for e in items
+        ),
+    )
+
+
+def links(items: Iterable) -> SafeString:
+    return format_html_join(
+        "",
+        '<tr class="cb-link"><td>{}</td><td><a href="{}">{}</a></td><td>{}</td>'
+        "<td>{}</td><td>{}</td></tr>",
+        (
+            (
+                _node(link, "from"),
+                reverse("admin:cases_link_change", args=[link.pk]),
+                link.get_kind_display(),
+                _node(link, "to"),
+                f"{link.source_reliability}{link.information_accuracy}",
+                tlp_badge(link.handling_code),
+            )
+            for link in items
+        ),
+    )
+
+
+def transactions(items: Iterable) -> SafeString:
+    return format_html_join(
+        "",
+        '<tr class="cb-transaction"><td><a href="{}">{}</a></td><td>{}</td><td>{}</td>'
+        '<td class="cb-amount">{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                reverse("admin:cases_transaction_change", args=[t.pk]),
+                when(t.occurred_at),
+                t.from_identifier.raw_value,
+                t.to_identifier.raw_value,
+                f"{t.amount.normalize():,f} {t.currency}",
+                t.agency.code,
+                tlp_badge(t.handling_code),
+            )
+            for t in items
+        ),
+    )
+
+
+def assets(items: Iterable) -> SafeString:
+    return format_html_join(
+        "",
+        '<tr class="cb-asset" data-state="{}"><td><a href="{}">{}</a></td>'
+        '<td class="cb-amount">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                a.state,
+                reverse("admin:cases_asset_change", args=[a.pk]),
+                a.description,
+                f"{a.value.normalize():,f} {a.currency}",
+                a.get_state_display(),
+                formats.date_format(a.state_on, "Y-m-d"),
+                a.holding_agency.code if a.holding_agency and a.holding_agency_shown else "—",
+                tlp_badge(a.handling_code),
+            )
+            for a in items
+        ),
+    )

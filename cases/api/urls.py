@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, search, uploads, views
+from . import deconfliction, documents, mla, networks, search, uploads, views
 
 router = SimpleRouter()
 # Before `cases`, whose detail route would take `tombstones` for a case id.
@@ -28,3 +28,7 @@ router.register(
     r"cases/(?P<case_id>[^/.]+)/stix", deconfliction.CaseStixViewSet, basename="case-stix"
 )
 router.register("search", search.SearchViewSet, basename="search")
+router.register("entities", networks.EntityViewSet, basename="entity")
+router.register("links", networks.LinkViewSet, basename="link")
+router.register("transactions", networks.TransactionViewSet, basename="transaction")
+router.register("assets", networks.AssetViewSet, basename="asset")

@@ -5,12 +5,15 @@ from .document import CustodyEvent, Document
 from .handling import HandlingMixin
 from .identifier import ContactRequest, Identifier
 from .mla import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
+from .network import Asset, AssetStateChange, Entity, Link, Transaction
 from .note import Note
 from .proposal import ShareProposal
 from .task import Task, TaskLogEntry
 from .upload import EvidenceUpload
 
 __all__ = [
+    "Asset",
+    "AssetStateChange",
     "Case",
     "CaseGroupObjectPermission",
     "CaseParticipation",
@@ -19,9 +22,11 @@ __all__ = [
     "ContactRequest",
     "CustodyEvent",
     "Document",
+    "Entity",
     "EvidenceUpload",
     "HandlingMixin",
     "Identifier",
+    "Link",
     "MLARequest",
     "MLARequestGroupObjectPermission",
     "MLAStatusChange",
@@ -29,4 +34,5 @@ __all__ = [
     "ShareProposal",
     "Task",
     "TaskLogEntry",
+    "Transaction",
 ]

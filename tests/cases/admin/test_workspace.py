@@ -51,7 +51,16 @@ def kh_moj(db):
 
 def test_the_workspace_has_a_tab_per_section(as_kh, shared_case):
     body = as_kh.get(change_url(shared_case)).content.decode()
-    for tab in ("overview", "tasks", "journal", "evidence", "identifiers", "mla", "timeline"):
+    for tab in (
+        "overview",
+        "tasks",
+        "journal",
+        "evidence",
+        "identifiers",
+        "network",
+        "mla",
+        "timeline",
+    ):
         assert f'data-cb-tab="{tab}"' in body
         assert f'data-cb-panel="{tab}' in body
     assert "casebridge/workspace.css" in body and "casebridge/workspace.js" in body

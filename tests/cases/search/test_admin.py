@@ -83,6 +83,8 @@ def test_the_page_is_translated(world, kh_investigator, language, heading):
     assert f"<h1>{heading}</h1>" in response.content.decode()
     text = _text(response)
     data = [world.case.title, world.case.reference, world.note.body, "Casebridge"]
+    # The note's snippet, around its highlighted match ("Victim" is a msgid too).
+    data += [piece.strip() for piece in world.note.body.split("Seoul") if piece.strip()]
     # The navigation sidebar's hidden table headings: Django's, with no Khmer catalogue.
     data += ["Model name", "Change or view list link", "Add link"]
     assert english_leftovers(text, language, data=data) == []

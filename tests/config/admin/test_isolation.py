@@ -23,7 +23,7 @@ from gate.roles import Role
 from notifications.services import create_webhook_endpoint
 from tests.admin_client import login
 from tests.cases.mla.helpers import draft
-from tests.factories import make_agency, make_case, make_document, make_user
+from tests.factories import make_agency, make_case, make_document, make_network, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,8 @@ def world(
         post_data="",
         failures_since_start=1,
     )
+    # Its network: a person, an account, a wallet, the link, money moved, a freeze.
+    network = make_network(knp_coordinator, shared_case)
     hidden = [shared_case, strict]
     secrets = [
         shared_case.title,
@@ -112,6 +114,11 @@ def world(
         str(document.public_id),
         mla_request.facts,
         str(mla_request.public_id),
+        *(public_id for ids in network.values() for public_id in ids),
+        "Chen Wei",
+        "USDT on the wallet",
+        "DE89370400440532013000",
+        "TWCzSQgP2TAZjZfLbzgrR716k6HRXu2cCo",
     ]
     return {"hidden": hidden, "secrets": secrets, "task": task, "note": note, "own": own}
 

@@ -7,17 +7,22 @@ import pytest
 from django.utils import timezone
 
 from agencies.choices import AgencyKind
-from cases import mla
+from cases import mla, networks
 from cases.models import (
+    Asset,
+    AssetStateChange,
     Case,
     CaseParticipation,
     CaseTombstone,
+    Entity,
     EvidenceUpload,
+    Link,
     MLARequest,
     MLAStatusChange,
     Note,
     ShareProposal,
     Task,
+    Transaction,
 )
 from cases.uploads import start_upload
 from notifications.choices import Channel, DeliveryStatus
@@ -58,6 +63,11 @@ class World:
             tuple(Notification.objects.filter(recipient=self.owner).values_list("pk", "read_at")),
             tuple(WebhookEndpoint.objects.values_list("pk", "version", "active", "secret")),
             tuple(Delivery.objects.filter(channel=Channel.WEBHOOK).values_list("pk", "status")),
+            *(
+                tuple(model.objects.filter(case=case).values_list("pk", "version"))
+                for model in (Entity, Link, Transaction, Asset)
+            ),
+            AssetStateChange.objects.filter(case=case).count(),
         )
 
 
@@ -128,6 +138,51 @@ def world(
         level="view",
         reason="Payments run through Cobalt-Wren accounts at a Phnom Penh bank.",
     )
+    # Its network: a person holding the identifier's account, money moved, a freeze.
+    person = networks.create_entity(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind="person",
+        name="Hidden operator Sable-Quill",
+        aliases=["Quill-Sable"],
+    )
+    account = add_identifier(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind="iban",
+        value="DE89370400440532013000",
+    )
+    link = networks.create_link(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind="holds_account",
+        from_entity=person,
+        to_identifier=account,
+        description="Payroll sheet Sable-Quill",
+    )
+    moved = networks.record_transaction(
+        actor=knp_coordinator,
+        case=shared_case,
+        from_identifier=account,
+        to_identifier=add_identifier(
+            actor=knp_coordinator, case=shared_case, kind="iban", value="GB82WEST12345698765432"
+        ),
+        amount="987654.321",
+        currency="EUR",
+        occurred_at=timezone.now(),
+        reference="REF-Sable-Quill-77",
+    )
+    asset = networks.record_asset(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind="bank_balance",
+        description="Frozen balance Sable-Quill",
+        value="123456.78",
+        currency="EUR",
+        state="frozen",
+        state_on=timezone.localdate(),
+        identifier=account,
+    )
     markers = [
         str(shared_case.public_id),
         shared_case.reference,
@@ -156,6 +211,17 @@ def world(
         str(tombstone.public_id),
         str(proposal.public_id),
         proposal.reason,
+        str(person.public_id),
+        person.name,
+        "Quill-Sable",
+        str(link.public_id),
+        link.description,
+        str(moved.public_id),
+        moved.reference,
+        "987654",
+        str(asset.public_id),
+        asset.description,
+        "123456",
     ]
     return World(
         owner=knp_coordinator,

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from agencies.tokens import issue_api_token
 from cases.models import CaseParticipation
-from tests.factories import make_user
+from tests.factories import make_network, make_user
 
 pytestmark = pytest.mark.usefixtures("_no_sync_margin")
 
@@ -82,7 +82,9 @@ def test_every_operation_documents_its_errors():
 
 
 @pytest.fixture
-def partner(transactional_db, settings, shared_case, task, note, knp, kh_coordinator):
+def partner(
+    transactional_db, settings, shared_case, task, note, knp, knp_coordinator, kh_coordinator
+):
     """A KR-KNP coordinator API client, on a case shared with KH-CCOS."""
     settings.API_THROTTLE_RATE = ""
     settings.API_SYNC_CLOCK_MARGIN = 0
@@ -99,6 +101,7 @@ def partner(transactional_db, settings, shared_case, task, note, knp, kh_coordin
             "agencies": [str(knp.public_id)],
         }
     )
+    REAL_IDS.update(make_network(knp_coordinator, shared_case))
     # Connection: close: no keep-alive sockets left for the live server to wait on.
     yield {"Authorization": f"Bearer {plaintext}", "Connection": "close"}
     REAL_IDS.clear()

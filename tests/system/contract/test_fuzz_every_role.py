@@ -30,7 +30,7 @@ from schemathesis.checks import positive_data_acceptance
 from agencies.tokens import issue_api_token
 from cases.models import CaseParticipation
 from gate.roles import Role
-from tests.factories import make_document, make_user
+from tests.factories import make_document, make_network, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,6 +118,7 @@ def caller(request, settings, tmp_path, shared_case, task, note, knp, knp_coordi
             "agencies": [str(knp.public_id)],
         }
     )
+    REAL_IDS.update(make_network(knp_coordinator, shared_case))
     # Connection: close: no keep-alive sockets left for the live server to wait on.
     yield {**headers, "Connection": "close"}
     REAL_IDS.clear()

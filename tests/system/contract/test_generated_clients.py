@@ -501,6 +501,166 @@ def _flow(flow: Flow, call, env: dict) -> None:
         expect=201,
     )
 
+    # Networks and money (issue 20): who runs the compound, where the money went.
+    account = call(
+        knp_inv,
+        "identifiers_create",
+        body=model(
+            "IdentifierInputRequest",
+            {"case": str(case.id), "kind": "iban", "value": "DE89370400440532013000"},
+        ),
+        expect=201,
+    )
+    wallet = call(
+        ccos_inv,
+        "identifiers_create",
+        body=model(
+            "IdentifierInputRequest",
+            {
+                "case": str(case.id),
+                "kind": "crypto_wallet",
+                "value": "TWCzSQgP2TAZjZfLbzgrR716k6HRXu2cCo",
+                "chain": "tron",
+            },
+        ),
+        expect=201,
+    )
+    boss = call(
+        ccos_inv,
+        "entities_create",
+        body=model(
+            "EntityInputRequest",
+            {"case": str(case.id), "kind": "person", "name": "Chen Wei", "role": "suspect"},
+        ),
+        expect=201,
+    )
+    victim = call(
+        knp_inv,
+        "entities_create",
+        body=model(
+            "EntityInputRequest",
+            {"case": str(case.id), "kind": "person", "name": "김지영", "role": "victim"},
+        ),
+        expect=201,
+    )
+    # A victim is TLP:RED: KR-KNP's alone.
+    assert str(victim.handling_code) == "RED"
+    call(ccos_inv, "entities_retrieve", id=victim.id, expect=404)
+    call(knp_inv, "entities_list")
+    call(ccos_inv, "entities_retrieve", id=boss.id)
+    call(
+        ccos_inv,
+        "entities_update",
+        id=boss.id,
+        body=model("EntityUpdateInputRequest", {"name": "Chen Wei", "nationality": "CN"}),
+    )
+    call(
+        ccos_inv,
+        "entities_partial_update",
+        id=boss.id,
+        body=model("PatchedEntityUpdateInputRequest", {"aliases": ["陈伟", "Boss Chen"]}),
+    )
+    holds = call(
+        ccos_inv,
+        "links_create",
+        body=model(
+            "LinkInputRequest",
+            {
+                "case": str(case.id),
+                "kind": "holds_wallet",
+                "from_entity": str(boss.id),
+                "to_identifier": str(wallet.id),
+            },
+        ),
+        expect=201,
+    )
+    call(knp_inv, "links_list")
+    call(ccos_inv, "links_retrieve", id=holds.id)
+    call(
+        ccos_inv,
+        "links_update",
+        id=holds.id,
+        body=model("LinkUpdateInputRequest", {"source_reliability": "B"}),
+    )
+    call(
+        ccos_inv,
+        "links_partial_update",
+        id=holds.id,
+        body=model("PatchedLinkUpdateInputRequest", {"information_accuracy": "2"}),
+    )
+    moved = call(
+        knp_inv,
+        "transactions_create",
+        body=model(
+            "TransactionInputRequest",
+            {
+                "case": str(case.id),
+                "from_identifier": str(account.id),
+                "to_identifier": str(wallet.id),
+                "amount": "1520.5",
+                "currency": "USDT-TRC20",
+                "occurred_at": "2025-03-02T09:00:00+07:00",
+            },
+        ),
+        expect=201,
+    )
+    assert moved.amount == "1520.500000000000000000", moved.amount
+    call(ccos_inv, "transactions_list", currency="USDT-TRC20")
+    call(knp_inv, "transactions_retrieve", id=moved.id)
+    call(
+        knp_inv,
+        "transactions_update",
+        id=moved.id,
+        body=model("TransactionUpdateInputRequest", {"reference": "5b1d" * 16}),
+    )
+    call(
+        knp_inv,
+        "transactions_partial_update",
+        id=moved.id,
+        body=model("PatchedTransactionUpdateInputRequest", {"description": "OTC purchase"}),
+    )
+    asset = call(
+        knp_coord,
+        "assets_create",
+        body=model(
+            "AssetInputRequest",
+            {
+                "case": str(case.id),
+                "kind": "crypto",
+                "description": "USDT on the compound's hot wallet",
+                "value": "1520.5",
+                "currency": "USDT-TRC20",
+                "state": "frozen",
+                "state_on": "2025-04-02",
+                "holding_agency": "KH-CCOS",
+                "identifier": str(wallet.id),
+            },
+        ),
+        expect=201,
+    )
+    call(ccos_inv, "assets_list")
+    call(knp_coord, "assets_retrieve", id=asset.id)
+    call(
+        knp_coord,
+        "assets_update",
+        id=asset.id,
+        body=model("AssetUpdateInputRequest", {"legal_basis": "ASEAN MLAT (2004)"}),
+    )
+    call(
+        knp_coord,
+        "assets_partial_update",
+        id=asset.id,
+        body=model("PatchedAssetUpdateInputRequest", {"value": "1500"}),
+    )
+    # The holding agency seizes it.
+    seized = call(
+        ccos_inv,
+        "assets_state_create",
+        id=asset.id,
+        body=model("AssetStateInputRequest", {"state": "seized", "on": "2025-04-20"}),
+    )
+    assert [str(step.state) for step in seized.history] == ["frozen", "seized"]
+
     # Share proposals: KR-KNP co-manages KH-CCOS's case and proposes; only
     # the lead shares onward, so KH-CCOS accepts one proposal and declines one.
     call(

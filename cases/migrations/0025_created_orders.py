@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("agencies", "0003_translated_labels"),
-        ("cases", "0023_search_trigram"),
+        ("cases", "0024_networks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,102 @@
+"""A small network on KR-KNP's case shared with KH-CCOS (at contribute): a
+victim's Korean account, a mule account, a TRON wallet, the person behind
+it and the shell company, as the personas of tests/conftest.py record them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from cases import networks
+from cases.choices import EntityKind, PersonRole
+from cases.deconfliction import add_identifier
+
+TRON_WALLET = "TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL"
+MULE_WALLET = "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW"
+
+
+@pytest.fixture
+def victim_account(shared_case, knp_coordinator):
+    return add_identifier(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind="bank_account",
+        value="110-234-567890",
+        bank_code="088",
+        country="KR",
+    )
+
+
+@pytest.fixture
+def mule_account(shared_case, knp_coordinator):
+    return add_identifier(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind="bank_account",
+        value="356-0123-4567-83",
+        bank_code="011",
+        country="KR",
+    )
+
+
+@pytest.fixture
+def wallet(shared_case, kh_investigator):
+    return add_identifier(
+        actor=kh_investigator, case=shared_case, kind="crypto_wallet", value=TRON_WALLET,
+        chain="tron",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def operator(shared_case, kh_investigator):
+    return networks.create_entity(
+        actor=kh_investigator,
+        case=shared_case,
+        kind=EntityKind.PERSON,
+        name="Chen Wei",
+        aliases=["陈伟", "Boss Chen"],
+        nationality="CN",
+        role=PersonRole.SUSPECT,
+    )
+
+
+@pytest.fixture
+def company(shared_case, knp_coordinator):
+    return networks.create_entity(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind=EntityKind.ORGANISATION,
+        name="Golden Sands Trading Co., Ltd.",
+        registration_number="00012345",
+        country="KH",
+    )
+
+
+@pytest.fixture
+def victim(shared_case, knp_coordinator):
+    return networks.create_entity(
+        actor=knp_coordinator,
+        case=shared_case,
+        kind=EntityKind.PERSON,
+        name="김민지",
+        role=PersonRole.VICTIM,
+        nationality="KR",
+    )
+
+
+@pytest.fixture
+def transfer(shared_case, knp_coordinator, victim_account, mule_account):
+    return networks.record_transaction(
+        actor=knp_coordinator,
+        case=shared_case,
+        from_identifier=victim_account,
+        to_identifier=mule_account,
+        amount=Decimal("25000000"),
+        currency="KRW",
+        occurred_at=timezone.now() - dt.timedelta(days=30),
+        reference="KB-20250301-0042",
+    )
