@@ -33,7 +33,7 @@ from cases.choices import (
     TaskPriority,
 )
 from cases.deconfliction import add_identifier
-from cases.models import Case
+from cases.models import Case, Entity
 from gate.roles import Role
 
 User = get_user_model()
@@ -246,7 +246,7 @@ class Command(BaseCommand):
         case = Case.objects.filter(
             lead_agency=agencies["KR-KNP"], title=PIG_BUTCHERING_TITLE
         ).first()
-        if case is None or case.entities.exists():
+        if case is None or Entity.objects.filter(case=case).exists():
             return
         knp = self._user("KR-KNP", Role.INVESTIGATOR)
         knp_coordinator = self._user("KR-KNP", Role.COORDINATOR)
