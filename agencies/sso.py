@@ -39,7 +39,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import slugify
@@ -227,11 +227,22 @@ def _existing_user(provider: IdentityProvider, subject: str, email: str):
     return (same_email[0] if same_email else None), None
 
 
-@transaction.atomic
 def sign_in(*, provider: IdentityProvider, tokens: oidc.ProviderTokens) -> SignIn:
     """Who the provider's verified answer signs in: an existing member of the
     provider's agency (role refreshed) or a new one (just in time). Raises
-    `SignInRefused`; nothing it wrote stays then (one transaction)."""
+    `SignInRefused`; nothing it wrote stays then (one transaction).
+
+    Two first sign-ins of one person at once (two tabs, a double click) race
+    to create the account: the second's insert fails on the unique subject or
+    username once the first commits, and it then signs in to that account."""
+    try:
+        return _sign_in(provider=provider, tokens=tokens)
+    except IntegrityError:
+        return _sign_in(provider=provider, tokens=tokens)
+
+
+@transaction.atomic
+def _sign_in(*, provider: IdentityProvider, tokens: oidc.ProviderTokens) -> SignIn:
     agency = provider.agency
     if not provider.active or not agency.active:
         raise SignInRefused("unavailable", agency)
