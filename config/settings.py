@@ -132,8 +132,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # more to start than they save, and take the cores other requests need
     # (a search's walk at 1M cases: 135 ms with two workers, 67 ms without).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        "-c max_parallel_workers_per_gather="
-        f"{env.int('DB_PARALLEL_WORKERS_PER_GATHER', default=0)}"
+        f"-c max_parallel_workers_per_gather={env.int('DB_PARALLEL_WORKERS_PER_GATHER', default=0)}"
     )
 # Persistent connections: a new PostgreSQL connection per request costs more
 # than the request itself. Checked before reuse, so a
