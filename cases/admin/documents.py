@@ -26,6 +26,8 @@ from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
 from gate.errors import DomainError
 from gate.roles import Role
 
+from . import lists
+
 FIELD_SELECTORS[Document] = access.visible_documents
 FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)
 
@@ -93,10 +95,13 @@ class DocumentAdmin(GatedModelAdmin):
         "size",
         "created_at",
     )
-    list_filter = ("handling_code", "content_type", "agency")
+    # The API's document list: newest first (`cases.admin.lists`).
+    list_filter = ("handling_code", lists.ContentTypeFilter, lists.AuthorAgencyFilter)
+    ordering = lists.DOCUMENT_ORDER
+    sortable_by = ("created_at",)
+    list_select_related = ("case", "agency")
     search_fields = ("title", "original_name", "sha256")
     autocomplete_fields = ()
-    ordering = ("-created_at", "-id")
     change_form_template = "admin/cases/document/change_form.html"
 
     # --- upload from the case page: `?case=<pk or public id>` -------------------
