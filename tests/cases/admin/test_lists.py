@@ -351,3 +351,41 @@ def test_a_list_page_counts_with_a_limit_inside_the_count(
     assert re.search(r"COUNT\(\*\) FROM \(SELECT .* LIMIT 10001\) subquery", counts[0])
     if response.context["cl"].multi_page:
         assert all("LIMIT" in sql for sql in reading), reading
+
+
+# --- the case choices elsewhere take the list's shape and order ------------------
+
+
+def test_the_case_autocomplete_finds_the_readers_cases_newest_first(world, kh_investigator):
+    response = login(kh_investigator).get(
+        reverse("admin:autocomplete"),
+        {"app_label": "cases", "model_name": "note", "field_name": "case", "term": ""},
+    )
+    assert response.status_code == 200
+    found = [int(row["id"]) for row in response.json()["results"]]
+    assert found == list(
+        access.visible_cases_in_list_order(kh_investigator)
+        .order_by("-list_updated_at")
+        .values_list("pk", flat=True)
+    )
+    assert len(found) == 2
+
+
+def test_the_upload_form_offers_the_readers_cases(world, kh_investigator):
+    response = login(kh_investigator).get(reverse("admin:cases_document_add"))
+    offered = {
+        choice.value
+        for choice, _ in response.context["adminform"].form.fields["case"].choices
+        if choice
+    }
+    assert offered == set(access.visible_cases(kh_investigator).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "open\x00"}, {"lead_agency": "KR\x00"}, {"status__exact": "\x00"}, {"q": "a\x00"}],
+    ids=lambda v: next(iter(v)),
+)
+def test_a_nul_character_in_the_query_string_is_bad_input(world, knp_coordinator, params):
+    """PostgreSQL cannot compare text with a NUL: refused before the list is read."""
+    assert changelist(login(knp_coordinator), "case", **params).status_code == 400
