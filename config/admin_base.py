@@ -237,6 +237,15 @@ def _copy_into(target: models.Model, source: models.Model) -> None:
     target.__dict__.update(source.__dict__)
 
 
+def _page_asked(request: HttpRequest) -> int:
+    """The changelist's page number in the query string (as Django reads it:
+    1 when missing or not a number)."""
+    try:
+        return max(1, int(request.GET.get(PAGE_VAR, 1)))
+    except ValueError:
+        return 1
+
+
 class CappedCountPaginator(Paginator):
     """Django's paginator, counting at most `cap` rows.
 
@@ -309,21 +318,31 @@ class ColumnFilter(admin.SimpleListFilter):
 
 class AgencyColumnFilter(ColumnFilter):
     """An agency named by its code in the query string (`?agency=KR-KNP`, as
-    the API's `AgencyCodeFilter`), matched on the id column `column` through a
-    scalar subquery, so that the indexes keyed by agency serve the filter.
+    the API's `AgencyCodeFilter`), matched on the id column `column`, so that
+    the indexes keyed by agency serve the filter.
 
     The choices are the agency directory (`visible_agencies`, which every
     member may read), not the agencies found in the rows: finding those
-    walks the whole list. Choosing an agency the rows do not name, or one
-    whose part the reader may not know of, lists nothing: the rows are the
-    gate's."""
+    walks the whole list. The directory read for the choices also gives the
+    chosen agency's id, compared as a value: PostgreSQL then knows how many
+    rows that agency has and reads its index (a scalar subquery, as the API
+    compares, hides the value from the planner, which then guessed few rows
+    and hashed the whole agency's tasks: 436 ms against 36 ms for a busy
+    agency's count at 1M cases). A code outside the directory (an inactive
+    agency) is matched through `agency_id_of`; an unknown one matches
+    nothing. Choosing an agency the rows do not name, or one whose part the
+    reader may not know of, lists nothing: the rows are the gate's."""
+
+    agency_ids: dict[str, int]
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, Any]]:
         agencies = port.selector("visible_agencies")(request.user).order_by("code")
-        return [(code, code) for code in agencies.values_list("code", flat=True)]
+        self.agency_ids = dict(agencies.values_list("code", "pk"))
+        return [(code, code) for code in self.agency_ids]
 
     def matching(self, value: str) -> Any:
-        return Subquery(agency_id_of(value))
+        pk = self.agency_ids.get(value)
+        return pk if pk is not None else Subquery(agency_id_of(value))
 
 
 if TYPE_CHECKING:
@@ -410,6 +429,9 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
     add_role: str | None = None
     #: most rows a list counts (None: `settings.ADMIN_COUNT_CAP`)
     count_cap: int | None = None
+    #: count no further than this many pages past the page shown (None: to
+    #: the cap); for lists whose every row costs the gate's probes
+    count_pages_ahead: int | None = None
     actions_on_bottom = False
     # One capped count per page (`CappedCountPaginator`), not a second one of
     # the unfiltered list, nor one per filter value (facets).
@@ -598,10 +620,17 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
     ) -> CappedCountPaginator:
         """Pages whose count stops at the cap (`CappedCountPaginator`).
 
-        The cap is at least a page and at least "Show all"'s limit: Django
-        reads a list of one page, or one shown all at once, without a LIMIT,
-        which is bounded only if that count was exact."""
+        With `count_pages_ahead`, the cap is also the end of that many pages
+        past the one asked for ("more than 200 tasks" on the first page of
+        100, then 300 on the second…): the count then reads about as many
+        rows as the page and its next one, whatever the list's length, and
+        the pages go on one by one. The cap is at least a page and at least
+        "Show all"'s limit: Django reads a list of one page, or one shown all
+        at once, without a LIMIT, which is bounded only if that count was
+        exact."""
         cap = self.count_cap if self.count_cap is not None else settings.ADMIN_COUNT_CAP
+        if self.count_pages_ahead is not None:
+            cap = min(cap, (_page_asked(request) + self.count_pages_ahead) * per_page)
         cap = max(cap, per_page, self.list_max_show_all)
         return CappedCountPaginator(queryset, per_page, orphans, allow_empty_first_page, cap=cap)
 

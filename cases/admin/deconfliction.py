@@ -226,6 +226,7 @@ class IdentifierAdmin(GatedModelAdmin):
     # (`cases.admin.lists`).
     list_filter = ("kind", "handling_code", lists.AuthorAgencyFilter)
     ordering = lists.IDENTIFIER_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
     sortable_by = ("created_at",)
     search_fields = ("raw_value", "normalised_value", "case__reference")
     list_select_related = ("case", "agency")

@@ -98,6 +98,7 @@ class DocumentAdmin(GatedModelAdmin):
     # The API's document list: newest first (`cases.admin.lists`).
     list_filter = ("handling_code", lists.ContentTypeFilter, lists.AuthorAgencyFilter)
     ordering = lists.DOCUMENT_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
     sortable_by = ("created_at",)
     list_select_related = ("case", "agency")
     search_fields = ("title", "original_name", "sha256")

@@ -74,6 +74,7 @@ class TaskAdmin(GatedModelAdmin):
     # assigned agency), `cases.admin.lists`.
     list_filter = (OverdueFilter, "status", "priority", lists.AssignedAgencyFilter)
     ordering = lists.TASK_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
     sortable_by = ("updated_at",)
     search_fields = ("title", "case__reference")
     list_select_related = ("case", "assigned_agency")
@@ -167,6 +168,7 @@ class NoteAdmin(GatedModelAdmin):
     # keyed by it (`cases.admin.lists`).
     list_filter = ("handling_code", lists.AuthorAgencyFilter)
     ordering = lists.NOTE_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
     sortable_by = ("created_at",)
     search_fields = ("body", "case__reference")
     list_select_related = ("case", "agency")

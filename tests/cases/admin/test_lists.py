@@ -307,6 +307,22 @@ def test_the_cap_is_never_below_a_page(world, knp_coordinator, settings):
     assert "3 cases" in response.content.decode()
 
 
+def test_a_child_list_counts_one_page_past_the_page_shown(world, knp_coordinator, one_row_pages):
+    services.create_task(
+        actor=knp_coordinator,
+        case=world,
+        title="Third task",
+        assigned_agency=knp_coordinator.membership.agency,
+    )
+    client = login(knp_coordinator)
+    first = changelist(client, "task")
+    assert first.context["cl"].paginator.capped
+    assert "more than 2 tasks" in first.content.decode()
+    second = changelist(client, "task", p="2")
+    assert not second.context["cl"].paginator.capped
+    assert "3 tasks" in second.content.decode()
+
+
 def test_the_pages_of_a_capped_list_open(world, knp_coordinator, settings, one_row_pages):
     settings.ADMIN_COUNT_CAP = 2
     client = login(knp_coordinator)
@@ -348,7 +364,11 @@ def test_a_list_page_counts_with_a_limit_inside_the_count(
     reading = [q["sql"] for q in queries.captured_queries if table in q["sql"]]
     counts = [sql for sql in reading if "COUNT(" in sql]
     assert len(counts) == 1, counts
-    assert re.search(r"COUNT\(\*\) FROM \(SELECT .* LIMIT 10001\) subquery", counts[0])
+    limit = re.search(r"COUNT\(\*\) FROM \(SELECT .* LIMIT (\d+)\) subquery", counts[0])
+    assert limit, counts[0]
+    # To the cap (cases, MLA requests); a child list to the end of the next
+    # page (pages of one row here: 2, and one more row to know).
+    assert int(limit.group(1)) == (10_001 if name in ("case", "mlarequest") else 3)
     if response.context["cl"].multi_page:
         assert all("LIMIT" in sql for sql in reading), reading
 
