@@ -237,6 +237,10 @@ def _copy_into(target: models.Model, source: models.Model) -> None:
     target.__dict__.update(source.__dict__)
 
 
+#: Marks a request as the changelist's (`GatedModelAdmin.changelist_view`).
+_LISTING = "_cb_admin_listing"
+
+
 def _page_asked(request: HttpRequest) -> int:
     """The changelist's page number in the query string (as Django reads it:
     1 when missing or not a number)."""
@@ -359,20 +363,27 @@ class GatedAdminMixin(_AdminBase):
     #: The `cases.access` selector rows come from, e.g. `access.visible_cases`,
     #: or its name ("visible_cases") in the apps below `cases`.
     selector: ClassVar[Selector | str | None] = None
+    #: The selector of the changelist, if it reads a page in another shape:
+    #: the same rows as `selector`, narrowed for the indexes (as the API's
+    #: `list_selector`, e.g. `access.listed_tasks`).
+    list_selector: ClassVar[Selector | str | None] = None
 
-    def get_selector(self) -> Selector:
+    def get_selector(self, attribute: str = "selector") -> Selector:
         # Read the plain function from the class: through the instance it would
         # become a bound method and receive the admin as its "user".
         for klass in type(self).__mro__:
-            if klass.__dict__.get("selector") is not None:
-                selector = klass.__dict__["selector"]
+            if klass.__dict__.get(attribute) is not None:
+                selector = klass.__dict__[attribute]
                 if isinstance(selector, str):
                     return port.selector(selector)
                 return selector.__func__ if isinstance(selector, staticmethod) else selector
+        if attribute != "selector":
+            return self.get_selector()
         raise ImproperlyConfigured(f"{type(self).__name__} needs a selector.")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = self.get_selector()(request.user)
+        listing = getattr(request, _LISTING, False)
+        qs = self.get_selector("list_selector" if listing else "selector")(request.user)
         ordering = self.get_ordering(request)
         if ordering:
             qs = qs.order_by(*ordering)
@@ -608,6 +619,8 @@ class GatedModelAdmin(GatedAdminMixin, admin.ModelAdmin):
         would fail as the list is read (a 500), not match nothing."""
         if any("\x00" in "".join([key, *values]) for key, values in request.GET.lists()):
             return HttpResponseBadRequest(gettext("The query string contains a NUL character."))
+        # The rows of this request (the list, its actions) from `list_selector`.
+        setattr(request, _LISTING, True)
         return super().changelist_view(request, extra_context)
 
     def get_paginator(

@@ -219,6 +219,7 @@ class IdentifierAdmin(GatedModelAdmin):
     """Identifiers on the cases the agency may see, and the deconfliction search."""
 
     selector = access.visible_identifiers
+    list_selector = access.listed_identifiers
     form = IdentifierForm
     add_role = Role.INVESTIGATOR
     list_display = ("created_at", "case_reference", "kind", "raw_value", "agency", "handling")

@@ -16,9 +16,12 @@ API lists found those (`cases.api`); the admin pages take the same:
 * **Child lists** (tasks, notes, identifiers, documents, MLA requests)
   walk their own sync-order index newest first (the API's `sync_field`,
   reversed: what an investigator opens a page for is what changed last)
-  and ask the gate's rule of each row, as the API's lists do. An agency
-  filter reads the index keyed by that agency where there is one (tasks by
-  assigned agency, notes by author agency: migration 0022).
+  and ask the gate's rule of each row, as the API's lists do; an agency
+  that sees few cases has its tasks, notes and identifiers read case by
+  case instead (the API's `list_selector`: `access.listed_tasks`…, here the
+  admin's `list_selector`). An agency filter reads the index keyed by that
+  agency where there is one (tasks by assigned agency, notes by author
+  agency: migration 0022).
 
 A child list's count reads one page past the one shown
 (`count_pages_ahead = CHILD_COUNT_PAGES_AHEAD`: "more than 200 tasks", then

@@ -57,6 +57,7 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Task)
 class TaskAdmin(GatedModelAdmin):
     selector = access.visible_tasks
+    list_selector = access.listed_tasks
     add_role = Role.COORDINATOR
     change_action = "work"
     fields = TASK_FIELDS
@@ -161,6 +162,7 @@ class NoteAdmin(GatedModelAdmin):
     """The journal across cases. Append-only: notes are added, never changed."""
 
     selector = access.visible_notes
+    list_selector = access.listed_notes
     form = NoteForm
     add_role = Role.INVESTIGATOR
     list_display = ("created_at", "case_reference", "agency", "handling", "excerpt")

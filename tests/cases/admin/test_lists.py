@@ -409,3 +409,17 @@ def test_the_upload_form_offers_the_readers_cases(world, kh_investigator):
 def test_a_nul_character_in_the_query_string_is_bad_input(world, knp_coordinator, params):
     """PostgreSQL cannot compare text with a NUL: refused before the list is read."""
     assert changelist(login(knp_coordinator), "case", **params).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["task", "note", "identifier"])
+def test_a_child_list_of_an_agency_seeing_few_cases_is_read_case_by_case(
+    world, knp_coordinator, name
+):
+    """As the API's list (`access.in_few_cases`): the rows of the agency's
+    few cases by their case ids, not a walk of every agency's rows."""
+    client = login(knp_coordinator)
+    changelist(client, name)
+    with CaptureQueriesContext(connection) as queries:
+        changelist(client, name)
+    page = [q["sql"] for q in queries.captured_queries if f'FROM "{TABLES[name]}"' in q["sql"]]
+    assert page and all(f'"{TABLES[name]}"."case_id" IN (' in sql for sql in page)
