@@ -4,6 +4,7 @@ that stops at a cap, and nothing an outsider may not see."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -18,10 +19,11 @@ from cases import access, mla, services
 from cases.admin.cases import CaseAdmin
 from cases.choices import AccessLevel, CaseStatus, HandlingCode, TaskStatus
 from cases.deconfliction import add_identifier
+from cases.documents import upload_document
 from cases.models import Case
 from tests.admin_client import login
 from tests.cases.mla.helpers import draft
-from tests.factories import make_agency, make_case, make_document
+from tests.factories import make_agency, make_case, make_document, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -423,3 +425,29 @@ def test_a_child_list_of_an_agency_seeing_few_cases_is_read_case_by_case(
         changelist(client, name)
     page = [q["sql"] for q in queries.captured_queries if f'FROM "{TABLES[name]}"' in q["sql"]]
     assert page and all(f'"{TABLES[name]}"."case_id" IN (' in sql for sql in page)
+
+
+def test_the_requested_side_lists_request_evidence_without_the_case_behind_it(
+    shared_case, knp_coordinator, settings, tmp_path
+):
+    """Evidence filed on an MLA request carries the requesting side's case;
+    the requested agency, which does not see that case, lists the document
+    without learning the case's reference or title."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    moj = make_agency("KH-MOJ", country="KH", kind=AgencyKind.CENTRAL_AUTHORITY)
+    request = mla.submit_mla_request(
+        actor=knp_coordinator, request=draft(knp_coordinator, shared_case, moj)
+    )
+    upload_document(
+        actor=knp_coordinator,
+        mla_request=request,
+        file=io.BytesIO(b"%PDF-1.7\n" + b"1" * 300),
+        name="annex.pdf",
+        title="Letter annex Cobalt-Lynx",
+    )
+    requested = login(make_user(moj)).get(reverse("admin:cases_document_changelist"))
+    body = requested.content.decode()
+    assert "Letter annex Cobalt-Lynx" in body
+    assert shared_case.reference not in body and shared_case.title not in body
+    own = login(knp_coordinator).get(reverse("admin:cases_document_changelist"))
+    assert shared_case.reference in own.content.decode()
