@@ -200,6 +200,13 @@ API_ANON_THROTTLE_RATE = _rate("API_ANON_THROTTLE_RATE", "60/min")  # per addres
 API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)  # 0: no expiry
 
+# Web admin lists (config/admin_base.py): a list counts at most this many
+# rows (a LIMIT inside the count) and says "more than N" beyond; its pages
+# go up to this many rows. Filters narrow a longer list.
+ADMIN_COUNT_CAP = env.int("ADMIN_COUNT_CAP", default=10_000)
+if ADMIN_COUNT_CAP < 1:
+    raise ImproperlyConfigured("ADMIN_COUNT_CAP must be at least 1.")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.CasebridgeAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -49,10 +49,13 @@ from config.admin_base import FIELD_SELECTORS, GatedModelAdmin, selector_for
 from gate.errors import DomainError, NotFound
 from gate.roles import Role
 
-from . import rows
+from . import lists, rows
 from .rows import tlp_badge
 
-FIELD_SELECTORS[Case] = access.visible_cases
+# The case choices (autocomplete, selects) are ordered by the case list's
+# own order (`CaseAdmin.ordering`), whose columns only this shape has: it is
+# exactly `visible_cases`.
+FIELD_SELECTORS[Case] = access.visible_cases_in_list_order
 FIELD_SELECTORS[CaseParticipation] = access.visible_participations
 
 #: The latest timeline events the workspace shows (the History page shows all).
@@ -331,15 +334,29 @@ def _form_errors(form: forms.BaseForm, exc: DomainError) -> None:
 
 @admin.register(Case)
 class CaseAdmin(GatedModelAdmin):
-    selector = access.visible_cases
+    """The case list and the case workspace.
+
+    The list is the API's (`cases.admin.lists`): the agency's cases newest
+    first in its sync order, read from the grant index, and filtered on the
+    grant's copies of status, handling code and lead agency. The search
+    (reference, title) walks the list; the site's search (`/admin/search/`)
+    is the indexed one."""
+
+    selector = access.visible_cases_in_list_order
     form = CaseForm
     add_role = Role.COORDINATOR
-    list_display = ("reference", "title", "handling", "status", "lead_agency", "updated_at")
+    list_display = ("reference", "title", "handling", "status", "lead_agency", "listed")
     list_display_links = ("reference", "title")
-    list_filter = ("status", "handling_code", "lead_agency")
+    list_filter = (lists.CaseStatusFilter, lists.CaseHandlingCodeFilter, lists.LeadAgencyFilter)
+    sortable_by = ("listed",)
     search_fields = ("reference", "title")
     date_hierarchy = None
     list_select_related = ("lead_agency",)
+
+    def get_ordering(self, request):
+        # Not `ordering`: Django's checks accept only model fields there, and
+        # the list's order is on the grant's columns (`lists.CASE_ORDER`).
+        return lists.CASE_ORDER
 
     def get_queryset(self, request):
         # The workspace names the lead agency: read with the case, not after it.
@@ -407,9 +424,16 @@ class CaseAdmin(GatedModelAdmin):
             return fixed
         return (*fixed, *services.CASE_EDITABLE_FIELDS, "crime_type_labels")
 
-    @admin.display(description=_("handling code"), ordering="handling_code")
+    @admin.display(description=_("handling code"))
     def handling(self, case):
         return tlp_badge(case.handling_code)
+
+    @admin.display(description=_("updated or shared"), ordering=lists.LIST_POSITION)
+    def listed(self, case):
+        """The case's place in the agency's list: its last change, or its
+        share with the agency if that came later (a case shared today is new
+        to the reader). The list is sorted by it."""
+        return case.list_updated_at
 
     @admin.display(description=_("lead agency"))
     def lead_agency_name(self, case):

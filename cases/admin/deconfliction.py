@@ -36,6 +36,7 @@ from config.ratelimit import RateLimited
 from gate.errors import DomainError
 from gate.roles import Role
 
+from . import lists
 from .rows import tlp_badge
 
 FIELD_SELECTORS[Identifier] = access.visible_identifiers
@@ -218,10 +219,16 @@ class IdentifierAdmin(GatedModelAdmin):
     """Identifiers on the cases the agency may see, and the deconfliction search."""
 
     selector = access.visible_identifiers
+    list_selector = access.listed_identifiers
     form = IdentifierForm
     add_role = Role.INVESTIGATOR
     list_display = ("created_at", "case_reference", "kind", "raw_value", "agency", "handling")
-    list_filter = ("kind", "handling_code", "agency")
+    # The API's identifier list: newest first on its sync-order index
+    # (`cases.admin.lists`).
+    list_filter = ("kind", "handling_code", lists.AuthorAgencyFilter)
+    ordering = lists.IDENTIFIER_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
+    sortable_by = ("created_at",)
     search_fields = ("raw_value", "normalised_value", "case__reference")
     list_select_related = ("case", "agency")
     autocomplete_fields = ("case",)
@@ -250,7 +257,7 @@ class IdentifierAdmin(GatedModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_on_change
 
-    @admin.display(description=_("case"), ordering="case__reference")
+    @admin.display(description=_("case"))
     def case_reference(self, identifier):
         # A visible identifier is on a case the reader sees (access.visible_identifiers).
         return format_html(
@@ -259,7 +266,7 @@ class IdentifierAdmin(GatedModelAdmin):
             identifier.case.reference,
         )
 
-    @admin.display(description=_("handling code"), ordering="handling_code")
+    @admin.display(description=_("handling code"))
     def handling(self, identifier):
         return tlp_badge(identifier.handling_code)
 

@@ -26,6 +26,8 @@ from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
 from gate.errors import DomainError
 from gate.roles import Role
 
+from . import lists
+
 FIELD_SELECTORS[Document] = access.visible_documents
 FIELD_SELECTORS.setdefault(MLARequest, access.visible_mla_requests)
 
@@ -83,21 +85,38 @@ class ResumableStartForm(forms.ModelForm):
 @admin.register(Document)
 class DocumentAdmin(GatedModelAdmin):
     selector = access.visible_documents
+    # The list asks, with its page, whether the reader sees each document's
+    # case (`case_seen`): a party of an MLA request may not.
+    list_selector = access.listed_documents
     add_role = Role.INVESTIGATOR
     list_display = (
         "title",
-        "case",
+        "case_shown",
         "agency",
         "handling_code",
         "content_type",
         "size",
         "created_at",
     )
-    list_filter = ("handling_code", "content_type", "agency")
+    # The API's document list: newest first (`cases.admin.lists`).
+    list_filter = ("handling_code", lists.ContentTypeFilter, lists.AuthorAgencyFilter)
+    ordering = lists.DOCUMENT_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
+    sortable_by = ("created_at",)
+    list_select_related = ("case", "agency")
     search_fields = ("title", "original_name", "sha256")
     autocomplete_fields = ()
-    ordering = ("-created_at", "-id")
     change_form_template = "admin/cases/document/change_form.html"
+
+    @admin.display(description=_("case"))
+    def case_shown(self, document: Document) -> str:
+        """The document's case, if the reader sees it. Evidence filed on an
+        MLA request carries the requesting side's case, which the requested
+        side does not see: it learns nothing of it here either (the change
+        page leaves the field out, `get_readonly_fields`)."""
+        if document.case_id is None or not getattr(document, "case_seen", False):
+            return "—"
+        return str(document.case)
 
     # --- upload from the case page: `?case=<pk or public id>` -------------------
 

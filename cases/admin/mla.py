@@ -31,6 +31,8 @@ from config.admin_base import FIELD_SELECTORS, GatedModelAdmin, GatedTabularInli
 from gate.errors import DomainError, NotFound
 from gate.roles import Role
 
+from . import lists
+
 FIELD_SELECTORS[MLARequest] = access.visible_mla_requests
 
 CLOCK_FIELDS = (
@@ -227,9 +229,13 @@ class MLARequestAdmin(GatedModelAdmin):
         "decision_late",
         "execution_due",
         "execution_late",
+        "updated_at",
     )
     list_display_links = ("__str__",)
+    # The API's request list, newest first (`cases.admin.lists`).
     list_filter = ("status", "kind", "urgency")
+    ordering = lists.MLA_REQUEST_ORDER
+    sortable_by = ("updated_at",)
     search_fields = ("requesting_reference", "requested_reference")
     list_select_related = ("requesting_agency", "requested_agency")
     inlines = (MLAStatusChangeInline,)
@@ -238,11 +244,11 @@ class MLARequestAdmin(GatedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_clock_flags()
 
-    @admin.display(description=_("from"), ordering="requesting_agency__code")
+    @admin.display(description=_("from"))
     def requesting_code(self, obj) -> str:
         return obj.requesting_agency.code
 
-    @admin.display(description=_("to"), ordering="requested_agency__code")
+    @admin.display(description=_("to"))
     def requested_code(self, obj) -> str:
         return obj.requested_agency.code
 

@@ -15,6 +15,7 @@ from cases.models import Note, Task
 from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
 from gate.roles import Role
 
+from . import lists
 from .rows import tlp_badge
 
 FIELD_SELECTORS[Task] = access.visible_tasks
@@ -34,6 +35,10 @@ TASK_WORK_FIELDS = ("status", "assigned_user")
 
 
 class OverdueFilter(admin.SimpleListFilter):
+    """Open tasks, or those past their due date. No index holds the due date
+    for an agency's whole list (only per assigned agency and status): this
+    filter walks the list in its order until a page of matches is found."""
+
     title = _("deadline")
     parameter_name = "deadline"
 
@@ -52,6 +57,7 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Task)
 class TaskAdmin(GatedModelAdmin):
     selector = access.visible_tasks
+    list_selector = access.listed_tasks
     add_role = Role.COORDINATOR
     change_action = "work"
     fields = TASK_FIELDS
@@ -62,8 +68,15 @@ class TaskAdmin(GatedModelAdmin):
         "status",
         "priority",
         "due",
+        "updated_at",
     )
-    list_filter = (OverdueFilter, "status", "priority", "assigned_agency")
+    # The API's task list: its sync order newest first, its status, priority
+    # and assigned agency filters (the last on the index keyed by the
+    # assigned agency), `cases.admin.lists`.
+    list_filter = (OverdueFilter, "status", "priority", lists.AssignedAgencyFilter)
+    ordering = lists.TASK_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
+    sortable_by = ("updated_at",)
     search_fields = ("title", "case__reference")
     list_select_related = ("case", "assigned_agency")
     autocomplete_fields = ("case",)
@@ -76,11 +89,11 @@ class TaskAdmin(GatedModelAdmin):
             return ("case",)
         return tuple(f for f in TASK_FIELDS if f not in TASK_WORK_FIELDS)
 
-    @admin.display(description=_("case"), ordering="case__reference")
+    @admin.display(description=_("case"))
     def case_reference(self, task):
         return task.case.reference
 
-    @admin.display(description=_("due date"), ordering="due_date")
+    @admin.display(description=_("due date"))
     def due(self, task):
         if task.due_date is None:
             return "—"
@@ -149,10 +162,16 @@ class NoteAdmin(GatedModelAdmin):
     """The journal across cases. Append-only: notes are added, never changed."""
 
     selector = access.visible_notes
+    list_selector = access.listed_notes
     form = NoteForm
     add_role = Role.INVESTIGATOR
     list_display = ("created_at", "case_reference", "agency", "handling", "excerpt")
-    list_filter = ("handling_code", "agency")
+    # The API's note list: newest first, the author agency on the index
+    # keyed by it (`cases.admin.lists`).
+    list_filter = ("handling_code", lists.AuthorAgencyFilter)
+    ordering = lists.NOTE_ORDER
+    count_pages_ahead = lists.CHILD_COUNT_PAGES_AHEAD
+    sortable_by = ("created_at",)
     search_fields = ("body", "case__reference")
     list_select_related = ("case", "agency")
     autocomplete_fields = ("case",)
@@ -167,11 +186,11 @@ class NoteAdmin(GatedModelAdmin):
             return NoteForm.Meta.fields
         return ("case_reference", "agency", "created_at", "handling", *NoteForm.Meta.fields[1:])
 
-    @admin.display(description=_("case"), ordering="case__reference")
+    @admin.display(description=_("case"))
     def case_reference(self, note):
         return note.case.reference
 
-    @admin.display(description=_("handling code"), ordering="handling_code")
+    @admin.display(description=_("handling code"))
     def handling(self, note):
         return tlp_badge(note.handling_code)
 

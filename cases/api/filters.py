@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
-from agencies.models import Agency
+from agencies.models import agency_id_of
 from config.api.filters import DateTimeFilter, MultipleChoiceFilter
 
 from .. import access
@@ -27,12 +27,6 @@ from ..choices import (
 from ..models import Case, CaseParticipation, CaseTombstone, Note, ShareProposal, Task
 
 
-def _agency_id(code: str) -> QuerySet:
-    """The agency's id as a scalar subquery (codes are unique); an unknown
-    code matches nothing."""
-    return Agency.objects.filter(code=code).values("pk")
-
-
 class AgencyCodeFilter(filters.CharFilter):
     """An agency named by its code, matched on its id: the lists' indexes
     keyed by agency serve the filter, where a join on the code could not."""
@@ -40,7 +34,7 @@ class AgencyCodeFilter(filters.CharFilter):
     def filter(self, qs: QuerySet, value: str) -> QuerySet:
         if value in EMPTY_VALUES:
             return qs
-        return qs.filter(**{self.field_name: Subquery(_agency_id(value))})
+        return qs.filter(**{self.field_name: Subquery(agency_id_of(value))})
 
 
 class CaseFilter(filters.FilterSet):
@@ -76,7 +70,7 @@ class CaseFilter(filters.FilterSet):
         fields: list[str] = []
 
     def filter_agency(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(access.takes_part(self.request.user, Subquery(_agency_id(value))))
+        return queryset.filter(access.takes_part(self.request.user, Subquery(agency_id_of(value))))
 
     def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
         """The case's position in the agency's list (the sync order): a case
