@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -539,6 +539,41 @@ def create_entity(*, actor: Actor, case: Case, kind: str, name: str, **fields: A
     return entity
 
 
+def _update(
+    actor: Actor,
+    obj: _R,
+    expected_version: int | None,
+    changes: dict[str, Any],
+    *,
+    changeable: Iterable[str],
+    audited: Iterable[str],
+    apply: Callable[[Actor, Any, dict[str, Any], _Errors], None],
+    exclude: Iterable[str] = (),
+) -> _R:
+    """The one shape of every update here: a field that cannot change is a
+    400 (to a reader of the row; else the 404 of `require`), the row is
+    locked at the version the writer read, every bad field is reported at
+    once and nothing is saved then, and the change is audited."""
+    if set(changes) - set(changeable):
+        access.require(actor, "view", obj)
+        _refuse_unknown(changes, changeable, _("This field cannot be changed here."))
+    access.require(actor, "edit", obj)
+    obj = _locked(type(obj), obj, expected_version)
+    before = audit.snapshot(obj, audited)
+    errors = _Errors()
+    apply(actor, obj, changes, errors)
+    _finish(obj, errors, exclude=exclude)
+    _touch(obj)
+    obj.save()
+    audit.record(
+        action=AuditAction.UPDATE,
+        obj=obj,
+        actor=actor,
+        changes=_audit_update(before, obj, audited, changes),
+    )
+    return obj
+
+
 @transaction.atomic
 def update_entity(
     *, actor: Actor, entity: Entity, expected_version: int | None = None, **changes: Any
@@ -547,27 +582,22 @@ def update_entity(
 
     Re-cast as a victim without a handling code in the same call, it becomes
     TLP:RED."""
-    if set(changes) - set(ENTITY_CHANGEABLE):
-        access.require(actor, "view", entity)
-        _refuse_unknown(changes, ENTITY_CHANGEABLE, _("This field cannot be changed here."))
-    access.require(actor, "edit", entity)
-    entity = _locked(Entity, entity, expected_version)
-    before = audit.snapshot(entity, ENTITY_AUDIT_FIELDS)
-    was_victim = entity.role == PersonRole.VICTIM
-    errors = _Errors()
-    _apply_entity(actor, entity, changes, errors)
-    if entity.role == PersonRole.VICTIM and not was_victim and "handling_code" not in changes:
-        entity.handling_code = HandlingCode.RED
-    _finish(entity, errors)
-    _touch(entity)
-    entity.save()
-    audit.record(
-        action=AuditAction.UPDATE,
-        obj=entity,
-        actor=actor,
-        changes=_audit_update(before, entity, ENTITY_AUDIT_FIELDS, changes),
+
+    def apply(actor: Actor, entity: Entity, values: dict[str, Any], errors: _Errors) -> None:
+        was_victim = entity.role == PersonRole.VICTIM  # the locked row's
+        _apply_entity(actor, entity, values, errors)
+        if entity.role == PersonRole.VICTIM and not was_victim and "handling_code" not in values:
+            entity.handling_code = HandlingCode.RED
+
+    return _update(
+        actor,
+        entity,
+        expected_version,
+        changes,
+        changeable=ENTITY_CHANGEABLE,
+        audited=ENTITY_AUDIT_FIELDS,
+        apply=apply,
     )
-    return entity
 
 
 @transaction.atomic
@@ -658,24 +688,15 @@ def update_link(
     *, actor: Actor, link: Link, expected_version: int | None = None, **changes: Any
 ) -> Link:
     """Change what a link says (kind, source, grading, handling); its ends stay."""
-    if set(changes) - set(LINK_CHANGEABLE):
-        access.require(actor, "view", link)
-        _refuse_unknown(changes, LINK_CHANGEABLE, _("This field cannot be changed here."))
-    access.require(actor, "edit", link)
-    link = _locked(Link, link, expected_version)
-    before = audit.snapshot(link, LINK_AUDIT_FIELDS)
-    errors = _Errors()
-    _apply_link(actor, link, changes, errors)
-    _finish(link, errors)
-    _touch(link)
-    link.save()
-    audit.record(
-        action=AuditAction.UPDATE,
-        obj=link,
-        actor=actor,
-        changes=_audit_update(before, link, LINK_AUDIT_FIELDS, changes),
+    return _update(
+        actor,
+        link,
+        expected_version,
+        changes,
+        changeable=LINK_CHANGEABLE,
+        audited=LINK_AUDIT_FIELDS,
+        apply=_apply_link,
     )
-    return link
 
 
 @transaction.atomic
@@ -786,24 +807,16 @@ def update_transaction(
     *, actor: Actor, record: Transaction, expected_version: int | None = None, **changes: Any
 ) -> Transaction:
     """Change a transaction's reference, source, description or handling."""
-    if set(changes) - set(TRANSACTION_CHANGEABLE):
-        access.require(actor, "view", record)
-        _refuse_unknown(changes, TRANSACTION_CHANGEABLE, _("This field cannot be changed here."))
-    access.require(actor, "edit", record)
-    record = _locked(Transaction, record, expected_version)
-    before = audit.snapshot(record, TRANSACTION_AUDIT_FIELDS)
-    errors = _Errors()
-    _apply_transaction(actor, record, changes, errors)
-    _finish(record, errors, exclude=["from_hash", "to_hash"])
-    _touch(record)
-    record.save()
-    audit.record(
-        action=AuditAction.UPDATE,
-        obj=record,
-        actor=actor,
-        changes=_audit_update(before, record, TRANSACTION_AUDIT_FIELDS, changes),
+    return _update(
+        actor,
+        record,
+        expected_version,
+        changes,
+        changeable=TRANSACTION_CHANGEABLE,
+        audited=TRANSACTION_AUDIT_FIELDS,
+        apply=_apply_transaction,
+        exclude=["from_hash", "to_hash"],
     )
-    return record
 
 
 @transaction.atomic
@@ -931,24 +944,15 @@ def update_asset(
     *, actor: Actor, asset: Asset, expected_version: int | None = None, **changes: Any
 ) -> Asset:
     """Change what is known of an asset; its state moves with `change_asset_state`."""
-    if set(changes) - set(ASSET_CHANGEABLE):
-        access.require(actor, "view", asset)
-        _refuse_unknown(changes, ASSET_CHANGEABLE, _("This field cannot be changed here."))
-    access.require(actor, "edit", asset)
-    asset = _locked(Asset, asset, expected_version)
-    before = audit.snapshot(asset, ASSET_AUDIT_FIELDS)
-    errors = _Errors()
-    _apply_asset(actor, asset, changes, errors)
-    _finish(asset, errors)
-    _touch(asset)
-    asset.save()
-    audit.record(
-        action=AuditAction.UPDATE,
-        obj=asset,
-        actor=actor,
-        changes=_audit_update(before, asset, ASSET_AUDIT_FIELDS, changes),
+    return _update(
+        actor,
+        asset,
+        expected_version,
+        changes,
+        changeable=ASSET_CHANGEABLE,
+        audited=ASSET_AUDIT_FIELDS,
+        apply=_apply_asset,
     )
-    return asset
 
 
 def allowed_asset_states(asset: Asset) -> tuple[str, ...]:
