@@ -25,20 +25,28 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import sys
 import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
-from bench.generate import Progress, Table, next_id, sync_sequence, zipf_cum, pick
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from agencies.models import Membership  # noqa: E402
+from bench.generate import Progress, Table, next_id, pick, sync_sequence, zipf_cum  # noqa: E402
 from cases.identifiers import keyed_hash  # noqa: E402
-from cases.models import Case, Entity, Identifier, Link, Transaction  # noqa: E402
+from cases.models import Entity, Identifier, Link, Transaction  # noqa: E402
 
 #: The chain of every identifier this generator adds (and `--reset` removes).
 MARK = "bench-net"
@@ -129,8 +137,7 @@ def _account(n: int, shared: bool) -> tuple[str, str, str]:
 
 def reset(cursor) -> None:
     cursor.execute(
-        "TRUNCATE cases_assetstatechange, cases_asset, cases_transaction, cases_link, "
-        "cases_entity"
+        "TRUNCATE cases_assetstatechange, cases_asset, cases_transaction, cases_link, cases_entity"
     )
     cursor.execute("DELETE FROM cases_identifier WHERE chain = %s", [MARK])
 
