@@ -476,6 +476,12 @@ DECONFLICTION_MAX_SEARCH = env.int("DECONFLICTION_MAX_SEARCH", default=1000)
 SEARCH_CANDIDATES = env.int("SEARCH_CANDIDATES", default=50)
 if SEARCH_CANDIDATES < 1:
     raise ImproperlyConfigured("SEARCH_CANDIDATES must be at least 1.")
+# A search term with at most this many matches in a kind's table is read
+# from its index and then narrowed to the reader's rows; a commoner one is
+# found by walking the reader's list (cases/search.py, bench/README.md).
+SEARCH_RARE_MATCHES = env.int("SEARCH_RARE_MATCHES", default=5000)
+if SEARCH_RARE_MATCHES < 0:
+    raise ImproperlyConfigured("SEARCH_RARE_MATCHES must not be negative.")
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="casebridge-demo")
 

@@ -13,7 +13,9 @@ deliberately simple model computes from that history:
   confidential participant);
 * RED and AMBER+STRICT notes stay with the agency that wrote them.
 
-Each example runs inside a transaction that is rolled back.
+Each example runs inside a transaction that is rolled back, once with every
+term read as a common one (the walk of the reader's list) and once as a rare
+one (its matches read from the index first).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,10 +136,11 @@ def _build(agencies, lead: int, case_shares, case_items, index: int):
     case_shares=st.tuples(shares, shares),
     case_items=st.tuples(items, items),
 )
+@pytest.mark.parametrize("rare_limit", [0, 5000], ids=["walked", "read-from-index"])
 def test_search_finds_exactly_what_the_history_lets_each_reader_see(
-    agencies, leads, case_shares, case_items
+    agencies, leads, case_shares, case_items, rare_limit
 ):
-    with transaction.atomic():
+    with transaction.atomic(), override_settings(SEARCH_RARE_MATCHES=rare_limit):
         try:
             expected: dict[int, set] = {}
             for index in range(2):

@@ -251,6 +251,8 @@ def _queries(user, query: str) -> int:
 
 def test_the_query_count_does_not_grow_with_the_matches(knp_coordinator, knp, ccos):
     case = make_case(knp_coordinator, title="Ledger case one")
+    services.add_note(actor=knp_coordinator, case=case, body="Ledger note")
+    services.create_task(actor=knp_coordinator, case=case, title="Ledger task", assigned_agency=knp)
     services.share_case(actor=knp_coordinator, case=case, agency=ccos, level=AccessLevel.VIEW)
     one = _queries(knp_coordinator, "ledger")
     for i in range(29):
@@ -260,14 +262,23 @@ def test_the_query_count_does_not_grow_with_the_matches(knp_coordinator, knp, cc
             actor=knp_coordinator, case=other, title=f"Ledger task {i}", assigned_agency=knp
         )
     assert len(search.search(knp_coordinator, "ledger", limit=50).hits) == 50
-    assert _queries(knp_coordinator, "ledger") == one == len(search.KINDS)
+    # Per kind, the count of the term's matches, and its candidates where
+    # it has any (cases, notes and tasks here; no document or identifier).
+    assert _queries(knp_coordinator, "ledger") == one == len(search.KINDS) + 3
 
 
-def test_one_kind_costs_one_query(world, knp_coordinator):
+def test_one_kind_costs_two_queries(world, knp_coordinator):
     search.search(knp_coordinator, "Seoul")  # the membership, read once per user
     with CaptureQueriesContext(connection) as captured:
         search.search(knp_coordinator, "Seoul", kinds=["note"])
-    assert len(captured) == 1
+    assert len(captured) == 2
+
+
+def test_a_term_nobody_wrote_costs_one_query_per_kind(world, knp_coordinator):
+    search.search(knp_coordinator, "Seoul")
+    with CaptureQueriesContext(connection) as captured:
+        assert search.search(knp_coordinator, "zyxwvut").hits == []
+    assert len(captured) == len(search.KINDS)
 
 
 def test_a_viewer_finds_what_its_agency_sees(world, knp):
