@@ -217,6 +217,44 @@ def sync_sequence(cursor, model) -> None:
     )
 
 
+#: The tables `generate` fills, whose plain indexes are built after the load.
+LOADED_TABLES = (
+    "cases_case",
+    "cases_casegroupobjectpermission",
+    "cases_caseparticipation",
+    "cases_task",
+    "cases_note",
+    "cases_identifier",
+    "cases_mlarequest",
+    "audit_auditevent",
+)
+
+
+def drop_indexes(cursor, tables) -> list[str]:
+    """Drop the plain indexes of `tables` (not those of constraints) and
+    return their definitions, to build after the load: a million cases load
+    in a fraction of the time without them (the trigram GIN indexes of the
+    texts above all), and each index is then built once, sorted."""
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+        "WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        [list(tables)],
+    )
+    found = cursor.fetchall()
+    for name, _definition in found:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in found]
+
+
+def build_indexes(cursor, definitions: list[str], quiet: bool = False) -> None:
+    cursor.execute("SET maintenance_work_mem = '512MB'")
+    for definition in definitions:
+        if not quiet:
+            sys.stderr.write(f"{definition[:150]}\n")
+        cursor.execute(definition)
+
+
 # --- the plan --------------------------------------------------------------------
 
 
@@ -886,6 +924,10 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
             ids.mla += 1
 
 
+#: From this many cases on, the indexes are built after the load.
+BULK_CASES = 100_000
+
+
 def generate(
     *,
     agencies: int,
@@ -916,7 +958,9 @@ def generate(
             world.words = random.Random(seed + 1)
             if keep_expected:
                 world.expected = {}
+            dropped = drop_indexes(cursor, LOADED_TABLES) if cases >= BULK_CASES else []
             write_cases(cursor, world, cases, batch, rng, quiet)
+            build_indexes(cursor, dropped, quiet)
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
         if not quiet:

@@ -44,10 +44,21 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from agencies.models import Membership  # noqa: E402
-from bench.generate import Progress, Table, next_id, pick, sync_sequence, zipf_cum  # noqa: E402
+from bench.generate import (  # noqa: E402
+    Progress,
+    Table,
+    build_indexes,
+    drop_indexes,
+    next_id,
+    pick,
+    sync_sequence,
+    zipf_cum,
+)
 from cases.identifiers import keyed_hash  # noqa: E402
 from cases.models import Entity, Identifier, Link, Transaction  # noqa: E402
 
+#: The first id of the identifiers this generator adds.
+IDENTIFIER_IDS_FROM = 100_000_000
 #: The chain of every identifier this generator adds (and `--reset` removes).
 MARK = "bench-net"
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -142,21 +153,6 @@ def reset(cursor) -> None:
     cursor.execute("DELETE FROM cases_identifier WHERE chain = %s", [MARK])
 
 
-def _drop_indexes(cursor, table: str) -> list[str]:
-    """Drop `table`'s plain indexes (not those of constraints) and return
-    their definitions: ten million rows load in minutes without them, and
-    each index is then built once, sorted, rather than row by row."""
-    cursor.execute(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-        [table],
-    )
-    found = cursor.fetchall()
-    for name, _definition in found:
-        cursor.execute(f'DROP INDEX "{name}"')
-    return [definition for _name, definition in found]
-
-
 def _coordinators() -> dict[int, int]:
     """A member of each agency, to record its rows (a coordinator if any)."""
     chosen: dict[int, int] = {}
@@ -182,7 +178,9 @@ class Writer:
         self.cursor, self.key, self.rng = cursor, key, rng
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
         self.ids = {
-            "identifier": next_id(cursor, Identifier),
+            # Far above bench.generate's own ids, so that this may run while
+            # it is still loading cases.
+            "identifier": max(next_id(cursor, Identifier), IDENTIFIER_IDS_FROM),
             "entity": next_id(cursor, Entity),
             "link": next_id(cursor, Link),
             "transaction": next_id(cursor, Transaction),
@@ -295,7 +293,7 @@ def generate(*, cases: int, transactions: int, pool: int, big: int, seed: int,
             cursor.execute("SELECT lead_agency_id FROM cases_case WHERE id = %s", [big_case])
             big_agency = cursor.fetchone()[0]
             writer = Writer(cursor, key, rng, pool)
-            dropped = _drop_indexes(cursor, "cases_transaction") if transactions > 10**6 else []
+            dropped = drop_indexes(cursor, ["cases_transaction"]) if transactions > 10**6 else []
             per_case = max(1, transactions // max(len(picked), 1))
             progress = Progress(len(picked), "network")
             with transaction.atomic():
@@ -318,9 +316,7 @@ def generate(*, cases: int, transactions: int, pool: int, big: int, seed: int,
                 progress.update(min(start + batch, len(picked)),
                                 f"({writer.counts['transaction']:,} transactions)")  # fmt: skip
             progress.done()
-            for definition in dropped:
-                sys.stderr.write(f"{definition}\n")
-                cursor.execute(definition)
+            build_indexes(cursor, dropped)
             for model in (Identifier, Entity, Link, Transaction):
                 sync_sequence(cursor, model)
         finally:
