@@ -137,7 +137,7 @@ class AssetFiguresSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_(
             "Sum of their values, as a decimal string; null when fewer than five assets make "
-            "it or one of them makes more than 85 % of it."
+            "it or one of them makes more than 85 per cent of it."
         ),
     )
 
