@@ -39,15 +39,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench.generate import Writer  # noqa: E402  (sets Django up)
-from bench.procs import pct  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.db import connection, transaction
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
-from agencies.models import Agency, Membership  # noqa: E402
-from cases.choices import AccessLevel  # noqa: E402
-from cases.models import (  # noqa: E402
+from agencies.models import Agency, Membership
+from bench.generate import Writer
+from bench.procs import pct
+from cases.choices import AccessLevel
+from cases.models import (
     Asset,
     AssetStateChange,
     Case,
@@ -56,8 +56,8 @@ from cases.models import (  # noqa: E402
     Identifier,
     MLARequest,
 )
-from cases.statistics import SCOPE_AGENCY, SCOPE_CONTRIBUTORS, statistics  # noqa: E402
-from gate.roles import Role  # noqa: E402
+from cases.statistics import SCOPE_AGENCY, SCOPE_CONTRIBUTORS, statistics
+from gate.roles import Role
 
 TARGET_SECONDS = 2.0
 TABLES = (Case, MLARequest, Entity, Asset, AssetStateChange, Identifier)
