@@ -39,15 +39,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from django.db import connection, transaction
-from django.db.models import Count
-from django.test.utils import CaptureQueriesContext
+import django
 
-from agencies.models import Agency, Membership
-from bench.generate import Writer
-from bench.procs import pct
-from cases.choices import AccessLevel
-from cases.models import (
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from agencies.models import Agency, Membership  # noqa: E402
+from bench.generate import Table  # noqa: E402
+from bench.procs import pct  # noqa: E402
+from cases.choices import AccessLevel  # noqa: E402
+from cases.models import (  # noqa: E402
     Asset,
     AssetStateChange,
     Case,
@@ -56,8 +61,8 @@ from cases.models import (
     Identifier,
     MLARequest,
 )
-from cases.statistics import SCOPE_AGENCY, SCOPE_CONTRIBUTORS, statistics
-from gate.roles import Role
+from cases.statistics import SCOPE_AGENCY, SCOPE_CONTRIBUTORS, statistics  # noqa: E402
+from gate.roles import Role  # noqa: E402
 
 TARGET_SECONDS = 2.0
 TABLES = (Case, MLARequest, Entity, Asset, AssetStateChange, Identifier)
@@ -84,10 +89,22 @@ def fill_network(n: int, rng: random.Random) -> None:
     if Entity.objects.exists() or Asset.objects.exists():
         raise SystemExit("--fill-network: the network tables already hold rows; left alone.")
     case_ids = list(Case.objects.order_by("?").values_list("pk", "lead_agency_id")[:n])
-    entities = Writer(
-        Entity, ["public_id", "case_id", "agency_id", "kind", "name", "role", "nationality"]
+    entities = Table(
+        Entity,
+        [
+            "public_id",
+            "case_id",
+            "agency_id",
+            "kind",
+            "name",
+            "role",
+            "nationality",
+            "handling_code",
+            "created_at",
+            "updated_at",
+        ],
     )
-    assets = Writer(
+    assets = Table(
         Asset,
         [
             "id",
@@ -100,13 +117,19 @@ def fill_network(n: int, rng: random.Random) -> None:
             "currency",
             "state",
             "state_on",
+            "created_at",
+            "updated_at",
         ],
     )
-    steps = Writer(
-        AssetStateChange, ["public_id", "asset_id", "case_id", "agency_id", "state", "on"]
+    steps = Table(
+        AssetStateChange,
+        ["public_id", "asset_id", "case_id", "agency_id", "state", "on", "created_at"],
     )
+    # `on` is an SQL keyword: quoted, which `Table` does not do.
+    steps.sql = steps.sql.replace(", on,", ', "on",')
     nationalities = ["KR", "KR", "KR", "US", "GB", "VN", "ID", "PH", "CN", ""]
     currencies = ["USDT-TRC20", "USDT-TRC20", "KRW", "USD", "THB"]
+    now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM cases_asset")
         next_asset = cursor.fetchone()[0] + 1
@@ -121,6 +144,9 @@ def fill_network(n: int, rng: random.Random) -> None:
                     f"Victim {i}",
                     "victim",
                     rng.choice(nationalities),
+                    "RED",
+                    now,
+                    now,
                 )
                 for i, (case, lead) in enumerate(case_ids)
             ),
@@ -133,13 +159,13 @@ def fill_network(n: int, rng: random.Random) -> None:
             value = f"{rng.randint(100, 5_000_000)}.{rng.randint(0, 99):02d}"
             asset_rows.append(
                 (asset, uuid.uuid4(), case, lead, "crypto", "Frozen balance", value,
-                 rng.choice(currencies), state, frozen)
+                 rng.choice(currencies), state, frozen, now, now)
             )  # fmt: skip
-            step_rows.append((uuid.uuid4(), asset, case, lead, "frozen", frozen))
+            step_rows.append((uuid.uuid4(), asset, case, lead, "frozen", frozen, now))
             if state in ("seized", "returned"):
-                step_rows.append((uuid.uuid4(), asset, case, lead, "seized", frozen))
+                step_rows.append((uuid.uuid4(), asset, case, lead, "seized", frozen, now))
             if state == "returned":
-                step_rows.append((uuid.uuid4(), asset, case, lead, "returned", frozen))
+                step_rows.append((uuid.uuid4(), asset, case, lead, "returned", frozen, now))
         assets.write(cursor, asset_rows)
         steps.write(cursor, step_rows)
         cursor.execute(

@@ -91,6 +91,7 @@ from django.db.models import (
     F,
     Func,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -362,8 +363,10 @@ def _pooled_rows(contributors: list[int], period: Period) -> Rows:
         .filter(until, case__discoverable=True)
         .order_by()
         .values("value_hash")
-        .annotate(holders=Count("agency_id", distinct=True))
-        .filter(holders__gte=2)
+        # Two holders or more: their smallest and largest ids differ. Read by
+        # a hash aggregate, where COUNT(DISTINCT) sorts every group.
+        .annotate(first=Min("agency_id"), last=Max("agency_id"))
+        .filter(first__lt=F("last"))
     )
     return Rows(
         cases=access.pooled_for_statistics(Case, contributors),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -156,6 +156,7 @@ class VictimFiguresSerializer(serializers.Serializer):
     repatriation_recorded = serializers.BooleanField()
 
 
+@extend_schema_serializer(many=False)
 class StatisticsSerializer(serializers.Serializer):
     scope = serializers.CharField()
     agency = serializers.CharField(help_text=_("Your agency's code."))
