@@ -58,29 +58,56 @@ class UserAdmin(PlatformModelAdmin, DjangoUserAdmin):
 class AgencyForm(forms.ModelForm):
     class Meta:
         model = Agency
-        fields = ("code", "name", "country", "kind", "timezone", "active")
+        fields = (
+            "code",
+            "name",
+            "country",
+            "kind",
+            "timezone",
+            "active",
+            "contributes_statistics",
+        )
 
 
 @admin.register(Agency)
 class AgencyAdmin(PlatformModelAdmin):
     form = AgencyForm
-    list_display = ("code", "name", "country", "kind", "timezone", "active")
-    list_filter = ("kind", "active")
+    list_display = (
+        "code",
+        "name",
+        "country",
+        "kind",
+        "timezone",
+        "active",
+        "contributes_statistics",
+    )
+    list_filter = ("kind", "active", "contributes_statistics")
     search_fields = ("code", "name")
 
     def get_readonly_fields(self, request, obj=None):
         return ("code",) if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
+        # Consent to pooled statistics has its own service (who may change
+        # it, its own audit event); the rest is platform administration.
+        consent = "contributes_statistics"
         if change:
-            changes = {k: form.cleaned_data[k] for k in form.changed_data if k != "code"}
-            services.update_agency(agency=obj, **changes)
+            changes = {
+                k: form.cleaned_data[k] for k in form.changed_data if k not in ("code", consent)
+            }
+            if changes:
+                services.update_agency(agency=obj, **changes)
+            stored = obj
         else:
-            created = services.create_agency(
+            stored = services.create_agency(
                 **{k: form.cleaned_data[k] for k in ("code", "name", "country", "kind", "timezone")}
             )
-            # The change view logs and redirects with `obj`: make it the stored row.
-            obj.__dict__.update(created.__dict__)
+        if consent in form.changed_data:
+            stored = services.set_statistics_contribution(
+                actor=request.user, agency=stored, contributes=form.cleaned_data[consent]
+            )
+        # The change view logs and redirects with `obj`: make it the stored row.
+        obj.__dict__.update(stored.__dict__)
 
 
 class InviteForm(forms.ModelForm):

@@ -53,6 +53,18 @@ class Agency(models.Model):
         _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
     )
     active = models.BooleanField(_("active"), default=True)
+    # Consent, not access: pooled figures are aggregates (`cases.statistics`),
+    # and an agency's data joins them only when it says so.
+    contributes_statistics = models.BooleanField(
+        _("contributes to cross-agency statistics"),
+        default=False,
+        help_text=_(
+            "The agency's cases, MLA requests, victims, assets and identifiers count in the "
+            "statistics pooled across contributing agencies (aggregates only, small counts "
+            "suppressed). Only the platform administrator or the agency's administrators "
+            "change it."
+        ),
+    )
     group = models.OneToOneField(
         Group, on_delete=models.PROTECT, related_name="agency", verbose_name=_("group")
     )

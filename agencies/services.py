@@ -24,7 +24,15 @@ from security.services import end_agency_access, end_user_access
 from .models import Agency, Membership
 
 User = get_user_model()
-AGENCY_AUDIT_FIELDS = ("code", "name", "country", "kind", "timezone", "active")
+AGENCY_AUDIT_FIELDS = (
+    "code",
+    "name",
+    "country",
+    "kind",
+    "timezone",
+    "active",
+    "contributes_statistics",
+)
 
 
 def _record_new_member(membership: Membership, **kwargs) -> None:
@@ -286,5 +294,40 @@ def deactivate_agency(*, actor, agency: Agency) -> Agency:
         actor=actor,
         agency=agency,
         changes={"active": {"before": True, "after": False}},
+    )
+    return agency
+
+
+def may_set_statistics_contribution(actor, agency: Agency) -> bool:
+    """The platform administrator, or an administrator of `agency` itself:
+    consenting to pool an agency's figures is the agency's decision."""
+    if actor is None or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    mine = port.membership_of(actor)
+    return mine is not None and mine.role == Role.AGENCY_ADMIN and mine.agency_id == agency.pk
+
+
+@transaction.atomic
+def set_statistics_contribution(*, actor, agency: Agency, contributes: bool) -> Agency:
+    """Whether `agency`'s data counts in the statistics pooled across agencies
+    (`cases.statistics`), audited like every change to an agency."""
+    if not may_set_statistics_contribution(actor, agency):
+        raise PermissionDenied(
+            _("Only the platform administrator or the agency's administrators can change this.")
+        )
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    before = agency.contributes_statistics
+    if before == contributes:
+        return agency
+    agency.contributes_statistics = contributes
+    agency.save(update_fields=["contributes_statistics", "updated_at"])
+    audit.record(
+        action=AuditAction.UPDATE,
+        obj=agency,
+        actor=actor,
+        agency=agency,
+        changes={"contributes_statistics": {"before": before, "after": contributes}},
     )
     return agency

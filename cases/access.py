@@ -1188,3 +1188,45 @@ def users_who_see(users: Iterable[AnyUser], obj: Model) -> set[int]:
     agency_ids = list({agency_id for _, agency_id in memberships})
     seeing = _seers(agency_ids, obj)
     return {user_id for user_id, agency_id in memberships if agency_id in seeing}
+
+
+# --- statistics pooled across agencies ----------------------------------------
+#
+# Not a visibility rule: no reader sees these rows. They are what agencies
+# consented to pool into aggregate figures (`Agency.contributes_statistics`),
+# read only by `cases.statistics`, which returns counts, sums and medians,
+# never a row, with small counts suppressed. A row joins the pool only when
+# every agency whose data it is has consented: a case its lead; a case child
+# the agency that recorded it and the case's lead (the third-party rule: what
+# the lead shared is not passed on without it); an MLA request both parties
+# (each holds it, and its times measure them both), once it was sent.
+
+
+def statistics_contributors() -> QuerySet[Agency]:
+    """Active agencies that consented to pool their figures."""
+    return Agency.objects.filter(active=True, contributes_statistics=True)
+
+
+def pooled_for_statistics(
+    model: type[_M], contributors: Iterable[int] | None = None
+) -> QuerySet[_M]:
+    """The rows of `model` pooled into cross-agency statistics: see above.
+    `contributors` (agency ids) replaces the consenting agencies for the
+    benchmark only, which measures the pool of every agency without writing
+    consent into a read-only data set."""
+    ids = (
+        list(statistics_contributors().values_list("pk", flat=True))
+        if contributors is None
+        else list(contributors)
+    )
+    if model is Case:
+        return model._default_manager.filter(lead_agency_id__in=ids)
+    if model is MLARequest:
+        return model._default_manager.filter(
+            requesting_agency_id__in=ids, requested_agency_id__in=ids, received_at__isnull=False
+        )
+    if model is AssetStateChange:
+        return model._default_manager.filter(asset__agency_id__in=ids, case__lead_agency_id__in=ids)
+    if model in (Entity, Asset, Identifier):
+        return model._default_manager.filter(agency_id__in=ids, case__lead_agency_id__in=ids)
+    raise LookupError(f"{model.__name__} is not pooled into statistics")

@@ -788,6 +788,23 @@ def _flow(flow: Flow, call, env: dict) -> None:
     )
     step(knp_coord, "withdraw", follow_up)
 
+    # Statistics (issue 20): the agency's own figures, counts as numbers or
+    # "<5"; the pooled scope, withheld while fewer than three agencies
+    # contribute; a period that ends before it starts is a 400.
+    figures = call(knp_coord, "statistics_list", since=dt.date(2020, 1, 1))
+    assert figures.agency == "KR-KNP" and figures.cases is not None, _data(figures)
+    pooled = call(
+        knp_coord, "statistics_list", scope=flow.models.StatisticsListScope("contributors")
+    )
+    assert pooled.withheld is True and pooled.cases is None, _data(pooled)
+    call(
+        knp_coord,
+        "statistics_list",
+        since=dt.date(2025, 5, 1),
+        until=dt.date(2025, 4, 1),
+        expect=400,
+    )
+
     # The lead goes to KH-CCOS.
     call(knp_coord, "cases_retrieve", id=case.id)
     call(
