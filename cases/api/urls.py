@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, networks, search, uploads, views
+from . import deconfliction, documents, mla, networks, search, trace, uploads, views
 
 router = SimpleRouter()
 # Before `cases`, whose detail route would take `tombstones` for a case id.
@@ -32,3 +32,4 @@ router.register("entities", networks.EntityViewSet, basename="entity")
 router.register("links", networks.LinkViewSet, basename="link")
 router.register("transactions", networks.TransactionViewSet, basename="transaction")
 router.register("assets", networks.AssetViewSet, basename="asset")
+router.register("trace", trace.TraceViewSet, basename="trace")
