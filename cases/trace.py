@@ -18,9 +18,11 @@ value, exactly as it would if the hidden record did not exist. A trace is a
 search: it takes the search's role and rate (`deconfliction.searcher_agency`)
 and is audited like one, with hashes, never values.
 
-Bounded: at most `MAX_HOPS` hops, `MAX_EDGES_PER_HOP` transactions read per
-hop and `MAX_EDGES` in all, `MAX_PATHS` paths; `truncated` says a bound was
-hit. Each hop is one query, for all the values reached at the hop before
+Bounded: at most `MAX_HOPS` hops; per hop, `MAX_EDGES_PER_VALUE`
+transactions from each value and `MAX_EDGES_PER_HOP` in all, the earliest
+first; `MAX_EDGES` in the trace and `MAX_PATHS` paths; `truncated` says a
+bound was hit. The bounds apply to what the reader sees, never before it
+(a hidden transaction takes no one's place). Each hop is one query, for all the values reached at the hop before
 (`from_hash IN (...)`, on the transaction's hash-and-time index); a value is
 followed once, so a wallet sending money back ends that path, it does not
 loop.
@@ -36,6 +38,8 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +59,9 @@ DEFAULT_HOPS = 4
 #: wallet stops at these rather than reading its whole ledger.
 MAX_EDGES_PER_HOP = 250
 MAX_EDGES = 1000
+#: Transactions read per value and hop, the earliest first: an exchange's
+#: wallet does not crowd the mule accounts of the same hop out.
+MAX_EDGES_PER_VALUE = 50
 #: Paths listed: they multiply where money splits and joins again.
 MAX_PATHS = 500
 
@@ -72,6 +79,12 @@ _EDGE_COLUMNS = (
     "to_identifier__public_id",
     "to_identifier__kind",
     "to_identifier__raw_value",
+)
+
+
+#: A transaction's rank among those its sender's value sent in the hop.
+_EARLIEST_FIRST = Window(
+    RowNumber(), partition_by=F("from_hash"), order_by=[F("occurred_at").asc(), F("id").asc()]
 )
 
 
@@ -191,9 +204,17 @@ def trace_money(
             break
         rows = list(
             transactions.filter(from_hash__in=frontier)
+            .annotate(rank=_EARLIEST_FIRST)
+            .filter(rank__lte=MAX_EDGES_PER_VALUE + 1)
             .order_by("occurred_at", "id")
-            .values(*_EDGE_COLUMNS)[: room + 1]
+            # A value's first transaction past its bound says it has more:
+            # one such row at most per value, on top of the hop's own.
+            .values(*_EDGE_COLUMNS, "rank")[: room + 1 + len(frontier)]
         )
+        kept = [row for row in rows if row["rank"] <= MAX_EDGES_PER_VALUE]
+        if len(kept) < len(rows):
+            trace.truncated = True
+        rows = kept
         if len(rows) > room:
             trace.truncated = True
             rows = rows[:room]

@@ -326,3 +326,16 @@ def test_a_trace_changes_no_network_row(trail, knp_coordinator):
     before = {k: v for k, v in network_state().items() if k != "audit"}
     trace.trace_money(actor=knp_coordinator, identifier=trail.victim_account)
     assert {k: v for k, v in network_state().items() if k != "audit"} == before
+
+
+def test_a_value_sending_more_than_its_bound_keeps_its_earliest_and_truncates(
+    trail, knp_coordinator, monkeypatch
+):
+    """The mule sent twice to the wallet: with one transaction per value and
+    hop, the earlier stays, and the trace says it left some out."""
+    monkeypatch.setattr(trace, "MAX_EDGES_PER_VALUE", 1)
+
+    found = trace.trace_money(actor=knp_coordinator, identifier=trail.victim_account)
+
+    assert found.truncated
+    assert _edges(found) == {_id(trail.transfer), _id(trail.to_wallet[0]), _id(trail.to_boss)}
