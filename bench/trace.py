@@ -1,4 +1,4 @@
-"""Benchmark: follow the money, a 4-hop trace from one account, over HTTP through gunicorn (issue 20).
+"""Benchmark: follow the money, a 4-hop trace from one account, through gunicorn (issue 20).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cb_bench SECRET_KEY=x \\
         DECONFLICTION_HMAC_KEY=bench .venv/bin/python -m bench.trace
@@ -31,7 +31,8 @@ cases that sent money (the ones with the most outgoing transactions first):
   way, for the ratio.
 
 The HTTP requests commit what a trace writes (an audit event, the
-deconfliction notifications); the in-process runs are rolled back. Exits 1
+deconfliction notifications' outbox rows, whose delivery is queued on a
+private Redis that no worker reads); the in-process runs are rolled back. Exits 1
 if a request fails or the stock walk reaches other transactions than the
 trace (the caps aside); the targets are reported, not enforced.
 """
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import random
 import signal
@@ -56,13 +56,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procs import bench_environment, free_port, pct
+from bench.procs import PrivateRedis, bench_environment, free_port, pct
 
 bench_environment()
 # Every trace is a deconfliction search: the benchmark's are not rate limited.
 os.environ.setdefault("DECONFLICTION_SEARCH_RATE_LIMIT", "100000000")
 
-from bench.lists import BIG_TABLE_ROWS, Gunicorn, big_tables, explain, view_grants_by_agency  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -72,6 +71,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from agencies.models import Agency, Membership  # noqa: E402
 from agencies.tokens import issue_api_token, revoke_api_token  # noqa: E402
 from bench.generate import Table, next_id, pick, sync_sequence, zipf_cum  # noqa: E402
+from bench.lists import BIG_TABLE_ROWS, Gunicorn, big_tables, explain, view_grants_by_agency  # noqa: E402
 from cases import access, trace  # noqa: E402
 from cases.identifiers import keyed_hash  # noqa: E402
 from cases.models import Case, Identifier, Transaction  # noqa: E402
@@ -111,8 +111,8 @@ def generate_money(count: int, busiest: Agency, rng: random.Random) -> dict[str,
         .values_list("agency_id", "user_id")
     )
     key = settings.DECONFLICTION_HMAC_KEY.encode()
-    pool = max(200, count)
-    popularity = zipf_cum(pool, 1.1, rng, shuffle=True)
+    pool = 10 * count
+    popularity = zipf_cum(pool, 0.9, rng, shuffle=True)
     now = time.time()
     identifiers, transactions = [], []
     with connection.cursor() as django_cursor:
@@ -121,13 +121,19 @@ def generate_money(count: int, busiest: Agency, rng: random.Random) -> dict[str,
         for case_id, lead in cases:
             author = coordinators.get(lead)
             own = f"0x{rng.getrandbits(160):040x}"  # the case's victim account, its own
-            values = [own, *{f"0x{7 * 10**30 + pick(popularity, rng):040x}" for _ in range(rng.randint(2, 7))}]
+            # Mule accounts of its own, and 30 % shared: exchanges, cash-out wallets.
+            values = [own]
+            for _ in range(rng.randint(2, 6)):
+                shared = rng.random() < 0.3
+                number = 7 * 10**30 + pick(popularity, rng) if shared else rng.getrandbits(160)
+                if f"0x{number:040x}" not in values:
+                    values.append(f"0x{number:040x}")
             ends = []
             for value in values:
                 digest = keyed_hash("crypto_wallet", value, key=key)
                 identifiers.append((
                     ident_id, uuid.uuid4(), case_id, "crypto_wallet", value, value, digest,
-                    "ethereum", author, lead, _at(now - rng.uniform(0, 7e7)),
+                    "ethereum", author, lead, _at(now - rng.uniform(0, 7e7)), MARK,
                 ))  # fmt: skip
                 ends.append((ident_id, digest))
                 ident_id += 1
@@ -146,7 +152,7 @@ def generate_money(count: int, busiest: Agency, rng: random.Random) -> dict[str,
         identifier_table = Table(
             Identifier,
             ["id", "public_id", "case_id", "kind", "raw_value", "normalised_value", "value_hash",
-             "chain", "added_by_id", "agency_id", "created_at"],
+             "chain", "added_by_id", "agency_id", "created_at", "notes"],
         )  # fmt: skip
         transaction_table = Table(
             Transaction,
@@ -162,6 +168,13 @@ def generate_money(count: int, busiest: Agency, rng: random.Random) -> dict[str,
         cursor.execute("ANALYZE cases_identifier")
         cursor.execute("ANALYZE cases_transaction")
     return {"cases": len(cases), "identifiers": len(identifiers), "transactions": len(transactions)}
+
+
+def reset_money() -> None:
+    """Delete what `generate_money` wrote (its identifiers carry MARK as notes)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_transaction WHERE reference LIKE %s", [f"{MARK}-%"])
+        cursor.execute("DELETE FROM cases_identifier WHERE notes = %s", [MARK])
 
 
 def _at(seconds: float):
@@ -265,7 +278,9 @@ def measure(origin: Identifier, user, token: str, port: int, args, big) -> Resul
             response = client.get(url)
         transaction.set_rollback(True)
     if response.status_code != 200:
-        result.errors.append(f"in-process {url} -> {response.status_code} {response.content[:300]!r}")
+        result.errors.append(
+            f"in-process {url} -> {response.status_code} {response.content[:300]!r}"
+        )
         return result
     statements = [
         q["sql"] for q in captured.captured_queries
@@ -314,7 +329,9 @@ def origins_of(user, count: int, rng: random.Random) -> list[Identifier]:
         .values_list("from_identifier", flat=True)[: count * 20]
     )
     ids = list(senders)
-    chosen = ids[: max(1, count // 2)] + rng.sample(ids[count // 2 :], max(0, min(count - count // 2, len(ids) - count // 2)))
+    chosen = ids[: max(1, count // 2)] + rng.sample(
+        ids[count // 2 :], max(0, min(count - count // 2, len(ids) - count // 2))
+    )
     by_pk = access.visible_identifiers(user).select_related("case").in_bulk(chosen)
     return [by_pk[pk] for pk in chosen if pk in by_pk]
 
@@ -348,7 +365,7 @@ def data_set_line() -> str:
             ("identifiers", "cases_identifier"),
             ("transactions", "cases_transaction"),
         ):
-            cursor.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
             estimate = cursor.fetchone()[0]
             counts.append(f"~{max(estimate, 0):,} {label}")
     return ", ".join(counts)
@@ -363,6 +380,9 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--reset-money", action="store_true", help="delete a money network this command wrote"
+    )
     parser.add_argument(
         "--generate-money",
         type=int,
@@ -381,6 +401,8 @@ def main(argv=None) -> int:
     if not ranked:
         sys.exit("No data set: run `python -m bench.generate` first.")
     busiest = Agency.objects.get(pk=ranked[0][0])
+    if args.reset_money:
+        reset_money()
     if args.generate_money and not Transaction.objects.filter(reference__startswith=MARK).exists():
         started = time.perf_counter()
         written = generate_money(args.generate_money, busiest, rng)
@@ -393,6 +415,10 @@ def main(argv=None) -> int:
     big = big_tables()
     tmp = Path(tempfile.mkdtemp(prefix="cb-trace-"))
     port = free_port()
+    # A broker of our own and no worker: the request enqueues the delivery of
+    # the notifications it wrote, as in production, instead of delivering
+    # them itself (no broker: in-process). The queue goes with the broker.
+    redis = PrivateRedis(tmp).start()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -401,6 +427,8 @@ def main(argv=None) -> int:
         "SECURE_SSL_REDIRECT": "0",
         "API_THROTTLE_RATE": "",
         "API_ANON_THROTTLE_RATE": "",
+        "CELERY_BROKER_URL": redis.url,
+        "CELERY_TASK_DEFAULT_QUEUE": f"bench-trace-{uuid.uuid4().hex[:8]}",
     }
     server = Gunicorn(
         port=port, workers=args.workers, threads=args.threads, env=env, log=tmp / "gunicorn.log"
@@ -413,9 +441,7 @@ def main(argv=None) -> int:
         user = token.user
         origins = origins_of(user, args.origins, rng)
         if not origins:
-            sys.exit(
-                f"{busiest.code} sees no transaction: add a money network (--generate-money)."
-            )
+            sys.exit(f"{busiest.code} sees no transaction: add a money network (--generate-money).")
         print(
             f"{data_set_line()}; PostgreSQL {connection.pg_version // 10000}; "
             f"{os.cpu_count()} CPUs\n"
@@ -434,6 +460,7 @@ def main(argv=None) -> int:
             print(row(result), flush=True)
     finally:
         server.stop()
+        redis.stop()
         revoke_api_token(token=token)
     print("\nPlans of each hop's statement (first origin; node types, flags first):")
     for hop, nodes in enumerate(results[0].plans if results else [], start=1):
@@ -457,7 +484,9 @@ def verdicts(results: list[Result]) -> int:
     verdict(
         "queries: one per hop, the rest fixed",
         f"{min(r.queries for r in results)}-{max(r.queries for r in results)} "
-        f"({len(fixed)} fixed part{'s' if len(fixed) != 1 else ''})" if results else "-",
+        f"({len(fixed)} fixed part{'s' if len(fixed) != 1 else ''})"
+        if results
+        else "-",
         len(fixed) == 1,
     )
     verdict(
@@ -466,7 +495,11 @@ def verdicts(results: list[Result]) -> int:
         not flagged,
     )
     stock = [r.stock_p50 / r.service_p50 for r in results if r.service_p50 > 0]
-    verdict("stock ORM loop / trace, in-process p50", f"{min(stock, default=0):.1f}x-{max(stock, default=0):.1f}x", None)
+    verdict(
+        "stock ORM loop / trace, in-process p50",
+        f"{min(stock, default=0):.1f}x-{max(stock, default=0):.1f}x",
+        None,
+    )
     if errors:
         for sample in errors[:5]:
             print("  error:", sample)

@@ -22,10 +22,10 @@ Bounded: at most `MAX_HOPS` hops; per hop, `MAX_EDGES_PER_VALUE`
 transactions from each value and `MAX_EDGES_PER_HOP` in all, the earliest
 first; `MAX_EDGES` in the trace and `MAX_PATHS` paths; `truncated` says a
 bound was hit. The bounds apply to what the reader sees, never before it
-(a hidden transaction takes no one's place). Each hop is one query, for all the values reached at the hop before
-(`from_hash IN (...)`, on the transaction's hash-and-time index); a value is
-followed once, so a wallet sending money back ends that path, it does not
-loop.
+(a hidden transaction takes no one's place). Each hop is one query, for
+all the values reached at the hop before (`from_hash IN (...)`, on the
+transaction's hash-and-time index); a value is followed once, so a wallet
+sending money back ends that path, it does not loop.
 """
 
 from __future__ import annotations
