@@ -178,7 +178,7 @@ class TraceViewSet(GatedViewSet[Identifier]):
         data = params.validated_data
         origin = self._get_by_public_id(self.get_queryset(), data["from"])
         found = trace.trace_money(
-            actor=request.user,
+            actor=self.request.user,
             identifier=origin,
             hops=data["hops"],
             since=data.get("since"),
