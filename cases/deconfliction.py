@@ -325,6 +325,16 @@ def _throttle(actor) -> None:
     )
 
 
+def searcher_agency(actor) -> Agency:
+    """The agency a search answers, once its caller may search: investigators
+    and coordinators, within the search rate (`_throttle`). Every answer this
+    module gives passes here first: a search, a recorded identifier's
+    deconfliction, the borders of a money trace (`cases.trace`)."""
+    me = access.require_role(actor, Role.INVESTIGATOR).agency
+    _throttle(actor)
+    return me
+
+
 @transaction.atomic
 def search(*, actor, identifiers: Sequence) -> list[SearchAnswer]:
     """Answer, per identifier, who holds it (see the module docstring).
@@ -333,9 +343,7 @@ def search(*, actor, identifiers: Sequence) -> list[SearchAnswer]:
     mappings with the fields of `IdentifierInput`. A malformed one gets its
     errors in its answer; the others are still answered.
     """
-    membership = access.require_role(actor, Role.INVESTIGATOR)
-    me = membership.agency
-    _throttle(actor)
+    me = searcher_agency(actor)
     limit = settings.DECONFLICTION_MAX_SEARCH
     if isinstance(identifiers, (str, bytes)) or not isinstance(identifiers, Sequence):
         raise ValidationFailed({"identifiers": [_("Expected a list of identifiers.")]})
@@ -351,7 +359,25 @@ def search(*, actor, identifiers: Sequence) -> list[SearchAnswer]:
 
 
 def _answer(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]]) -> None:
-    """Fill in each answer from the matches of its hash (see the module docstring)."""
+    """Fill in each answer from the matches of its hash, and audit the search."""
+    wanted = {h for _a, h in prepared if h is not None}
+    restricted = _match(actor, me, prepared)
+    audit_deconfliction_search(
+        actor=actor,
+        agency=me,
+        payload={
+            "count": len(prepared),
+            "invalid": sum(1 for _a, h in prepared if h is None),
+            "hashes": sorted(h.hex() for h in wanted),
+            "visible_hits": sum(len(a.hits) for a, _h in prepared),
+            "restricted_hits": restricted,
+        },
+    )
+
+
+def _match(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]]) -> int:
+    """Fill in each answer from the matches of its hash (see the module
+    docstring) and tell the agencies concerned; the number of restricted hits."""
     wanted = {h for _a, h in prepared if h is not None}
 
     # 1. The internal lookup, across all cases, on the hash index.
@@ -411,17 +437,27 @@ def _answer(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]]
         row = rows[pk]
         told.append((row, row["agency_id"] if event == "matched" else row["case__lead_agency_id"]))
     notify_identifiers_matched(actor=actor, told=told)
-    audit_deconfliction_search(
-        actor=actor,
-        agency=me,
-        payload={
-            "count": len(prepared),
-            "invalid": sum(1 for _a, h in prepared if h is None),
-            "hashes": sorted(h.hex() for h in wanted),
-            "visible_hits": sum(len(a.hits) for a, _h in prepared),
-            "restricted_hits": restricted,
-        },
-    )
+    return restricted
+
+
+def answer_recorded(
+    *, actor, me: Agency, recorded: Sequence[tuple[str, bytes]]
+) -> list[SearchAnswer]:
+    """The search's answer for values already recorded, given as (kind,
+    keyed hash) pairs: the nodes a money trace reached (`cases.trace`).
+
+    The same rules as a search, from the same code: full hits for what the
+    caller sees, "agency X holds a match" with a contact token for the rest
+    of what is discoverable, nothing for the rest, and the agencies
+    concerned told. `me` comes from `searcher_agency` (role and rate); the
+    caller audits, as the search it is part of.
+    """
+    prepared: list[tuple[SearchAnswer, bytes | None]] = [
+        (SearchAnswer(index=index, kind=kind, value=""), value_hash)
+        for index, (kind, value_hash) in enumerate(recorded)
+    ]
+    _match(actor, me, prepared)
+    return [answer for answer, _h in prepared]
 
 
 @transaction.atomic
@@ -433,8 +469,7 @@ def deconflict_identifier(*, actor, identifier: Identifier) -> SearchAnswer:
     out of its own hits.
     """
     access.require(actor, "view", identifier)
-    me = access.require_role(actor, Role.INVESTIGATOR).agency
-    _throttle(actor)
+    me = searcher_agency(actor)
     answer = SearchAnswer(
         index=0,
         kind=identifier.kind,

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, networks, search, statistics, uploads, views
+from . import deconfliction, documents, mla, networks, search, statistics, trace, uploads, views
 
 router = SimpleRouter()
 # Before `cases`, whose detail route would take `tombstones` for a case id.
@@ -33,3 +33,4 @@ router.register("links", networks.LinkViewSet, basename="link")
 router.register("transactions", networks.TransactionViewSet, basename="transaction")
 router.register("assets", networks.AssetViewSet, basename="asset")
 router.register("statistics", statistics.StatisticsViewSet, basename="statistics")
+router.register("trace", trace.TraceViewSet, basename="trace")

@@ -14,6 +14,18 @@ from django.utils import timezone
 from cases import networks
 from cases.choices import EntityKind, PersonRole
 from cases.deconfliction import add_identifier
+from tests.factories import make_case
+
+from .trace_world import (
+    BOSS_WALLET,
+    CASH_OUT_WALLET,
+    HIDDEN_AMOUNT,
+    HIDDEN_TITLE,
+    Hidden,
+    Trail,
+    money,
+    tron,
+)
 
 TRON_WALLET = "TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL"
 MULE_WALLET = "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW"
@@ -100,3 +112,31 @@ def transfer(shared_case, knp_coordinator, victim_account, mule_account):
         occurred_at=timezone.now() - dt.timedelta(days=30),
         reference="KB-20250301-0042",
     )
+
+
+# --- a money trail (trace_world.py) ---------------------------------------------
+
+
+@pytest.fixture
+def trail(shared_case, knp_coordinator, kh_investigator, victim_account, mule_account, wallet,
+          transfer) -> Trail:  # fmt: skip
+    to_wallet = [
+        money(knp_coordinator, shared_case, mule_account, wallet, "18000", "USDT-TRC20", 29),
+        money(knp_coordinator, shared_case, mule_account, wallet, "2000", "USDT-TRC20", 28),
+    ]
+    boss_wallet = tron(kh_investigator, shared_case, BOSS_WALLET)
+    to_boss = money(kh_investigator, shared_case, wallet, boss_wallet, "15000", "USDT-TRC20", 20)
+    return Trail(
+        shared_case, victim_account, mule_account, wallet, boss_wallet, transfer, to_wallet,
+        to_boss,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def hidden(kh_coordinator, kh_investigator) -> Hidden:
+    """KH-CCOS's own case, never shared: the boss wallet sends on from there."""
+    case = make_case(kh_coordinator, title=HIDDEN_TITLE)
+    boss = tron(kh_investigator, case, BOSS_WALLET)
+    cash_out = tron(kh_investigator, case, CASH_OUT_WALLET)
+    sent = money(kh_investigator, case, boss, cash_out, HIDDEN_AMOUNT, "USDT-TRC20", 10)
+    return Hidden(case, boss, cash_out, sent)

@@ -619,6 +619,11 @@ def _flow(flow: Flow, call, env: dict) -> None:
         id=moved.id,
         body=model("PatchedTransactionUpdateInputRequest", {"description": "OTC purchase"}),
     )
+    # Follow the money from the account: one hop, to the wallet.
+    traced = call(knp_inv, "trace_list", from_=account.id, hops=2)
+    assert [str(e.id) for e in traced.edges] == [str(moved.id)], _data(traced)
+    assert traced.paths[0].totals.additional_properties == {"USDT-TRC20": "1520.5"}
+    call(knp_inv, "trace_list", from_=account.id, hops=9, expect=400)
     asset = call(
         knp_coord,
         "assets_create",

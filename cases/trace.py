@@ -1,0 +1,358 @@
+"""Follow the money: from an account or a wallet, where its money went, hop by hop.
+
+A trace reads only the transactions the reader may see
+(`access.visible_transactions`) and crosses cases the way money does: by
+value. Money that reached an account is followed from every identifier
+holding the same value (`Identifier.value_hash`, copied on each transaction
+as `from_hash`/`to_hash`) in any case the reader sees. So a node of the
+trace is an account or a wallet, named by the first identifier the trace
+met with that value; each edge names the case that records it.
+
+Where a value the trace reached is also held where the reader may not look
+(another agency's case, a code kept to its agency), the trace says only
+what a deconfliction search would say of it, from the search's own code
+(`deconfliction.answer_recorded`): "agency X holds a match", with a contact
+token, or nothing for a case that is not discoverable. Nothing hidden
+changes what the trace shows otherwise: the visible flow goes on past such a
+value, exactly as it would if the hidden record did not exist. A trace is a
+search: it takes the search's role and rate (`deconfliction.searcher_agency`)
+and is audited like one, with hashes, never values.
+
+Bounded: at most `MAX_HOPS` hops; per hop, `MAX_EDGES_PER_VALUE`
+transactions from each value and `MAX_EDGES_PER_HOP` in all, the earliest
+first; `MAX_EDGES` in the trace and `MAX_PATHS` paths; `truncated` says a
+bound was hit. The bounds apply to what the reader sees, never before it
+(a hidden transaction takes no one's place). Each hop is one query, for
+all the values reached at the hop before (`from_hash IN (...)`, on the
+transaction's hash-and-time index); a value is followed once, so a wallet
+sending money back ends that path, it does not loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.actors import Actor
+from audit import services as audit
+from audit.models import AuditAction
+from gate.errors import ValidationFailed
+
+from . import access, deconfliction
+from .models import Identifier
+from .networks import MONEY_IDENTIFIER_KINDS
+
+MIN_HOPS = 1
+MAX_HOPS = 6
+DEFAULT_HOPS = 4
+#: Transactions read per hop, and in all: a trace through an exchange's
+#: wallet stops at these rather than reading its whole ledger.
+MAX_EDGES_PER_HOP = 250
+MAX_EDGES = 1000
+#: Transactions read per value and hop, the earliest first: an exchange's
+#: wallet does not crowd the mule accounts of the same hop out.
+MAX_EDGES_PER_VALUE = 50
+#: Paths listed: they multiply where money splits and joins again.
+MAX_PATHS = 500
+
+# What a hop reads of each transaction: its ends' hashes, what is shown of
+# it, and the recipient as a node (both ends are on the transaction's case).
+_EDGE_COLUMNS = (
+    "public_id",
+    "from_hash",
+    "to_hash",
+    "amount",
+    "currency",
+    "occurred_at",
+    "case__public_id",
+    "case__reference",
+    "to_identifier__public_id",
+    "to_identifier__kind",
+    "to_identifier__raw_value",
+)
+
+
+#: A transaction's rank among those its sender's value sent in the hop.
+_EARLIEST_FIRST = Window(
+    RowNumber(), partition_by=F("from_hash"), order_by=[F("occurred_at").asc(), F("id").asc()]
+)
+
+
+@dataclass(frozen=True)
+class TraceNode:
+    """An account or a wallet: the first identifier the trace met with its value."""
+
+    id: str
+    kind: str
+    value: str
+    case: str
+    case_reference: str
+
+
+@dataclass(frozen=True)
+class TraceEdge:
+    """One transaction, between the nodes of its sender's and recipient's values."""
+
+    id: str
+    source: str
+    target: str
+    amount: Decimal
+    currency: str
+    occurred_at: dt.datetime
+    case: str
+
+
+@dataclass
+class TracePath:
+    """Nodes from the origin, each step the transactions between two of them.
+
+    `totals`, per currency: what can have followed the whole path, the
+    smallest step in that currency (each step's transactions summed). Money
+    passing through three wallets is not counted three times, and a step in
+    another currency (KRW bought as USDT) does not cap it.
+    """
+
+    nodes: list[str]
+    totals: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class TraceBorder:
+    """Where a path reaches a value held out of the reader's sight: the
+    deconfliction answer for it, at the last node the reader sees."""
+
+    at: str
+    agency: str
+    agency_country: str
+    kind: str
+    first_recorded: dt.date
+    contact_token: str
+
+
+@dataclass
+class Trace:
+    origin: str
+    hops: int
+    nodes: list[TraceNode] = field(default_factory=list)
+    edges: list[TraceEdge] = field(default_factory=list)
+    paths: list[TracePath] = field(default_factory=list)
+    borders: list[TraceBorder] = field(default_factory=list)
+    truncated: bool = False
+
+
+def _check(
+    identifier: Identifier, hops: Any, since: dt.datetime | None, until: dt.datetime | None
+) -> int:
+    errors: dict[str, list[Any]] = {}
+    if identifier.kind not in MONEY_IDENTIFIER_KINDS:
+        errors["from"] = [
+            _("Money moves between accounts, wallets and phone numbers (mobile money).")
+        ]
+    if isinstance(hops, bool) or not isinstance(hops, int) or not MIN_HOPS <= hops <= MAX_HOPS:
+        errors["hops"] = [
+            _("Give a number of hops from %(min)d to %(max)d.") % {"min": MIN_HOPS, "max": MAX_HOPS}
+        ]
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and (not isinstance(value, dt.datetime) or timezone.is_naive(value)):
+            errors[name] = [_("Give a date and time with its time zone.")]
+    if "since" not in errors and "until" not in errors and since and until and since > until:
+        errors["until"] = [_("This is before `since`.")]
+    if errors:
+        raise ValidationFailed(errors)
+    return int(hops)
+
+
+@transaction.atomic
+def trace_money(
+    *,
+    actor: Actor,
+    identifier: Identifier,
+    hops: int = DEFAULT_HOPS,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Trace:
+    """Where the money of `identifier` went, over `hops` hops of the
+    transactions the actor sees between `since` and `until` (see the module
+    docstring). 404 for an identifier the actor may not see."""
+    access.require(actor, "view", identifier)
+    hops = _check(identifier, hops, since, until)
+    me = deconfliction.searcher_agency(actor)
+
+    origin = _node(identifier)
+    trace = Trace(origin=origin.id, hops=hops, nodes=[origin])
+    kinds: dict[bytes, str] = {bytes(identifier.value_hash): identifier.kind}
+    node_of: dict[bytes, str] = {bytes(identifier.value_hash): origin.id}
+    frontier = [bytes(identifier.value_hash)]
+    transactions = access.visible_transactions(actor)
+    if since is not None:
+        transactions = transactions.filter(occurred_at__gte=since)
+    if until is not None:
+        transactions = transactions.filter(occurred_at__lte=until)
+    for _hop in range(hops):
+        room = min(MAX_EDGES_PER_HOP, MAX_EDGES - len(trace.edges))
+        if not frontier:
+            break
+        rows = list(
+            transactions.filter(from_hash__in=frontier)
+            .annotate(rank=_EARLIEST_FIRST)
+            .filter(rank__lte=MAX_EDGES_PER_VALUE + 1)
+            .order_by("occurred_at", "id")
+            # A value's first transaction past its bound says it has more:
+            # one such row at most per value, on top of the hop's own.
+            .values(*_EDGE_COLUMNS, "rank")[: room + 1 + len(frontier)]
+        )
+        kept = [row for row in rows if row["rank"] <= MAX_EDGES_PER_VALUE]
+        if len(kept) < len(rows):
+            trace.truncated = True
+        rows = kept
+        if len(rows) > room:
+            trace.truncated = True
+            rows = rows[:room]
+        frontier = []
+        for row in rows:
+            sender, recipient = bytes(row["from_hash"]), bytes(row["to_hash"])
+            if recipient not in node_of:
+                reached = TraceNode(
+                    id=str(row["to_identifier__public_id"]),
+                    kind=row["to_identifier__kind"],
+                    value=row["to_identifier__raw_value"],
+                    case=str(row["case__public_id"]),
+                    case_reference=row["case__reference"],
+                )
+                trace.nodes.append(reached)
+                node_of[recipient] = reached.id
+                kinds[recipient] = reached.kind
+                frontier.append(recipient)
+            trace.edges.append(
+                TraceEdge(
+                    id=str(row["public_id"]),
+                    source=node_of[sender],
+                    target=node_of[recipient],
+                    amount=row["amount"],
+                    currency=row["currency"],
+                    occurred_at=row["occurred_at"],
+                    case=str(row["case__public_id"]),
+                )
+            )
+    trace.paths, too_many = _paths(trace)
+    trace.truncated = trace.truncated or too_many
+    trace.borders = _borders(actor, me, node_of, kinds)
+    _audit(actor, me, identifier, trace, since, until, node_of)
+    return trace
+
+
+def _node(identifier: Identifier) -> TraceNode:
+    return TraceNode(
+        id=str(identifier.public_id),
+        kind=identifier.kind,
+        value=identifier.raw_value,
+        case=str(identifier.case.public_id),
+        case_reference=identifier.case.reference,
+    )
+
+
+def _paths(trace: Trace) -> tuple[list[TracePath], bool]:
+    """Every path from the origin that cannot go further (no way on that
+    avoids its own nodes, or `hops` steps long), at most `MAX_PATHS`; and
+    whether there were more."""
+    steps: dict[str, dict[str, list[TraceEdge]]] = defaultdict(lambda: defaultdict(list))
+    for edge in trace.edges:
+        if edge.source != edge.target:
+            steps[edge.source][edge.target].append(edge)
+    paths: list[TracePath] = []
+
+    def walk(trail: list[str]) -> bool:
+        """Extend `trail`; False once more than MAX_PATHS were found."""
+        here = trail[-1]
+        onward = [n for n in steps.get(here, {}) if n not in trail]
+        if len(trail) > trace.hops or not onward:
+            if len(trail) > 1:
+                if len(paths) == MAX_PATHS:
+                    return False
+                paths.append(TracePath(nodes=list(trail), totals=_totals(trail, steps)))
+            return True
+        for target in onward:
+            trail.append(target)
+            going = walk(trail)
+            trail.pop()
+            if not going:
+                return False
+        return True
+
+    complete = walk([trace.origin])
+    return paths, not complete
+
+
+def _totals(trail: list[str], steps: dict[str, dict[str, list[TraceEdge]]]) -> dict[str, Decimal]:
+    smallest: dict[str, Decimal] = {}
+    for here, there in pairwise(trail):
+        moved: dict[str, Decimal] = defaultdict(Decimal)
+        for edge in steps[here][there]:
+            moved[edge.currency] += edge.amount
+        for currency, amount in moved.items():
+            smallest[currency] = min(amount, smallest.get(currency, amount))
+    return dict(sorted(smallest.items()))
+
+
+def _borders(
+    actor: Actor, me: Any, node_of: dict[bytes, str], kinds: dict[bytes, str]
+) -> list[TraceBorder]:
+    """The deconfliction answer for every value the trace reached, as far as
+    it names an agency holding it out of the reader's sight."""
+    reached = list(node_of)
+    answers = deconfliction.answer_recorded(
+        actor=actor, me=me, recorded=[(kinds[value], value) for value in reached]
+    )
+    return [
+        TraceBorder(
+            at=node_of[value],
+            agency=hit.agency,
+            agency_country=hit.agency_country,
+            kind=hit.kind,
+            first_recorded=hit.first_recorded,
+            contact_token=hit.contact_token,
+        )
+        for value, answer in zip(reached, answers, strict=True)
+        for hit in answer.held_elsewhere
+    ]
+
+
+def _audit(
+    actor: Actor,
+    me: Any,
+    identifier: Identifier,
+    trace: Trace,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    node_of: dict[bytes, str],
+) -> None:
+    """Recorded as the search it is: what was asked and how much was
+    answered; the values reached by their hashes, as a search records them."""
+    audit.record(
+        action=AuditAction.SEARCH,
+        actor=actor,
+        agency=me,
+        object_type="cases.transaction",
+        changes={
+            "trace_from": str(identifier.public_id),
+            "hops": trace.hops,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "nodes": len(trace.nodes),
+            "edges": len(trace.edges),
+            "paths": len(trace.paths),
+            "borders": len(trace.borders),
+            "truncated": trace.truncated,
+            "hashes": sorted(value.hex() for value in node_of),
+        },
+    )
