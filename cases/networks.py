@@ -790,8 +790,10 @@ def check_transaction(
     record = Transaction(case=case, agency=agency, created_by=actor, currency=code)
     if when is not None:
         record.occurred_at = when
-    if sender is not None and recipient is not None and number is not None:
-        record.from_identifier, record.to_identifier, record.amount = sender, recipient, number
+    if number is not None:
+        record.amount = number
+    if sender is not None and recipient is not None:
+        record.from_identifier, record.to_identifier = sender, recipient
         record.from_hash, record.to_hash = sender.value_hash, recipient.value_hash
     _apply_transaction(actor, record, fields, errors)
     _finish(record, errors, exclude=["from_hash", "to_hash", *checked_keys])
