@@ -477,8 +477,8 @@ def _preview(number: int, record: Transaction) -> dict[str, str]:
     return {
         "row": str(number),
         "occurred_at": record.occurred_at.isoformat(),
-        "from": record.from_identifier.raw_value,
-        "to": record.to_identifier.raw_value,
+        "from_value": record.from_identifier.raw_value,
+        "to_value": record.to_identifier.raw_value,
         "amount": f"{record.amount.normalize():f}",
         "currency": record.currency,
         "reference": record.reference,
