@@ -36,6 +36,7 @@
     if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
     sending = true;
     buttons(true);
+    result.innerHTML = "";  // the last report spoke of another file
     box.hidden = false;
     bar.value = 0;
     percent.textContent = "0 %";
@@ -60,8 +61,8 @@
       buttons(false);
       if (xhr.status === 200) {
         bar.value = 100;
-        say("");
-        box.hidden = true;
+        percent.textContent = "100 %";
+        say(msg("done"));
         result.innerHTML = xhr.responseText;
         result.scrollIntoView({block: "start"});
       } else {

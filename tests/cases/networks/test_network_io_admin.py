@@ -23,8 +23,8 @@ def _page(case) -> str:
     return reverse("admin:cases_transaction_import", args=[case.pk])
 
 
-def _post(user, case, body: str, button: str = "import", **headers):
-    return login(user).post(
+def _post(client, case, body: str, button: str = "import", **headers):
+    return client.post(
         _page(case),
         {
             "file": SimpleUploadedFile("statement.csv", body.encode(), content_type="text/csv"),
@@ -55,24 +55,26 @@ def test_a_viewer_is_offered_the_exports_but_not_the_import(shared_case, kh_view
 
 
 def test_an_import_records_the_file_and_reports_it(shared_case, knp_coordinator):
-    response = _post(knp_coordinator, shared_case, HEADER + GOOD)
+    response = _post(login(knp_coordinator), shared_case, HEADER + GOOD)
     assert response.status_code == 200
     assert 'id="cb-import-report"' in response.content.decode()
     assert Transaction.objects.filter(case=shared_case).count() == 1
 
 
 def test_a_check_shows_the_preview_and_records_nothing(shared_case, knp_coordinator):
+    client = login(knp_coordinator)
     with unchanged():
-        response = _post(knp_coordinator, shared_case, HEADER + GOOD, button="check")
+        response = _post(client, shared_case, HEADER + GOOD, button="check")
     content = response.content.decode()
     assert 'id="cb-import-preview"' in content and TRON_WALLET in content
     assert not Identifier.objects.filter(case=shared_case).exists()
 
 
 def test_rejected_rows_are_listed_and_nothing_is_recorded(shared_case, knp_coordinator):
+    client = login(knp_coordinator)
     with unchanged():
         response = _post(
-            knp_coordinator, shared_case, HEADER + GOOD + BAD,
+            client, shared_case, HEADER + GOOD + BAD,
             HTTP_X_REQUESTED_WITH="XMLHttpRequest",
         )  # fmt: skip
     content = response.content.decode()
@@ -83,17 +85,20 @@ def test_rejected_rows_are_listed_and_nothing_is_recorded(shared_case, knp_coord
 
 
 def test_a_wrong_header_is_a_form_error(shared_case, knp_coordinator):
+    client = login(knp_coordinator)
     with unchanged():
-        response = _post(knp_coordinator, shared_case, "date,amount\n1,2\n")
+        response = _post(client, shared_case, "date,amount\n1,2\n")
     assert 'id="cb-import-errors"' in response.content.decode()
 
 
 def test_an_outsider_gets_404(shared_case, outsider):
-    assert login(outsider).get(_page(shared_case)).status_code == 404
+    client = login(outsider)
+    assert client.get(_page(shared_case)).status_code == 404
     with unchanged():
-        assert _post(outsider, shared_case, HEADER + GOOD).status_code == 404
+        assert _post(client, shared_case, HEADER + GOOD).status_code == 404
 
 
 def test_a_read_only_participant_gets_403(shared_case, kh_viewer):
+    client = login(kh_viewer)
     with unchanged():
-        assert _post(kh_viewer, shared_case, HEADER + GOOD).status_code == 403
+        assert _post(client, shared_case, HEADER + GOOD).status_code == 403
