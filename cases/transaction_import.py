@@ -302,9 +302,7 @@ class _Import:
         if missing:
             errors.append(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
         if repeated:
-            errors.append(
-                _("Columns given twice: %(columns)s.") % {"columns": ", ".join(repeated)}
-            )
+            errors.append(_("Columns given twice: %(columns)s.") % {"columns": ", ".join(repeated)})
         if errors:
             raise ValidationFailed({"file": errors})
         return columns
@@ -470,7 +468,14 @@ class _Import:
         )
 
 
-_KEY_FIELDS = ("from_identifier_id", "to_identifier_id", "amount", "currency", "occurred_at", "reference")
+_KEY_FIELDS = (
+    "from_identifier_id",
+    "to_identifier_id",
+    "amount",
+    "currency",
+    "occurred_at",
+    "reference",
+)
 
 
 def _preview(number: int, record: Transaction) -> dict[str, str]:

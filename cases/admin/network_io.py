@@ -23,12 +23,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from agencies.actors import AuthenticatedHttpRequest
 from cases import access, transaction_import
 from cases.choices import HandlingCode, HandlingInstruction
 from gate.errors import DomainError
@@ -59,7 +60,7 @@ class TransactionImportForm(forms.Form):
     )
 
 
-def import_view(model_admin: Any, request: HttpRequest, case_id: str) -> HttpResponse:
+def import_view(model_admin: Any, request: AuthenticatedHttpRequest, case_id: str) -> HttpResponse:
     """The import page of one case (see the module's docstring)."""
     case = None
     if case_id.isdigit():

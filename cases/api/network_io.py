@@ -69,7 +69,7 @@ class CaseGraphMLViewSet(_CaseExport):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        body = network_export.export_graphml(actor=request.user, case=self.get_parent())
+        body = network_export.export_graphml(actor=self.request.user, case=self.get_parent())
         return self._file(body, "application/octet-stream", "graphml")
 
 
@@ -82,7 +82,7 @@ class CaseNetworkCsvViewSet(_CaseExport):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        body = network_export.export_csv_zip(actor=request.user, case=self.get_parent())
+        body = network_export.export_csv_zip(actor=self.request.user, case=self.get_parent())
         return self._file(body, "application/octet-stream", "zip")
 
 
@@ -179,7 +179,7 @@ class CaseTransactionImportViewSet(GatedViewSet[Case]):
             data = self.validate_input(request.data)
             upload = data.pop("file")
             report = transaction_import.import_transactions(
-                actor=request.user, case=case, file=upload, size=upload.size, **data
+                actor=self.request.user, case=case, file=upload, size=upload.size, **data
             )
         finally:
             for upload in request.FILES.values():

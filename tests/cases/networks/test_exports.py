@@ -134,7 +134,9 @@ def test_stix_links_are_relationships_between_the_exported_objects(world, knp_co
 
 
 def test_stix_transactions_carry_the_exact_amount_currency_and_time(world, knp_coordinator):
-    transfers = {r["x_casebridge_currency"]: r for r in _transfers(_stix(knp_coordinator, world["case"]))}
+    transfers = {
+        r["x_casebridge_currency"]: r for r in _transfers(_stix(knp_coordinator, world["case"]))
+    }
     assert transfers["USDT-TRC20"]["x_casebridge_amount"] == "1520.123456789012345678"
     assert transfers["KRW"]["x_casebridge_amount"] == "25000000"
     assert transfers["KRW"]["x_casebridge_reference"] == "KB-20250301-0042"

@@ -14,9 +14,18 @@ from .helpers import unchanged
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "occurred_at,from_kind,from_value,from_bank_code,from_country,to_kind,to_value,to_chain,amount,currency\n"
-GOOD = f"2025-03-01 14:05,bank_account,110-234-567890,088,KR,crypto_wallet,{TRON_WALLET},tron,1520.5,USDT-TRC20\n"
-BAD = f"2025-03-02 14:05,bank_account,110-234-567890,088,KR,crypto_wallet,{TRON_WALLET},tron,abc,USDT-TRC20\n"
+HEADER = (
+    "occurred_at,from_kind,from_value,from_bank_code,from_country,"
+    "to_kind,to_value,to_chain,amount,currency\n"
+)
+GOOD = (
+    "2025-03-01 14:05,bank_account,110-234-567890,088,KR,"
+    f"crypto_wallet,{TRON_WALLET},tron,1520.5,USDT-TRC20\n"
+)
+BAD = (
+    "2025-03-02 14:05,bank_account,110-234-567890,088,KR,"
+    f"crypto_wallet,{TRON_WALLET},tron,abc,USDT-TRC20\n"
+)
 
 
 def _page(case) -> str:
@@ -48,9 +57,11 @@ def test_the_network_tab_offers_the_exports_and_the_import(shared_case, kh_inves
 
 
 def test_a_viewer_is_offered_the_exports_but_not_the_import(shared_case, kh_viewer):
-    content = login(kh_viewer).get(
-        reverse("admin:cases_case_change", args=[shared_case.pk])
-    ).content.decode()
+    content = (
+        login(kh_viewer)
+        .get(reverse("admin:cases_case_change", args=[shared_case.pk]))
+        .content.decode()
+    )
     assert "cb-export-graphml" in content and _page(shared_case) not in content
 
 

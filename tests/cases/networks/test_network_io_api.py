@@ -17,9 +17,18 @@ from .helpers import unchanged
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_no_sync_margin")]
 
-HEADER = "occurred_at,from_kind,from_value,from_bank_code,from_country,to_kind,to_value,to_chain,amount,currency\n"
-GOOD = f"2025-03-01 14:05,bank_account,110-234-567890,088,KR,crypto_wallet,{TRON_WALLET},tron,1520.5,USDT-TRC20\n"
-BAD = f"2025-03-02 14:05,bank_account,110-234-567890,088,KR,crypto_wallet,{TRON_WALLET},tron,-1,USDT-TRC20\n"
+HEADER = (
+    "occurred_at,from_kind,from_value,from_bank_code,from_country,"
+    "to_kind,to_value,to_chain,amount,currency\n"
+)
+GOOD = (
+    "2025-03-01 14:05,bank_account,110-234-567890,088,KR,"
+    f"crypto_wallet,{TRON_WALLET},tron,1520.5,USDT-TRC20\n"
+)
+BAD = (
+    "2025-03-02 14:05,bank_account,110-234-567890,088,KR,"
+    f"crypto_wallet,{TRON_WALLET},tron,-1,USDT-TRC20\n"
+)
 
 
 def _url(case, tail: str) -> str:
@@ -50,9 +59,7 @@ def test_the_stix_export_holds_the_network_without_the_partners_hidden_victim(
         user: json.loads(api(user).get(_url(shared_case, "stix")).content)
         for user in (knp_coordinator, kh_investigator)
     }
-    names = {
-        user: {o.get("name") for o in bundle["objects"]} for user, bundle in seen.items()
-    }
+    names = {user: {o.get("name") for o in bundle["objects"]} for user, bundle in seen.items()}
     assert {"김민지", "Chen Wei"} <= names[knp_coordinator]
     assert "Chen Wei" in names[kh_investigator] and "김민지" not in names[kh_investigator]
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from cases import services
 from cases.choices import AccessLevel
 from cases.models import Transaction
-from cases import services
 from gate.roles import Role
 from tests.browser import Session
 from tests.factories import make_agency, make_case, make_user
@@ -56,9 +57,7 @@ def _choose(page, name: str, body: str) -> None:
     )
 
 
-def test_an_investigator_imports_a_statement_and_exports_the_network(
-    browser, live_server, world
-):
+def test_an_investigator_imports_a_statement_and_exports_the_network(browser, live_server, world):
     case = world["case"]
     session = Session(browser, live_server, world["investigator"], "knp-import")
     page = session.page
@@ -102,12 +101,12 @@ def test_an_investigator_imports_a_statement_and_exports_the_network(
     session.shot("import-05-network")
     with page.expect_download() as graphml:
         page.click("#cb-export-graphml")
-    body = open(graphml.value.path(), "rb").read()
+    body = Path(graphml.value.path()).read_bytes()
     assert graphml.value.suggested_filename.endswith("-network.graphml")
     assert WALLET.encode() in body and b"25000000" in body
     with page.expect_download() as zipped:
         page.click("#cb-export-csv")
-    archive = zipfile.ZipFile(io.BytesIO(open(zipped.value.path(), "rb").read()))
+    archive = zipfile.ZipFile(io.BytesIO(Path(zipped.value.path()).read_bytes()))
     assert WALLET in archive.read("nodes.csv").decode("utf-8-sig")
     session.close()
 

@@ -136,15 +136,22 @@ def test_a_check_reports_without_recording(shared_case, knp_coordinator):
 )
 def test_a_wrong_header_refuses_the_file(shared_case, knp_coordinator, header, message):
     with unchanged(), pytest.raises(ValidationFailed) as refused:
-        _import(knp_coordinator, shared_case, _file(_row(1), header=header) if header else _file(header=""))
+        _import(
+            knp_coordinator,
+            shared_case,
+            _file(_row(1), header=header) if header else _file(header=""),
+        )
     assert message in " ".join(map(str, refused.value.errors["file"]))
 
 
 def test_a_file_that_is_not_utf8_is_refused_with_nothing_recorded(shared_case, knp_coordinator):
     before = _state(shared_case)
-    body = (HEADER + _row(1) + _row(2)).encode() + "2025-03-03 10:00,bank_account,".encode(
-        "cp949"
-    ) + "계좌".encode("cp949") + b",088,KR,crypto_wallet,x,tron,1,KRW,Z\n"
+    body = (
+        (HEADER + _row(1) + _row(2)).encode()
+        + "2025-03-03 10:00,bank_account,".encode("cp949")
+        + "계좌".encode("cp949")
+        + b",088,KR,crypto_wallet,x,tron,1,KRW,Z\n"
+    )
     with pytest.raises(ValidationFailed) as refused:
         _import(knp_coordinator, shared_case, io.BytesIO(body))
     assert "UTF-8" in str(refused.value.errors["file"][0])
