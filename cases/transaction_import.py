@@ -239,6 +239,7 @@ class _Import:
     ) -> None:
         self.actor, self.case, self.agency = actor, case, agency
         self.handling, self.zone, self.report = handling, zone, report
+        self.keys: dict[tuple[str, ...], bytes | dict[str, list[Any]]] = {}
         self.identifiers: dict[bytes, Identifier | dict[str, list[Any]]] = {}
         self.seen_ids: set[int] = set()
         self.digests: dict[bytes, int] = {}
@@ -324,7 +325,7 @@ class _Import:
                 currency=row["currency"],
                 occurred_at=_when(row["occurred_at"], self.zone),
                 seen=self._seen,
-                checked_keys=networks.CHECKED_KEYS,
+                bulk=True,
                 reference=row.get("reference", ""),
                 description=row.get("description", ""),
                 **self.handling,
@@ -371,12 +372,24 @@ class _Import:
             "country": row.get(f"{end}_country", "").strip().upper(),
             "bank_code": row.get(f"{end}_bank_code", "").strip(),
         }
-        try:
-            normalised = normalise(identifier_input(**given), default_region=self.agency.country)
-        except ValidationFailed as exc:
-            self._end_errors(end, exc.errors, errors)
+        written = tuple(given.values())
+        key_or_errors = self.keys.get(written)
+        if key_or_errors is None:
+            # A statement names the same few accounts on every row: each is
+            # normalised (a checksum for a wallet) and hashed once per file.
+            try:
+                normalised = normalise(
+                    identifier_input(**given), default_region=self.agency.country
+                )
+            except ValidationFailed as exc:
+                key_or_errors = exc.errors
+            else:
+                key_or_errors = keyed_hash(kind, normalised)
+            self.keys[written] = key_or_errors
+        if isinstance(key_or_errors, dict):
+            self._end_errors(end, key_or_errors, errors)
             return None
-        key = keyed_hash(kind, normalised)
+        key = key_or_errors
         if key not in self.identifiers:
             self.identifiers[key] = self._resolve(key, given)
         found = self.identifiers[key]
