@@ -98,7 +98,8 @@ OPTIONAL_COLUMNS = (
 )
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 BATCH_SIZE = 1000
-#: Rejected rows listed in a report; the count says how many there were.
+#: Rejected (and skipped) rows listed in a report; the counts say how many
+#: there were, so a report stays small whatever the file.
 LISTED_ERRORS = 1000
 #: Valid rows shown in a check's preview.
 PREVIEW_ROWS = 10
@@ -127,6 +128,7 @@ class ImportReport:
     imported: int = 0
     identifiers_created: int = 0
     rejected_rows: int = 0
+    duplicate_rows: int = 0
     errors: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
     preview: list[dict[str, str]] = field(default_factory=list)
@@ -435,7 +437,9 @@ class _Import:
                     self.report.errors.append(RowProblem(number, name, str(message)))
 
     def _skip(self, number: int, message: Any) -> None:
-        self.report.duplicates.append(RowProblem(number, "", str(message)))
+        self.report.duplicate_rows += 1
+        if len(self.report.duplicates) < LISTED_ERRORS:
+            self.report.duplicates.append(RowProblem(number, "", str(message)))
 
     # --- writing ------------------------------------------------------------------
 

@@ -137,7 +137,10 @@ class ImportReportSerializer(serializers.Serializer):
     imported = serializers.IntegerField(help_text=_("Transactions recorded (0 for a check)."))
     identifiers_created = serializers.IntegerField()
     rejected_rows = serializers.IntegerField()
-    duplicates = RowProblemSerializer(many=True, help_text=_("Rows skipped as duplicates."))
+    duplicate_rows = serializers.IntegerField(help_text=_("Rows skipped as duplicates."))
+    duplicates = RowProblemSerializer(
+        many=True, help_text=_("The rows skipped as duplicates (the first 1,000).")
+    )
     preview = PreviewRowSerializer(many=True)
 
 

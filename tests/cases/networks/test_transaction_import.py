@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditAction, AuditEvent
+from cases import transaction_import
 from cases.models import Identifier, Transaction
 from cases.transaction_import import import_transactions
 from gate.errors import NotFound, PermissionDenied, ValidationFailed
@@ -265,3 +266,14 @@ def test_imported_rows_and_new_accounts_take_the_files_handling_code(
     _import(knp_coordinator, shared_case, _file(_row(1)), handling_code="RED")
     record = Transaction.objects.get(case=shared_case)
     assert record.handling_code == "RED" and record.from_identifier.handling_code == "RED"
+
+
+def test_a_report_lists_a_bounded_number_of_rows_and_counts_the_rest(
+    shared_case, knp_coordinator, monkeypatch
+):
+    monkeypatch.setattr(transaction_import, "LISTED_ERRORS", 2)
+    bad = [_row(day, amount="-1") for day in (1, 2, 3)]
+    report = _import(knp_coordinator, shared_case, _file(*bad, _row(4), _row(4), _row(4), _row(4)))
+    assert (report.rejected_rows, len(report.errors), report.unlisted_errors) == (3, 2, 1)
+    assert (report.duplicate_rows, len(report.duplicates)) == (3, 2)
+    assert "1 more rows were rejected" in str(report.field_errors()["file"][0])
