@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from config.spreadsheets import safe_cell
+
 from .models import AuditAction
 from .services import record
 
@@ -29,8 +31,6 @@ COLUMNS = (
     "prev_hash",
     "hash",
 )
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -41,8 +41,7 @@ class _Echo:
 def _cell(value) -> str:
     if isinstance(value, dict):
         value = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return safe_cell(value)
 
 
 def csv_lines(queryset: QuerySet) -> Iterator[str]:

@@ -470,6 +470,12 @@ _DEV_HMAC_KEY = "casebridge-insecure-deconfliction-key"
 DECONFLICTION_HMAC_KEY = env.str("DECONFLICTION_HMAC_KEY", default=_DEV_HMAC_KEY if DEBUG else "")
 # Most identifiers one deconfliction search may carry (a partner's seizure list).
 DECONFLICTION_MAX_SEARCH = env.int("DECONFLICTION_MAX_SEARCH", default=1000)
+# Bulk import of transactions from CSV (cases.transaction_import): the most
+# rows and bytes one file may have (a longer statement is split).
+TRANSACTION_IMPORT_MAX_ROWS = env.int("TRANSACTION_IMPORT_MAX_ROWS", default=100_000)
+TRANSACTION_IMPORT_MAX_BYTES = env.int("TRANSACTION_IMPORT_MAX_BYTES", default=32 * 1024 * 1024)
+if TRANSACTION_IMPORT_MAX_ROWS < 1 or TRANSACTION_IMPORT_MAX_BYTES < 1:
+    raise ImproperlyConfigured("TRANSACTION_IMPORT_MAX_ROWS and _BYTES must be at least 1.")
 # Full-text search (cases.search): the first matches of each kind (in the
 # reader's case list order) that are ranked, and the most results one search
 # returns.

@@ -35,6 +35,7 @@ from config.admin_base import FIELD_SELECTORS, GatedModelAdmin
 from gate.errors import DomainError
 from gate.roles import Role
 
+from . import network_io
 from .rows import tlp_badge
 
 FIELD_SELECTORS[Entity] = access.visible_entities
@@ -391,6 +392,20 @@ class TransactionAdmin(_NetworkAdmin):
 
     def delete_via_service(self, request, obj):
         networks.delete_transaction(actor=request.user, record=obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "import/<str:case_id>/",
+                self.admin_site.admin_view(self.import_view),
+                name="cases_transaction_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request, case_id):
+        """Transactions of a case from a CSV file (`network_io`)."""
+        return network_io.import_view(self, request, case_id)
 
 
 # --- assets ---------------------------------------------------------------------------

@@ -301,5 +301,5 @@ class CaseStixViewSet(GatedViewSet[Case]):
         responses={(200, "application/stix+json"): OpenApiTypes.OBJECT},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        bundle = export_case_stix(actor=request.user, case=self.get_parent())
+        bundle = export_case_stix(actor=self.request.user, case=self.get_parent())
         return HttpResponse(bundle, content_type="application/stix+json;version=2.1")

@@ -2,7 +2,18 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, networks, search, statistics, trace, uploads, views
+from . import (
+    deconfliction,
+    documents,
+    mla,
+    network_io,
+    networks,
+    search,
+    statistics,
+    trace,
+    uploads,
+    views,
+)
 
 router = SimpleRouter()
 # Before `cases`, whose detail route would take `tombstones` for a case id.
@@ -26,6 +37,19 @@ router.register("identifiers", deconfliction.IdentifierViewSet, basename="identi
 router.register("deconfliction", deconfliction.DeconflictionViewSet, basename="deconfliction")
 router.register(
     r"cases/(?P<case_id>[^/.]+)/stix", deconfliction.CaseStixViewSet, basename="case-stix"
+)
+router.register(
+    r"cases/(?P<case_id>[^/.]+)/graphml", network_io.CaseGraphMLViewSet, basename="case-graphml"
+)
+router.register(
+    r"cases/(?P<case_id>[^/.]+)/network-csv",
+    network_io.CaseNetworkCsvViewSet,
+    basename="case-network-csv",
+)
+router.register(
+    r"cases/(?P<case_id>[^/.]+)/transactions",
+    network_io.CaseTransactionImportViewSet,
+    basename="case-transactions",
 )
 router.register("search", search.SearchViewSet, basename="search")
 router.register("entities", networks.EntityViewSet, basename="entity")

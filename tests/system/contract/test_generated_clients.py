@@ -624,6 +624,44 @@ def _flow(flow: Flow, call, env: dict) -> None:
     assert [str(e.id) for e in traced.edges] == [str(moved.id)], _data(traced)
     assert traced.paths[0].totals.additional_properties == {"USDT-TRC20": "1520.5"}
     call(knp_inv, "trace_list", from_=account.id, hops=9, expect=400)
+    # The network out (GraphML, CSV; STIX above) and a statement in, from CSV:
+    # checked, imported, and a file with a bad row refused row by row.
+    call(knp_coord, "cases_graphml_retrieve", case_id=case.id)
+    call(ccos_inv, "cases_network_csv_retrieve", case_id=case.id)
+    statement = (
+        "occurred_at,from_kind,from_value,to_kind,to_value,to_chain,amount,currency,reference\n"
+        "2025-03-03 10:00,iban,DE89370400440532013000,crypto_wallet,"
+        "TWCzSQgP2TAZjZfLbzgrR716k6HRXu2cCo,tron,300,USDT-TRC20,0x77\n"
+    )
+
+    def statement_body(text: str, *, dry_run: bool = False) -> Any:
+        return flow.models.TransactionImportInputRequest(
+            file=flow.file(text.encode(), "statement.csv", "text/csv"), dry_run=dry_run
+        )
+
+    checked = call(
+        knp_inv,
+        "cases_transactions_import_create",
+        case_id=case.id,
+        body=statement_body(statement, dry_run=True),
+    )
+    assert (checked.valid, checked.imported) == (1, 0), _data(checked)
+    imported = call(
+        knp_inv,
+        "cases_transactions_import_create",
+        case_id=case.id,
+        body=statement_body(statement),
+        expect=201,
+    )
+    assert imported.imported == 1, _data(imported)
+    refused = call(
+        knp_inv,
+        "cases_transactions_import_create",
+        case_id=case.id,
+        body=statement_body(statement.replace(",300,", ",-300,")),
+        expect=400,
+    )
+    assert [e.field for e in refused.errors] == ["rows.2.amount"], refused.to_dict()
     asset = call(
         knp_coord,
         "assets_create",
