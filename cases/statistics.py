@@ -150,7 +150,9 @@ class ListHas(Func):
         value_sql, value_params = compiler.compile(value)
         return column_sql, value_sql, [*column_params, *value_params]
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(  # type: ignore[override]  # Func's keywords are not used here
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
         # Chosen here rather than in `as_postgresql`: an aggregate's FILTER
         # compiles its condition with `as_sql` whatever the database.
         column, value, params = self._parts(compiler, connection)
@@ -226,7 +228,8 @@ def _shown(values: dict[Hashable, int], hidden: set[Hashable]) -> dict[Hashable,
 def one_way(counts: dict[str, int]) -> tuple[dict[str, Cell], Cell]:
     """A one-way table and its total, protected as one line."""
     total = sum(counts.values())
-    values: dict[Hashable, int] = {**counts, ("total",): total}
+    values: dict[Hashable, int] = {("total",): total}
+    values.update(counts)
     hidden = protect(values, [[*counts, ("total",)]])
     shown = _shown(values, hidden)
     return {key: shown[key] for key in counts}, shown[("total",)]
@@ -330,7 +333,8 @@ class Rows:
     entities: QuerySet[Entity]
     assets: QuerySet[Asset]
     steps: QuerySet[AssetStateChange]
-    linking: QuerySet[Identifier]
+    #: One row per linking value (any shape): only counted.
+    linking: QuerySet[Any, Any]
 
 
 def _agency_rows(user: AnyUser, period: Period) -> Rows:

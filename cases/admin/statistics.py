@@ -51,7 +51,7 @@ class StatisticsForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", _("The end of the period is before its start."))
@@ -147,7 +147,7 @@ def _crime_table(cases: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _contribution(site, request: HttpRequest, agency) -> HttpResponseRedirect | None:
+def _contribution(site, request: HttpRequest, agency) -> HttpResponseRedirect:
     form = ContributionForm(request.POST)
     if form.is_valid():
         try:
@@ -155,7 +155,7 @@ def _contribution(site, request: HttpRequest, agency) -> HttpResponseRedirect | 
                 actor=request.user, agency=agency, contributes=form.cleaned_data["contributes"]
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, str(exc.message))
         else:
             messages.success(request, gettext("Your agency's choice was saved."))
     return HttpResponseRedirect(reverse("admin:statistics", current_app=site.name))
