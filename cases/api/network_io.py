@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.base import GatedViewSet
+from config.api.parsers import JSONParser
 from gate.errors import ValidationFailed
 
 from .. import network_export, transaction_import
@@ -165,7 +166,9 @@ class CaseTransactionImportViewSet(GatedViewSet[Case]):
     parent_field = "pk"
     serializer_class = ImportReportSerializer
     pagination_class = None
-    parser_classes = [MultiPartParser, FormParser]
+    # JSON too, as the evidence upload: a JSON body is then a 400 naming the
+    # missing file (or a 404 first, for a case the caller may not see).
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     input_serializers = {"import_file": TransactionImportInputSerializer}
 
     @extend_schema(
