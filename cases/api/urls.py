@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, networks, search, uploads, views
+from . import deconfliction, documents, graph, mla, networks, search, uploads, views
 
 router = SimpleRouter()
 # Before `cases`, whose detail route would take `tombstones` for a case id.
@@ -26,6 +26,9 @@ router.register("identifiers", deconfliction.IdentifierViewSet, basename="identi
 router.register("deconfliction", deconfliction.DeconflictionViewSet, basename="deconfliction")
 router.register(
     r"cases/(?P<case_id>[^/.]+)/stix", deconfliction.CaseStixViewSet, basename="case-stix"
+)
+router.register(
+    r"cases/(?P<case_id>[^/.]+)/graph", graph.CaseGraphViewSet, basename="case-graph"
 )
 router.register("search", search.SearchViewSet, basename="search")
 router.register("entities", networks.EntityViewSet, basename="entity")
