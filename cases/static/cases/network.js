@@ -131,35 +131,55 @@
     body.edges.forEach(function (e) {
       if (cy.getElementById(e.id).empty()) { fresh.push(edgeElement(e)); }
     });
-    cy.add(fresh);
+    var added = cy.add(fresh);
     sizeMoney();
     applyFilters();
-    return { nodes: cy.nodes().length - before.nodes, edges: cy.edges().length - before.edges };
+    return { nodes: cy.nodes().length - before.nodes, edges: cy.edges().length - before.edges,
+      elements: added };
   }
 
-  function layout(fit) {
-    var run = cy.layout({ name: "cose", animate: false, fit: fit, padding: 30,
-      nodeRepulsion: function () { return 9000; }, idealEdgeLength: function () { return 90; },
-      randomize: false });
-    run.run();
+  function layout(randomize) {
+    cy.layout({ name: "cose", animate: false, fit: true, padding: 40, randomize: randomize,
+      nodeRepulsion: function () { return 250000; }, idealEdgeLength: function () { return 80; },
+      edgeElasticity: function () { return 100; }, nodeOverlap: 20, gravity: 1,
+      componentSpacing: 100, numIter: 1500 }).run();
   }
+
+  // New nodes of an expansion start around the node they hang from, so that
+  // the layout moves the picture on from where the analyst was looking.
+  function placeAround(center, added) {
+    var p = center.position();
+    added.forEach(function (node, index) {
+      var angle = 2 * Math.PI * index / Math.max(1, added.length);
+      node.position({ x: p.x + 120 * Math.cos(angle), y: p.y + 120 * Math.sin(angle) });
+    });
+  }
+
+  function showing() { return cy.elements().not(".hidden"); }
 
   function shown() {
-    var nodes = cy.nodes(":visible").length;
-    var edges = cy.edges(":visible").length;
+    var nodes = showing().nodes().length;
+    var edges = showing().edges().length;
     root.setAttribute("data-cb-nodes", String(nodes));
     root.setAttribute("data-cb-edges", String(edges));
     return { nodes: nodes, edges: edges };
   }
 
+  // A node shows when its kind is asked for; an edge, when its kind is and
+  // both of its ends show (a class, not cytoscape's :visible, so that the
+  // counts, the fit and the SVG read one answer).
   function applyFilters() {
     var wanted = {};
     Array.prototype.forEach.call(root.querySelectorAll("input[name=kinds]"), function (box) {
       wanted[box.value] = box.checked;
     });
     cy.batch(function () {
-      cy.elements().forEach(function (el) {
-        el.toggleClass("hidden", !wanted[filterKind(el.data("api"))]);
+      cy.nodes().forEach(function (node) {
+        node.toggleClass("hidden", !wanted[filterKind(node.data("api"))]);
+      });
+      cy.edges().forEach(function (edge) {
+        edge.toggleClass("hidden", !wanted[filterKind(edge.data("api"))] ||
+          edge.source().hasClass("hidden") || edge.target().hasClass("hidden"));
       });
     });
     shown();
@@ -242,8 +262,12 @@
     say(t.expanding);
     get("?expand=" + encodeURIComponent(id)).then(function (body) {
       var added = add(body);
-      layout(false);
-      cy.fit(undefined, 30);
+      var from = cy.getElementById(body.expanded || id);
+      if (added.nodes && from.nonempty()) {
+        placeAround(from, added.elements.nodes());
+        layout(false);
+        from.select();
+      }
       say(added.nodes || added.edges ? format(t.expanded, added) : t.nothing_more);
       root.setAttribute("data-cb-expanded", id);
     }).catch(function () {
@@ -262,7 +286,7 @@
   });
 
   document.getElementById("cb-graph-fit").addEventListener("click", function () {
-    if (cy) { cy.fit(cy.elements(":visible"), 30); }
+    if (cy) { cy.fit(showing(), 30); }
   });
 
   // --- saving ---------------------------------------------------------------------------
@@ -284,7 +308,11 @@
   }
 
   document.getElementById("cb-graph-png").addEventListener("click", function () {
-    if (cy) { download(cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff" }), "png"); }
+    // The view fitted first: cytoscape's `full` image clips labels at its edges.
+    if (cy) {
+      cy.fit(showing(), 40);
+      download(cy.png({ output: "blob", scale: 2, bg: "#ffffff" }), "png");
+    }
   });
 
   document.getElementById("cb-graph-svg").addEventListener("click", function () {
@@ -334,10 +362,11 @@
   }
 
   function svg() {
-    var box = cy.elements(":visible").boundingBox({ includeLabels: true });
+    var box = showing().boundingBox({ includeLabels: true });
     var pad = 20;
     var parts = [];
-    cy.edges(":visible").forEach(function (edge) {
+    var markers = {};  // one arrowhead per edge colour, in user units
+    showing().edges().forEach(function (edge) {
       var s = edge.sourceEndpoint();
       var e = edge.targetEndpoint();
       var control = edge.controlPoints();
@@ -345,29 +374,37 @@
         ? " Q" + n(control[0].x) + "," + n(control[0].y) + " " : " L") + n(e.x) + "," + n(e.y);
       var colour = edge.style("line-color");
       var dash = edge.style("line-style") === "dashed" ? ' stroke-dasharray="6 4"' : "";
-      var arrow = edge.style("target-arrow-shape") === "none" ? "" : ' marker-end="url(#cb-arrow)"';
+      var arrow = "";
+      if (edge.style("target-arrow-shape") !== "none") {
+        markers[colour] = markers[colour] || "cb-arrow-" + Object.keys(markers).length;
+        arrow = ' marker-end="url(#' + markers[colour] + ')"';
+      }
       parts.push('<path d="' + d + '" fill="none" stroke="' + colour + '" stroke-width="' +
-        parseFloat(edge.style("width")) + '"' + dash + arrow + ' style="color:' + colour + '"/>');
+        parseFloat(edge.style("width")) + '"' + dash + arrow + "/>");
       var mid = edge.midpoint();
       parts.push(text(mid.x, mid.y - 3, edge.data("label"), 9, edge.style("color"),
         ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'));
     });
-    cy.nodes(":visible").forEach(function (node) {
+    showing().nodes().forEach(function (node) {
       var p = node.position();
       parts.push(shape(node));
       parts.push(text(p.x, p.y + node.height() / 2 + 14, node.data("label"), 11, "#1f2933",
         ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'));
     });
+    var defs = Object.keys(markers).map(function (colour) {
+      return '<marker id="' + markers[colour] + '" viewBox="0 0 10 10" refX="10" refY="5" ' +
+        'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto">' +
+        '<path d="M0,0 L10,5 L0,10 z" fill="' + colour + '"/></marker>';
+    }).join("");
+    var x = n(box.x1 - pad);
+    var y = n(box.y1 - pad);
+    var w = n(box.w + 2 * pad);
+    var h = n(box.h + 2 * pad);
     return '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="' + n(box.x1 - pad) + " " +
-      n(box.y1 - pad) + " " + n(box.w + 2 * pad) + " " + n(box.h + 2 * pad) + '" width="' +
-      n(box.w + 2 * pad) + '" height="' + n(box.h + 2 * pad) + '" font-family="' +
-      escape(fontFamily) + '">\n<title>' + escape(fileName("svg")) + "</title>\n" +
-      '<defs><marker id="cb-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" ' +
-      'markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" ' +
-      'fill="context-stroke"/></marker></defs>\n' +
-      '<rect x="' + n(box.x1 - pad) + '" y="' + n(box.y1 - pad) + '" width="' +
-      n(box.w + 2 * pad) + '" height="' + n(box.h + 2 * pad) + '" fill="#ffffff"/>\n' +
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="' + x + " " + y + " " + w + " " + h +
+      '" width="' + w + '" height="' + h + '" font-family="' + escape(fontFamily) + '">\n' +
+      "<title>" + escape(fileName("svg")) + "</title>\n<defs>" + defs + "</defs>\n" +
+      '<rect x="' + x + '" y="' + y + '" width="' + w + '" height="' + h + '" fill="#ffffff"/>\n' +
       parts.join("\n") + "\n</svg>\n";
   }
 
@@ -378,7 +415,7 @@
     if (!visible()) { return; }
     if (!cy) { start(); return; }
     cy.resize();
-    cy.fit(cy.elements(":visible"), 30);
+    cy.fit(showing(), 30);
   }
   if (panel) {
     new MutationObserver(onShow).observe(panel, { attributes: true, attributeFilter: ["hidden"] });
