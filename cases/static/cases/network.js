@@ -84,33 +84,33 @@
 
   var STYLE = [
     { selector: "node", style: {
-      "label": "data(label)", "font-family": fontFamily, "font-size": 11, "color": "#1f2933",
-      "text-valign": "bottom", "text-margin-y": 4, "text-wrap": "wrap", "text-max-width": 140,
-      "width": 28, "height": 28, "background-color": "#7b8794", "border-width": 2,
+      "label": "data(label)", "font-family": fontFamily, "font-size": 15, "color": "#1f2933",
+      "text-valign": "bottom", "text-margin-y": 4, "text-wrap": "wrap", "text-max-width": 180,
+      "width": 38, "height": 38, "background-color": "#7b8794", "border-width": 2,
       "border-color": "#ffffff", "text-background-color": "#ffffff",
       "text-background-opacity": 0.8, "text-background-padding": 1 } },
     { selector: "node.person", style: { "shape": "ellipse", "background-color": "#2f6db5" } },
     { selector: "node.role-suspect", style: { "background-color": "#1b3f73" } },
     { selector: "node.role-victim", style: { "border-color": "#c62828", "border-width": 3 } },
     { selector: "node.organisation", style: {
-      "shape": "round-rectangle", "width": 34, "background-color": "#7b4fb0" } },
+      "shape": "round-rectangle", "width": 46, "background-color": "#7b4fb0" } },
     { selector: "node.place", style: { "shape": "diamond", "background-color": "#2e8540" } },
     { selector: "node.identifier", style: {
-      "shape": "round-rectangle", "width": 22, "height": 22, "background-color": "#8a6d3b",
+      "shape": "round-rectangle", "width": 32, "height": 32, "background-color": "#8a6d3b",
       "font-family": "monospace, " + fontFamily } },
     { selector: "node.identifier-crypto_wallet", style: {
       "shape": "hexagon", "background-color": "#e08a00" } },
     { selector: "node.identifier-bank_account, node.identifier-iban", style: {
       "background-color": "#00897b" } },
     { selector: "node.case", style: {
-      "shape": "rectangle", "width": 40, "height": 30, "background-color": "#3e4c59",
+      "shape": "rectangle", "width": 54, "height": 40, "background-color": "#3e4c59",
       "font-weight": "bold" } },
     { selector: "node.elsewhere", style: { "border-color": "#3e4c59", "border-style": "dashed" } },
     { selector: "node:selected", style: { "border-color": "#ffb300", "border-width": 4 } },
     { selector: "edge", style: {
       "width": "data(width)", "curve-style": "bezier", "line-color": "#9aa5b1",
       "target-arrow-shape": "triangle", "target-arrow-color": "#9aa5b1", "arrow-scale": 0.9,
-      "label": "data(label)", "font-family": fontFamily, "font-size": 9, "color": "#52606d",
+      "label": "data(label)", "font-family": fontFamily, "font-size": 12, "color": "#52606d",
       "text-rotation": "autorotate", "text-background-color": "#ffffff",
       "text-background-opacity": 0.85, "text-background-padding": 1 } },
     { selector: "edge.transaction", style: {
@@ -140,8 +140,8 @@
 
   function layout(randomize) {
     cy.layout({ name: "cose", animate: false, fit: true, padding: 40, randomize: randomize,
-      nodeRepulsion: function () { return 250000; }, idealEdgeLength: function () { return 80; },
-      edgeElasticity: function () { return 100; }, nodeOverlap: 20, gravity: 1,
+      nodeRepulsion: function () { return 20000; }, idealEdgeLength: function () { return 80; },
+      nodeOverlap: 20, gravity: 1,
       componentSpacing: 100, numIter: 1500 }).run();
   }
 
@@ -241,7 +241,7 @@
     ]).catch(function () { return null; }) : Promise.resolve();
     Promise.all([get(""), fonts]).then(function (results) {
       cy = window.cytoscape({ container: canvas, style: STYLE, wheelSensitivity: 0.3,
-        minZoom: 0.2, maxZoom: 3 });
+        minZoom: 0.2, maxZoom: 2 });
       canvas.cbGraph = cy;  // for the browser tests: where a node is drawn
       add(results[0]);
       layout(true);
@@ -382,13 +382,13 @@
       parts.push('<path d="' + d + '" fill="none" stroke="' + colour + '" stroke-width="' +
         parseFloat(edge.style("width")) + '"' + dash + arrow + "/>");
       var mid = edge.midpoint();
-      parts.push(text(mid.x, mid.y - 3, edge.data("label"), 9, edge.style("color"),
+      parts.push(text(mid.x, mid.y - 3, edge.data("label"), 12, edge.style("color"),
         ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'));
     });
     showing().nodes().forEach(function (node) {
       var p = node.position();
       parts.push(shape(node));
-      parts.push(text(p.x, p.y + node.height() / 2 + 14, node.data("label"), 11, "#1f2933",
+      parts.push(text(p.x, p.y + node.height() / 2 + 18, node.data("label"), 15, "#1f2933",
         ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'));
     });
     var defs = Object.keys(markers).map(function (colour) {
