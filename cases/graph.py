@@ -39,7 +39,13 @@ from .choices import EntityKind, GraphKind
 from .models import Case, Entity, Identifier, Link, Transaction
 
 NODE_KINDS = frozenset(
-    {GraphKind.PERSON, GraphKind.ORGANISATION, GraphKind.PLACE, GraphKind.IDENTIFIER, GraphKind.CASE}
+    {
+        GraphKind.PERSON,
+        GraphKind.ORGANISATION,
+        GraphKind.PLACE,
+        GraphKind.IDENTIFIER,
+        GraphKind.CASE,
+    }
 )
 EDGE_KINDS = frozenset({GraphKind.LINK, GraphKind.TRANSACTION})
 ALL_KINDS = NODE_KINDS | EDGE_KINDS
@@ -426,9 +432,9 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
     entity_ends = {
         row[f"{end}_entity_id"] for row in links for end in ("from", "to")
     } - known_entities
-    identifier_ends = {
-        row[f"{end}_identifier_id"] for row in links for end in ("from", "to")
-    } | {row[f"{end}_identifier_id"] for row in money for end in ("from", "to")}
+    identifier_ends = {row[f"{end}_identifier_id"] for row in links for end in ("from", "to")} | {
+        row[f"{end}_identifier_id"] for row in money for end in ("from", "to")
+    }
     identifier_ends -= known_identifiers | {None}
     entity_ends.discard(None)
     other_entities = list(
@@ -448,9 +454,11 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
     ):
         builder.identifier(row, case.pk)
     rows = (*entity_group, *group, *other_entities, *other_identifiers)
-    for row in access.visible_cases(user).filter(
-        pk__in={row["case_id"] for row in rows} - {case.pk}
-    ).values(*_CASE_FIELDS):
+    for row in (
+        access.visible_cases(user)
+        .filter(pk__in={row["case_id"] for row in rows} - {case.pk})
+        .values(*_CASE_FIELDS)
+    ):
         builder.other_case(row)
     for row in (*entity_group, *other_entities):
         builder.entity(row, row["case_id"])

@@ -19,7 +19,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api.base import GatedViewSet
+from config.api.base import GatedViewSet, etag_of
 
 from .. import graph
 from ..choices import GraphKind
@@ -30,9 +30,7 @@ from ..models.network import AMOUNT_DECIMALS, AMOUNT_DIGITS
 class GraphNodeSerializer(serializers.Serializer):
     id = serializers.CharField(help_text=_("`entity:<id>`, `identifier:<id>` or `case:<id>`."))
     type = serializers.ChoiceField([graph.ENTITY, graph.IDENTIFIER, graph.CASE])
-    kind = serializers.CharField(
-        help_text=_("An entity's kind, an identifier's kind, or `case`.")
-    )
+    kind = serializers.CharField(help_text=_("An entity's kind, an identifier's kind, or `case`."))
     label = serializers.CharField()
     case = serializers.UUIDField(help_text=_("The case it is recorded on."))
     on_case = serializers.BooleanField(help_text=_("Whether it is on the case asked for."))
@@ -95,7 +93,7 @@ class CaseGraphViewSet(GatedViewSet[Case]):
     parent_field = "pk"
     serializer_class = GraphSerializer
     pagination_class = None  # one picture, not a page
-    action_query_params = {"list": ("kinds", "expand")}
+    action_query_params = {"retrieve": ("kinds", "expand")}
 
     @extend_schema(
         summary="The network of a case as nodes and edges",
@@ -103,7 +101,8 @@ class CaseGraphViewSet(GatedViewSet[Case]):
             OpenApiParameter("case_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
             OpenApiParameter(
                 "kinds",
-                {"type": "string", "enum": list(GraphKind.values)},
+                OpenApiTypes.STR,
+                enum=list(GraphKind.values),
                 many=True,
                 explode=True,
                 description="Only these kinds of nodes and edges (repeat the parameter).",
@@ -117,11 +116,12 @@ class CaseGraphViewSet(GatedViewSet[Case]):
         ],
         responses={200: GraphSerializer},
     )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = request.query_params
         query = GraphQuerySerializer(
             data={
-                **({"kinds": request.query_params.getlist("kinds")} if "kinds" in request.query_params else {}),
-                **({"expand": request.query_params["expand"]} if "expand" in request.query_params else {}),
+                **({"kinds": params.getlist("kinds")} if "kinds" in params else {}),
+                **({"expand": params["expand"]} if "expand" in params else {}),
             }
         )
         query.is_valid(raise_exception=True)
@@ -131,13 +131,12 @@ class CaseGraphViewSet(GatedViewSet[Case]):
             kinds=query.validated_data.get("kinds"),
             expand=query.validated_data.get("expand"),
         )
-        return Response(
-            GraphSerializer(
-                {
-                    "case": picture.case,
-                    "expanded": picture.expanded,
-                    "nodes": list(picture.nodes.values()),
-                    "edges": list(picture.edges.values()),
-                }
-            ).data
-        )
+        data = GraphSerializer(
+            {
+                "case": picture.case,
+                "expanded": picture.expanded,
+                "nodes": list(picture.nodes.values()),
+                "edges": list(picture.edges.values()),
+            }
+        ).data
+        return Response(data, headers={"ETag": etag_of(None, data)})

@@ -1,5 +1,6 @@
 """Routes of the case API, merged into the v1 router by `config.api.urls`."""
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from . import deconfliction, documents, graph, mla, networks, search, uploads, views
@@ -27,11 +28,17 @@ router.register("deconfliction", deconfliction.DeconflictionViewSet, basename="d
 router.register(
     r"cases/(?P<case_id>[^/.]+)/stix", deconfliction.CaseStixViewSet, basename="case-stix"
 )
-router.register(
-    r"cases/(?P<case_id>[^/.]+)/graph", graph.CaseGraphViewSet, basename="case-graph"
-)
 router.register("search", search.SearchViewSet, basename="search")
 router.register("entities", networks.EntityViewSet, basename="entity")
 router.register("links", networks.LinkViewSet, basename="link")
 router.register("transactions", networks.TransactionViewSet, basename="transaction")
 router.register("assets", networks.AssetViewSet, basename="asset")
+
+# One picture per case, read like an object (not a page of a list).
+urlpatterns = [
+    re_path(
+        r"^cases/(?P<case_id>[^/.]+)/graph/$",
+        graph.CaseGraphViewSet.as_view({"get": "retrieve"}),
+        name="case-graph-detail",
+    ),
+]

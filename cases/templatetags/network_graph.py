@@ -55,6 +55,6 @@ def network_graph_strings() -> dict[str, object]:
         "kind": _("Kind"),
         "role": _("Role"),
         "handling_code": _("Handling"),
-        "transactions": _("%(count)s × %(total)s %(currency)s"),
+        "transactions": _("%(count)s × %(total)s %(currency)s"),  # noqa: RUF001 (times)
         "saved": _("Saved as %(file)s."),
     }

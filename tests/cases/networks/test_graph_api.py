@@ -149,9 +149,7 @@ def test_kinds_keep_only_those_nodes_and_the_edges_between_them(
     api, knp_coordinator, network, operator, company, victim
 ):
     body = _get(api, knp_coordinator, network, kinds=["person", "organisation", "link"])
-    assert _ids(body["nodes"]) == {
-        f"entity:{e.public_id}" for e in (operator, company, victim)
-    }
+    assert _ids(body["nodes"]) == {f"entity:{e.public_id}" for e in (operator, company, victim)}
     assert [e["kind"] for e in body["edges"]] == ["controls"]
 
 
@@ -254,8 +252,12 @@ def _grow(case, actor, wallet, count: int) -> None:
             actor=actor, case=case, kind=EntityKind.PERSON, name=f"Mule {number}"
         )
         account = add_identifier(
-            actor=actor, case=case, kind="bank_account", value=f"356-{number:04d}-4567-83",
-            bank_code="011", country="KR",
+            actor=actor,
+            case=case,
+            kind="bank_account",
+            value=f"356-{number:04d}-4567-83",
+            bank_code="011",
+            country="KR",
         )
         networks.create_link(
             actor=actor, case=case, kind=LinkKind.HOLDS_ACCOUNT, from_entity=person,

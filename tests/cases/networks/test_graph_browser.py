@@ -17,8 +17,9 @@ test-results/admin-browser/.
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET  # noqa: S405  # our own page's SVG, in a test
+import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -169,14 +170,14 @@ def test_an_analyst_draws_filters_expands_and_saves_the_network(
 
     with page.expect_download() as png:
         page.locator("#cb-graph-png").click()
-    data = open(png.value.path(), "rb").read()
+    data = Path(png.value.path()).read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
     assert png.value.suggested_filename == f"network-{world['case'].reference}.png"
     (me.results / f"graph-{language}.png").write_bytes(data)
 
     with page.expect_download() as svg:
         page.locator("#cb-graph-svg").click()
-    text = open(svg.value.path(), encoding="utf-8").read()
+    text = Path(svg.value.path()).read_text(encoding="utf-8")
     root = ET.fromstring(text.split("?>", 1)[1])  # noqa: S314  # our own page's SVG
     assert root.tag == f"{SVG_NS}svg"
     labels = {t.text for t in root.iter(f"{SVG_NS}text")}

@@ -110,7 +110,10 @@ def world(db):
     named = (("KR-KNP", "KR"), ("KH-CCOS", "KH"), ("TH-CCIB", "TH"), ("UNODC", "INT"))
     agencies = [make_agency(code, country=country) for code, country in named]
     users = [make_user(agency, Role.INVESTIGATOR) for agency in agencies]
-    leads = [make_user(agencies[KNP], Role.COORDINATOR), make_user(agencies[CCOS], Role.COORDINATOR)]
+    leads = [
+        make_user(agencies[KNP], Role.COORDINATOR),
+        make_user(agencies[CCOS], Role.COORDINATOR),
+    ]
     return agencies, users, leads
 
 
