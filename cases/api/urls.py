@@ -1,10 +1,12 @@
 """Routes of the case API, merged into the v1 router by `config.api.urls`."""
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from . import (
     deconfliction,
     documents,
+    graph,
     mla,
     network_io,
     networks,
@@ -58,3 +60,12 @@ router.register("transactions", networks.TransactionViewSet, basename="transacti
 router.register("assets", networks.AssetViewSet, basename="asset")
 router.register("statistics", statistics.StatisticsViewSet, basename="statistics")
 router.register("trace", trace.TraceViewSet, basename="trace")
+
+# One picture per case, read like an object (not a page of a list).
+urlpatterns = [
+    re_path(
+        r"^cases/(?P<case_id>[^/.]+)/graph/$",
+        graph.CaseGraphViewSet.as_view({"get": "retrieve"}),
+        name="case-graph-detail",
+    ),
+]
