@@ -459,9 +459,23 @@ def visible_cases(user: AnyUser) -> QuerySet[Case]:
 LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
 
 #: Its columns holding the grant's copies of the case's `status`,
-#: `handling_code` and `lead_agency_id`: the list filters on these, in the
-#: agency's index, rather than on the case walked past.
-LIST_FILTER_COLUMNS = ("list_status", "list_handling_code", "list_lead_agency_id")
+#: `handling_code`, `lead_agency_id`, `crime_types`, `created_at` and own
+#: `updated_at` (the position above is the later of that and the share): the
+#: list filters on these, in the agency's index, rather than on the case
+#: walked past.
+LIST_FILTER_COLUMNS = (
+    "list_status",
+    "list_handling_code",
+    "list_lead_agency_id",
+    "list_crime_types",
+    "list_created_at",
+    "list_case_updated_at",
+)
+
+#: Its columns holding the case's creation and `public_id`, for the list by
+#: creation (`ordering=created_at`): an index of the agency's grants is keyed
+#: by them, as the list order's is by `LIST_ORDER_COLUMNS`.
+LIST_CREATED_COLUMNS = ("list_created_at", "list_public_id")
 
 
 def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:

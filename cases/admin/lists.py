@@ -48,7 +48,7 @@ from cases.choices import CaseStatus, HandlingCode
 from config.admin_base import AgencyColumnFilter, ColumnFilter
 
 LIST_POSITION, LIST_PUBLIC_ID = access.LIST_ORDER_COLUMNS
-LIST_STATUS, LIST_HANDLING_CODE, LIST_LEAD_AGENCY = access.LIST_FILTER_COLUMNS
+LIST_STATUS, LIST_HANDLING_CODE, LIST_LEAD_AGENCY = access.LIST_FILTER_COLUMNS[:3]
 
 #: Newest first in each list's sync order (its API's, reversed); the public
 #: id is unique, so Django adds no other key to the order.
