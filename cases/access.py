@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -501,6 +502,18 @@ def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
             **{column: F(f"listed__{column}") for column in LIST_FILTER_COLUMNS},
         )
     )
+
+
+def listed_with_crime_type(crime_type: str) -> Q:
+    """A filter of `visible_cases_in_list_order`: cases of `crime_type`, read
+    from the grant's copy of the case's crime types (the API's and the
+    admin's lists alike)."""
+    column = LIST_FILTER_COLUMNS[3]
+    if connection.vendor == "postgresql":
+        return Q(**{f"{column}__contains": [crime_type]})
+    # SQLite (the demo) has no JSON containment; a crime type is one of the
+    # fixed codes, so its quoted form matches one element.
+    return Q(**{f"{column}__icontains": f'"{crime_type}"'})
 
 
 def takes_part(user: AnyUser, agency: Any) -> Exists:

@@ -7,7 +7,6 @@ through a gate selector, so it cannot reveal, say, a confidential participant.
 from __future__ import annotations
 
 import django_filters as filters
-from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
@@ -94,11 +93,7 @@ class CaseFilter(filters.FilterSet):
         )
 
     def filter_crime_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if connection.vendor == "postgresql":
-            return queryset.filter(**{f"{_CRIME_TYPES}__contains": [value]})
-        # SQLite (the demo) has no JSON containment; the value is one of the
-        # fixed codes (ChoiceFilter), so its quoted form matches one element.
-        return queryset.filter(**{f"{_CRIME_TYPES}__icontains": f'"{value}"'})
+        return queryset.filter(access.listed_with_crime_type(value))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """The full-text search's matching (`search.matching`: a substring of

@@ -81,10 +81,9 @@ def test_generated_rows_reference_existing_rows(expected):
             assert cursor.fetchone()[0] == 0, sql
 
 
-def _grant_copies(cursor) -> list[tuple]:
-    columns = ", ".join(f.column for f in CaseGroupObjectPermission._meta.fields)
-    cursor.execute(f"SELECT {columns} FROM cases_casegroupobjectpermission ORDER BY id")
-    return cursor.fetchall()
+def _grants() -> list[tuple]:
+    columns = [field.attname for field in CaseGroupObjectPermission._meta.concrete_fields]
+    return list(CaseGroupObjectPermission.objects.order_by("id").values_list(*columns))
 
 
 def test_generated_grants_carry_what_the_triggers_would_write(expected):
@@ -92,12 +91,11 @@ def test_generated_grants_carry_what_the_triggers_would_write(expected):
     (migration 0026) are off during the load: the generator writes their
     rule itself. Each grant is rewritten here by the trigger (in a savepoint
     rolled back), and must come out as the generator wrote it."""
-    with connection.cursor() as cursor:
-        generated = _grant_copies(cursor)
-        with transaction.atomic():
-            cursor.execute("UPDATE cases_casegroupobjectpermission SET granted_at = granted_at")
-            rewritten = _grant_copies(cursor)
-            transaction.set_rollback(True)
+    generated = _grants()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_casegroupobjectpermission SET granted_at = granted_at")
+        rewritten = _grants()
+        transaction.set_rollback(True)
     assert generated and generated == rewritten
 
 

@@ -230,9 +230,10 @@ def test_filters_on_the_copies_select_what_filters_on_the_case_select(generated)
         listed = access.visible_cases_in_list_order(user)
         visible = access.visible_cases(user)
         for status in CaseStatus.values:
-            assert _pks(listed.filter(list_status=status)) == _pks(
-                visible.filter(status=status)
-            ), (user.username, status)
+            assert _pks(listed.filter(list_status=status)) == _pks(visible.filter(status=status)), (
+                user.username,
+                status,
+            )
         for code in HandlingCode.values:
             assert _pks(listed.filter(list_handling_code=code)) == _pks(
                 visible.filter(handling_code=code)
