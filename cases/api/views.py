@@ -188,9 +188,13 @@ class CaseViewSet(
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
         if self.action == "list" and not getattr(self, "swagger_fake_view", False):
-            return shaped_for_list(
-                queryset, *dict.fromkeys(access.LIST_ORDER_COLUMNS + access.LIST_CREATED_COLUMNS)
-            )
+            # With the keyset columns of the page's order only: the list by
+            # creation is then read from its index alone (an unknown ordering
+            # is refused by the paginator).
+            ordering = self.request.query_params.get("ordering", self.sync_field)
+            by_creation = ordering.lstrip("-") == "created_at"
+            columns = access.LIST_CREATED_COLUMNS if by_creation else access.LIST_ORDER_COLUMNS
+            return shaped_for_list(queryset, *columns)
         return queryset
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
