@@ -603,16 +603,18 @@ def write_cases(
             # participations just copied (revoked ones have none; expired but
             # unswept ones still do, as in production until the job runs). The
             # trigger that positions a grant is off during the load
-            # (session_replication_role): its rule (migration 0021) is here.
+            # (session_replication_role): its rule (migration 0026) is here.
             cursor.execute(
                 """
                 INSERT INTO cases_casegroupobjectpermission (
                     group_id, permission_id, content_object_id, granted_at, expires_at,
                     list_updated_at, list_public_id,
-                    list_status, list_handling_code, list_lead_agency_id)
+                    list_status, list_handling_code, list_lead_agency_id,
+                    list_crime_types, list_created_at, list_case_updated_at)
                 SELECT a.group_id, lv.permission_id, p.case_id, p.granted_at, p.expires_at,
                        GREATEST(c.updated_at, p.granted_at), c.public_id,
-                       c.status, c.handling_code, c.lead_agency_id
+                       c.status, c.handling_code, c.lead_agency_id,
+                       c.crime_types, c.created_at, c.updated_at
                 FROM cases_caseparticipation p
                 JOIN cases_case c ON c.id = p.case_id
                 JOIN agencies_agency a ON a.id = p.agency_id

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -459,9 +460,23 @@ def visible_cases(user: AnyUser) -> QuerySet[Case]:
 LIST_ORDER_COLUMNS = ("list_updated_at", "list_public_id")
 
 #: Its columns holding the grant's copies of the case's `status`,
-#: `handling_code` and `lead_agency_id`: the list filters on these, in the
-#: agency's index, rather than on the case walked past.
-LIST_FILTER_COLUMNS = ("list_status", "list_handling_code", "list_lead_agency_id")
+#: `handling_code`, `lead_agency_id`, `crime_types`, `created_at` and own
+#: `updated_at` (the position above is the later of that and the share): the
+#: list filters on these, in the agency's index, rather than on the case
+#: walked past.
+LIST_FILTER_COLUMNS = (
+    "list_status",
+    "list_handling_code",
+    "list_lead_agency_id",
+    "list_crime_types",
+    "list_created_at",
+    "list_case_updated_at",
+)
+
+#: Its columns holding the case's creation and `public_id`, for the list by
+#: creation (`ordering=created_at`): an index of the agency's grants is keyed
+#: by them, as the list order's is by `LIST_ORDER_COLUMNS`.
+LIST_CREATED_COLUMNS = ("list_created_at", "list_public_id")
 
 
 def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
@@ -487,6 +502,18 @@ def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
             **{column: F(f"listed__{column}") for column in LIST_FILTER_COLUMNS},
         )
     )
+
+
+def listed_with_crime_type(crime_type: str) -> Q:
+    """A filter of `visible_cases_in_list_order`: cases of `crime_type`, read
+    from the grant's copy of the case's crime types (the API's and the
+    admin's lists alike)."""
+    column = LIST_FILTER_COLUMNS[3]
+    if connection.vendor == "postgresql":
+        return Q(**{f"{column}__contains": [crime_type]})
+    # SQLite (the demo) has no JSON containment; a crime type is one of the
+    # fixed codes, so its quoted form matches one element.
+    return Q(**{f"{column}__icontains": f'"{crime_type}"'})
 
 
 def takes_part(user: AnyUser, agency: Any) -> Exists:

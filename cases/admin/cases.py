@@ -338,7 +338,7 @@ class CaseAdmin(GatedModelAdmin):
 
     The list is the API's (`cases.admin.lists`): the agency's cases newest
     first in its sync order, read from the grant index, and filtered on the
-    grant's copies of status, handling code and lead agency. The search
+    grant's copies of status, handling code, crime type and lead agency. The search
     (reference, title) walks the list; the site's search (`/admin/search/`)
     is the indexed one."""
 
@@ -347,7 +347,12 @@ class CaseAdmin(GatedModelAdmin):
     add_role = Role.COORDINATOR
     list_display = ("reference", "title", "handling", "status", "lead_agency", "listed")
     list_display_links = ("reference", "title")
-    list_filter = (lists.CaseStatusFilter, lists.CaseHandlingCodeFilter, lists.LeadAgencyFilter)
+    list_filter = (
+        lists.CaseStatusFilter,
+        lists.CaseHandlingCodeFilter,
+        lists.CaseCrimeTypeFilter,
+        lists.LeadAgencyFilter,
+    )
     sortable_by = ("listed",)
     search_fields = ("reference", "title")
     date_hierarchy = None

@@ -9,8 +9,8 @@ API lists found those (`cases.api`); the admin pages take the same:
   `visible_cases`, with the grant joined), newest first in the agency's
   sync order (`access.LIST_ORDER_COLUMNS`: the case's last change or its
   share with the agency, whichever is later), read backwards from the
-  grant index on (group, permission, position). Status, handling code and
-  lead agency filter on the grant's copies of them
+  grant index on (group, permission, position). Status, handling code,
+  lead agency and crime type filter on the grant's copies of them
   (`access.LIST_FILTER_COLUMNS`), which that index carries: a filtered page
   is read from the same index.
 * **Child lists** (tasks, notes, identifiers, documents, MLA requests)
@@ -44,11 +44,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from cases import access
-from cases.choices import CaseStatus, HandlingCode
+from cases.choices import CaseStatus, CrimeType, HandlingCode
 from config.admin_base import AgencyColumnFilter, ColumnFilter
 
 LIST_POSITION, LIST_PUBLIC_ID = access.LIST_ORDER_COLUMNS
-LIST_STATUS, LIST_HANDLING_CODE, LIST_LEAD_AGENCY = access.LIST_FILTER_COLUMNS
+LIST_STATUS, LIST_HANDLING_CODE, LIST_LEAD_AGENCY, LIST_CRIME_TYPES = access.LIST_FILTER_COLUMNS[:4]
 
 #: Newest first in each list's sync order (its API's, reversed); the public
 #: id is unique, so Django adds no other key to the order.
@@ -84,6 +84,22 @@ class LeadAgencyFilter(AgencyColumnFilter):
     title = _("lead agency")
     parameter_name = "lead_agency"
     column = LIST_LEAD_AGENCY
+
+
+class CaseCrimeTypeFilter(ColumnFilter):
+    """Cases of a crime type: the API's `crime_type`, on the grant's copy of
+    the case's crime types (a list: containment, not equality)."""
+
+    title = _("crime types")
+    parameter_name = "crime_type"
+    column = LIST_CRIME_TYPES
+    column_choices = CrimeType.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(access.listed_with_crime_type(value))
 
 
 # --- child lists: agencies by id ------------------------------------------------

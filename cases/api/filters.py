@@ -7,7 +7,6 @@ through a gate selector, so it cannot reveal, say, a confidential participant.
 from __future__ import annotations
 
 import django_filters as filters
-from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
@@ -15,11 +14,12 @@ from django_filters.constants import EMPTY_VALUES
 from agencies.models import agency_id_of
 from config.api.filters import DateTimeFilter, MultipleChoiceFilter
 
-from .. import access
+from .. import access, search
 from ..choices import (
     CaseStatus,
     CrimeType,
     HandlingCode,
+    SearchKind,
     ShareProposalStatus,
     TaskPriority,
     TaskStatus,
@@ -37,26 +37,31 @@ class AgencyCodeFilter(filters.CharFilter):
         return qs.filter(**{self.field_name: Subquery(agency_id_of(value))})
 
 
-class CaseFilter(filters.FilterSet):
-    """Filters of the case list. Status, handling code and lead agency read
-    the grant's copies of them (`access.LIST_FILTER_COLUMNS`): a filtered page
-    comes from the agency's index like an unfiltered one."""
+_STATUS, _HANDLING_CODE, _LEAD_AGENCY, _CRIME_TYPES, _CREATED_AT, _UPDATED_AT = (
+    access.LIST_FILTER_COLUMNS
+)
 
-    status = MultipleChoiceFilter(choices=CaseStatus.choices, field_name="list_status")
-    lead_agency = AgencyCodeFilter(field_name="list_lead_agency_id", help_text=_("Agency code."))
+
+class CaseFilter(filters.FilterSet):
+    """Filters of the case list. Each but `agency` and `q` reads the grant's
+    copy of what it names (`access.LIST_FILTER_COLUMNS`: status, handling
+    code, lead agency, crime types, creation, last change): a filtered page
+    comes from the agency's index like an unfiltered one, its entries
+    filtered in the index, and only the cases it returns are read."""
+
+    status = MultipleChoiceFilter(choices=CaseStatus.choices, field_name=_STATUS)
+    lead_agency = AgencyCodeFilter(field_name=_LEAD_AGENCY, help_text=_("Agency code."))
     agency = filters.CharFilter(
         method="filter_agency",
         help_text=_("Cases in which this agency (code) participates, as far as you may know."),
     )
     crime_type = filters.ChoiceFilter(choices=CrimeType.choices, method="filter_crime_type")
-    handling_code = MultipleChoiceFilter(
-        choices=HandlingCode.choices, field_name="list_handling_code"
-    )
+    handling_code = MultipleChoiceFilter(choices=HandlingCode.choices, field_name=_HANDLING_CODE)
     q = filters.CharFilter(method="filter_q", help_text=_("Text in the title or summary."))
-    created_after = DateTimeFilter(field_name="created_at", method="filter_since")
-    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = DateTimeFilter(field_name="updated_at", method="filter_since")
-    updated_before = DateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name=_CREATED_AT, method="filter_since")
+    created_before = DateTimeFilter(field_name=_CREATED_AT, lookup_expr="lt")
+    updated_after = DateTimeFilter(field_name=_UPDATED_AT, method="filter_since")
+    updated_before = DateTimeFilter(field_name=_UPDATED_AT, lookup_expr="lt")
     updated_since = DateTimeFilter(
         method="filter_updated_since",
         help_text=_(
@@ -88,17 +93,19 @@ class CaseFilter(filters.FilterSet):
         )
 
     def filter_crime_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if connection.vendor == "postgresql":
-            return queryset.filter(crime_types__contains=[value])
-        # SQLite (the demo) has no JSON containment; the value is one of the
-        # fixed codes (ChoiceFilter), so its quoted form matches one element.
-        return queryset.filter(crime_types__icontains=f'"{value}"')
+        return queryset.filter(access.listed_with_crime_type(value))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """The full-text search's matching (`search.matching`: a substring of
+        the title or summary, in the shape its trigram and character-pair
+        indexes serve); a single character, which no such index holds, by
+        `icontains`."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+        if len(value) < search.MIN_QUERY_LENGTH:
+            return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+        return search.matching(queryset, search.SOURCES[SearchKind.CASE], value)
 
 
 class ParticipantFilter(filters.FilterSet):

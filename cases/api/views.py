@@ -188,7 +188,13 @@ class CaseViewSet(
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
         if self.action == "list" and not getattr(self, "swagger_fake_view", False):
-            return shaped_for_list(queryset, *access.LIST_ORDER_COLUMNS)
+            # With the keyset columns of the page's order only: the list by
+            # creation is then read from its index alone (an unknown ordering
+            # is refused by the paginator).
+            ordering = self.request.query_params.get("ordering", self.sync_field)
+            by_creation = ordering.lstrip("-") == "created_at"
+            columns = access.LIST_CREATED_COLUMNS if by_creation else access.LIST_ORDER_COLUMNS
+            return shaped_for_list(queryset, *columns)
         return queryset
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -213,10 +219,14 @@ class CaseViewSet(
         return Response(data, headers={"ETag": expanded_etag(data)})
 
     def keyset_columns(self, field: str) -> tuple[str, str]:
-        """The list pages on the participation's indexed copies of the case's
-        (updated_at, public_id): same values, one index per agency."""
-        if field == self.sync_field and self.action == "list":
-            return access.LIST_ORDER_COLUMNS
+        """The list pages on the grant's indexed copies: in the sync order, the
+        case's position in the agency's list; by creation, the case's
+        (created_at, public_id), the same values. Each is an index per agency."""
+        if self.action == "list":
+            if field == self.sync_field:
+                return access.LIST_ORDER_COLUMNS
+            if field == "created_at":
+                return access.LIST_CREATED_COLUMNS
         return field, "public_id"
 
     def create_object(self, data: dict[str, Any]) -> Case:

@@ -153,6 +153,13 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
     list_status = models.CharField(max_length=12, db_default="", editable=False)
     list_handling_code = models.CharField(max_length=12, db_default="", editable=False)
     list_lead_agency_id = models.BigIntegerField(null=True, editable=False)
+    # And of its crime types, its creation and its own last change (the list
+    # position above is the later of that and the share), which the list's
+    # `crime_type`, `created_*` and `updated_*` filters and its
+    # `ordering=created_at` read (migration 0026, the same triggers).
+    list_crime_types = models.JSONField(null=True, editable=False)
+    list_created_at = models.DateTimeField(null=True, editable=False)
+    list_case_updated_at = models.DateTimeField(null=True, editable=False)
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("case permission")
@@ -171,8 +178,22 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
                     "list_status",
                     "list_handling_code",
                     "list_lead_agency_id",
+                    "list_crime_types",
+                    "list_created_at",
+                    "list_case_updated_at",
                 ],
                 name="case_grant_list_order",
+            ),
+            # The agency's list by creation (`ordering=created_at`, either
+            # direction), keyed as the list order is: a page walks the
+            # agency's own entries and stops. Only what the rule and the join
+            # need is carried: a filter combined with this order reads the
+            # grant row of each entry it walks (never the case's), which keeps
+            # this second entry per grant at about half the list order's.
+            models.Index(
+                fields=["group", "permission", "list_created_at", "list_public_id"],
+                include=["expires_at", "content_object"],
+                name="case_grant_created_order",
             ),
             # The rule asked of one case (`grant_held`), answered from the
             # index alone: a child list (tasks, notes, identifiers) asks it

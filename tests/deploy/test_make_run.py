@@ -208,7 +208,7 @@ def test_the_readme_quick_start_runs_as_written_in_a_fresh_shell(
 def test_the_demos_grants_carry_their_cases_filter_values_and_follow_a_change(
     demo_database, tmp_path
 ):
-    """SQLite's triggers (migration 0021) keep the list's filter copies as
+    """SQLite's triggers (migration 0026) keep the list's filter copies as
     PostgreSQL's do: on every grant the demo wrote, and after a change (made
     on a copy: the module's other tests share the demo)."""
     copy = tmp_path / "db.sqlite3"
@@ -218,15 +218,24 @@ def test_the_demos_grants_carry_their_cases_filter_values_and_follow_a_change(
         JOIN cases_case c ON c.id = g.content_object_id
         WHERE g.list_status IS NOT c.status OR g.list_handling_code IS NOT c.handling_code
            OR g.list_lead_agency_id IS NOT c.lead_agency_id
+           OR g.list_crime_types IS NOT c.crime_types OR g.list_created_at IS NOT c.created_at
+           OR g.list_case_updated_at IS NOT c.updated_at
     """
     with closing(sqlite3.connect(copy)) as connection:
         grants = connection.execute("SELECT COUNT(*) FROM cases_casegroupobjectpermission")
         assert grants.fetchone()[0] > 0
         assert connection.execute(query).fetchone()[0] == 0
         with connection:
-            connection.execute("UPDATE cases_case SET status = 'suspended', handling_code = 'RED'")
+            connection.execute(
+                "UPDATE cases_case SET status = 'suspended', handling_code = 'RED',"
+                " crime_types = '[\"other\"]', created_at = '2020-01-02 03:04:05',"
+                " updated_at = '2020-02-03 04:05:06'"
+            )
         assert connection.execute(query).fetchone()[0] == 0
         statuses = connection.execute(
-            "SELECT DISTINCT list_status, list_handling_code FROM cases_casegroupobjectpermission"
+            "SELECT DISTINCT list_status, list_handling_code, list_crime_types, list_created_at,"
+            " list_case_updated_at FROM cases_casegroupobjectpermission"
         ).fetchall()
-    assert statuses == [("suspended", "RED")]
+    assert statuses == [
+        ("suspended", "RED", '["other"]', "2020-01-02 03:04:05", "2020-02-03 04:05:06")
+    ]

@@ -465,37 +465,18 @@ def _walks_of(world: World, line: Line) -> list[str]:
 
 # --- the lines -------------------------------------------------------------------------
 
-_CASE_ROW = (
-    "{} read from the case row fetched for each grant entry walked (no copy on the grant):"
-    " walks the agency's list until it has a page"
-)
-
 #: The lines that walk, each with why. (The reader here sees fewer than
 #: `access.FEW_CASES` cases, so its child lists are narrowed to its cases'
 #: ids; an agency that sees more walks the child's sync order, dense for it.)
 #: Strict: a line that stops walking fails until it is taken off this list.
 WALKS_TODAY = {
-    "cases ordering=-created_at": (
-        "walks every agency's cases newest first (case_created_public), each joined to the"
-        " reader's grant: no index holds an agency's cases by created_at (2 ms at 1M for the"
-        " busiest agency, which sees one case in four)"
-    ),
-    "cases crime_type=investment_fraud": _CASE_ROW.format("crime_types"),
-    "cases updated_after=<30d ago>": (
-        "bounded by the date on the list position, with the case's own updated_at read"
-        " from the case row; on so few rows PostgreSQL may rather read every agency's"
-        " cases from the date by the case's index"
-    ),
-    "cases updated_before=<30d ago>": _CASE_ROW.format("updated_at"),
-    "cases created_after=<30d ago>": (
-        "bounded by the date on the list position, with the case's own created_at read"
-        " from the case row; on so few rows PostgreSQL may rather read every agency's"
-        " cases from the date by the case's index"
-    ),
-    "cases created_before=<30d ago>": _CASE_ROW.format("created_at"),
-    "cases q=fraud": _CASE_ROW.format("ILIKE on title and summary (no trigram index used)"),
-    "cases status=open&crime_type=investment_fraud&lead_agency=<lead>": _CASE_ROW.format(
-        "crime_types"
+    "cases q=fraud": (
+        "a substring of the title or summary is in the case row alone (no copy on the grant"
+        " can hold text): PostgreSQL either walks the agency's list fetching each case to"
+        " match it (this plan: a common word fills the page at once, a rare one walks far),"
+        " or reads every agency's matches from the trigram index (`search.matching`) and"
+        " sorts the reader's (a rare word's few, a common word's many), the plan it picks"
+        " at 1M for a rare word; either reads past the page"
     ),
 }
 

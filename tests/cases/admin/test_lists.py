@@ -49,7 +49,12 @@ def world(
     handling codes and kinds, so that each filter keeps some rows and drops
     others. Nothing of it is UNODC's (the outsider's)."""
     settings.MEDIA_ROOT = str(tmp_path)
-    red = make_case(knp_coordinator, title="Red ledger Sable-Wren", handling_code=HandlingCode.RED)
+    red = make_case(
+        knp_coordinator,
+        title="Red ledger Sable-Wren",
+        handling_code=HandlingCode.RED,
+        crime_types=["money_laundering"],
+    )
     services.change_case_status(actor=knp_coordinator, case=red, status=CaseStatus.ACTIVE)
     theirs = make_case(kh_coordinator, title="KH-CCOS compound raid Teal-Otter")
     services.share_case(
@@ -128,6 +133,8 @@ FILTERS = [
     ("case", {"status": "active"}, {"status": "active"}),
     ("case", {"handling_code": "RED"}, {"handling_code": "RED"}),
     ("case", {"lead_agency": "KH-CCOS"}, {"lead_agency__code": "KH-CCOS"}),
+    ("case", {"crime_type": "money_laundering"}, {"crime_types__contains": ["money_laundering"]}),
+    ("case", {"crime_type": "investment_fraud"}, {"crime_types__contains": ["investment_fraud"]}),
     ("task", {"status__exact": "done"}, {"status": "done"}),
     ("task", {"priority__exact": "high"}, {"priority": "high"}),
     ("task", {"assigned_agency": "KH-CCOS"}, {"assigned_agency__code": "KH-CCOS"}),

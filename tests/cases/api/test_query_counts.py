@@ -35,7 +35,7 @@ def _viewer_of(agency_id):
     return get_user_model().objects.get(membership__agency_id=agency_id, membership__role="viewer")
 
 
-@pytest.mark.parametrize("ordering", ["-updated_at", "updated_at"])
+@pytest.mark.parametrize("ordering", ["-updated_at", "updated_at", "-created_at"])
 @pytest.mark.parametrize("page_size", [10, 200])
 def test_case_list_queries_do_not_grow_with_the_page(
     expected, busiest, api, ordering, page_size, django_assert_max_num_queries
@@ -77,7 +77,7 @@ def test_session_request_reads_the_membership_with_the_user(
         _list(client)
 
 
-@pytest.mark.parametrize("ordering", ["-updated_at", "updated_at"])
+@pytest.mark.parametrize("ordering", ["-updated_at", "updated_at", "-created_at", "created_at"])
 def test_a_cursor_page_joins_the_grants_once(busiest, api, ordering):
     """The cursor and the sync horizon filter on the gate's own join, not on a second one."""
     from django.db import connection
