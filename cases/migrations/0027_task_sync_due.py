@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("agencies", "0004_identity_providers"),
-        ("cases", "0025_created_orders"),
+        ("cases", "0026_list_more_copies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
