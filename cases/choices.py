@@ -260,3 +260,16 @@ class AssetState(models.TextChoices):
     SEIZED = "seized", _("Seized")
     CONFISCATED = "confiscated", _("Confiscated")
     RETURNED = "returned", _("Returned to victims")
+
+
+class GraphKind(models.TextChoices):
+    """What the network picture of a case can be filtered by (`cases.graph`):
+    the kinds of its nodes, then of its edges."""
+
+    PERSON = "person", _("Persons")
+    ORGANISATION = "organisation", _("Organisations")
+    PLACE = "place", _("Places")
+    IDENTIFIER = "identifier", _("Accounts, wallets and other identifiers")
+    CASE = "case", _("Other cases")
+    LINK = "link", _("Links")
+    TRANSACTION = "transaction", _("Transactions")

@@ -1,8 +1,9 @@
 """Routes of the case API, merged into the v1 router by `config.api.urls`."""
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from . import deconfliction, documents, mla, networks, search, trace, uploads, views
+from . import deconfliction, documents, graph, mla, networks, search, trace, uploads, views
 
 router = SimpleRouter()
 # Before `cases`, whose detail route would take `tombstones` for a case id.
@@ -33,3 +34,12 @@ router.register("links", networks.LinkViewSet, basename="link")
 router.register("transactions", networks.TransactionViewSet, basename="transaction")
 router.register("assets", networks.AssetViewSet, basename="asset")
 router.register("trace", trace.TraceViewSet, basename="trace")
+
+# One picture per case, read like an object (not a page of a list).
+urlpatterns = [
+    re_path(
+        r"^cases/(?P<case_id>[^/.]+)/graph/$",
+        graph.CaseGraphViewSet.as_view({"get": "retrieve"}),
+        name="case-graph-detail",
+    ),
+]

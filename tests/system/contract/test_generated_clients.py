@@ -665,6 +665,20 @@ def _flow(flow: Flow, call, env: dict) -> None:
         body=model("AssetStateInputRequest", {"state": "seized", "on": "2025-04-20"}),
     )
     assert [str(step.state) for step in seized.history] == ["frozen", "seized"]
+    # The picture of the case's network (issue 20): whole, by kind, one hop.
+    picture = call(knp_inv, "cases_graph_retrieve", case_id=case.id)
+    assert {n.type for n in picture.nodes} >= {"entity", "identifier"}, _data(picture)
+    kinds = next(
+        getattr(flow.models, name) for name in dir(flow.models) if name.startswith("CasesGraph")
+    )  # the generated enum of `kinds`
+    call(
+        knp_inv,
+        "cases_graph_retrieve",
+        case_id=case.id,
+        kinds=[kinds("identifier"), kinds("transaction")],
+    )
+    hop = call(knp_inv, "cases_graph_retrieve", case_id=case.id, expand=f"identifier:{wallet.id}")
+    assert hop.expanded == f"identifier:{wallet.id}"
 
     # Share proposals: KR-KNP co-manages KH-CCOS's case and proposes; only
     # the lead shares onward, so KH-CCOS accepts one proposal and declines one.
