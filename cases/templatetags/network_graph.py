@@ -15,7 +15,6 @@ from cases.choices import (
     LinkKind,
     PersonRole,
 )
-
 from cases.networks import MONEY_IDENTIFIER_KINDS
 
 register = template.Library()

@@ -456,9 +456,7 @@ class Command(BaseCommand):
         operator's wallet too and the USDT it cashed out: following the
         victim's money, KR-KNP reaches that wallet and learns only that
         KH-CCOS holds a match (whom to ask for contact)."""
-        case = Case.objects.filter(
-            lead_agency=agencies["KH-CCOS"], title=LAUNDERING_TITLE
-        ).first()
+        case = Case.objects.filter(lead_agency=agencies["KH-CCOS"], title=LAUNDERING_TITLE).first()
         if case is None or case.identifiers.exists():
             return
         ccos = self._user("KH-CCOS", Role.INVESTIGATOR)

@@ -15,7 +15,6 @@
   var t = JSON.parse(words.textContent);
   var language = graph.getAttribute("data-cb-language") || "en";
   var numbers = new Intl.NumberFormat(language, { maximumFractionDigits: 2 });
-  var dates = new Intl.DateTimeFormat(language, { dateStyle: "long", timeZone: "UTC" });
   var fontFamily = window.getComputedStyle(document.body).fontFamily || "sans-serif";
   var status = document.getElementById("cb-flow-status");
   var follow = document.getElementById("cb-flow-follow");
@@ -101,15 +100,15 @@
       if (borders[n.id]) {
         classes.push("border");
         label += "\n" + borders[n.id].map(function (b) {
-          return format(t.holds, { agency: b.agency, date: dates.format(new Date(b.first_recorded)) });
+          return format(t.holds, { agency: b.agency, date: b.first_recorded });
         }).join("\n");
       }
       elements.push({ group: "nodes", classes: classes.join(" "),
-        data: { id: n.id, label: label, api: n }, position: { x: 320 * d, y: 150 * row } });
+        data: { id: n.id, label: label, api: n }, position: { x: 400 * d, y: 150 * row } });
     });
     // Centre each column on the origin's row.
     elements.forEach(function (el) {
-      var d = el.position.x / 320;
+      var d = el.position.x / 400;
       el.position.y -= 75 * (columns[d] - 1);
     });
     var grouped = {};
@@ -180,7 +179,7 @@
       item.setAttribute("data-cb-agency", border.agency);
       var text = document.createElement("span");
       text.textContent = format(t.holds, { agency: border.agency,
-        date: dates.format(new Date(border.first_recorded)) }) + " " +
+        date: border.first_recorded }) + " " +
         format(t.at, { label: byId[border.at] ? short(byId[border.at].value) : "" }) + " — ";
       var button = document.createElement("button");
       button.type = "button";

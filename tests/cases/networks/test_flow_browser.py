@@ -18,6 +18,7 @@ Screenshots go to test-results/admin-browser/.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ HIDDEN_AMOUNTS = ("9876", "9,876", "9 876", "9.876")
 
 @pytest.fixture
 def demo(db, django_user_model):
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=io.StringIO())
     for user in django_user_model.objects.all():
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
