@@ -61,6 +61,16 @@ from bench.procs import PrivateRedis, bench_environment, free_port, pct
 bench_environment()
 # Every trace is a deconfliction search: the benchmark's are not rate limited.
 os.environ.setdefault("DECONFLICTION_SEARCH_RATE_LIMIT", "100000000")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("API_THROTTLE_RATE", "")
+os.environ.setdefault("API_ANON_THROTTLE_RATE", "")
+os.environ.setdefault("LOG_LEVEL", "ERROR")
+
+import django  # noqa: E402
+
+django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402

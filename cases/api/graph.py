@@ -31,7 +31,9 @@ class GraphNodeSerializer(serializers.Serializer):
     id = serializers.CharField(help_text=_("`entity:<id>`, `identifier:<id>` or `case:<id>`."))
     type = serializers.ChoiceField([graph.ENTITY, graph.IDENTIFIER, graph.CASE])
     kind = serializers.CharField(help_text=_("An entity's kind, an identifier's kind, or `case`."))
-    label = serializers.CharField()
+    # DRF's metaclass takes declared fields off the class: `label` and
+    # `source` below are the payload's, not the serializer's own attributes.
+    label = serializers.CharField()  # type: ignore[assignment]
     case = serializers.UUIDField(help_text=_("The case it is recorded on."))
     on_case = serializers.BooleanField(help_text=_("Whether it is on the case asked for."))
     agency = serializers.CharField(
@@ -49,7 +51,7 @@ class GraphEdgeSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text=_("A link's kind; `transaction`; `held_in` (the same identifier on a case).")
     )
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     target = serializers.CharField()
     case = serializers.UUIDField(help_text=_("The case it is recorded on."))
     handling_code = serializers.CharField(allow_blank=True, help_text=_("A link's."))

@@ -5,6 +5,7 @@ holds no text of its own)."""
 from __future__ import annotations
 
 from django import template
+from django.db import models
 from django.utils.translation import gettext as _
 
 from cases.choices import (
@@ -20,7 +21,7 @@ from cases.networks import MONEY_IDENTIFIER_KINDS
 register = template.Library()
 
 
-def _labels(choices: type) -> dict[str, str]:
+def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
     return {str(value): str(label) for value, label in choices.choices}
 
 

@@ -168,3 +168,20 @@ def test_a_benchmark_module_tests_import_has_no_setup(module):
         for alias in node.names
     }
     assert imported.isdisjoint({"os", "sys"})
+
+
+@runs_a_command
+def test_trace_benchmark_follows_the_money_through_gunicorn_and_matches_the_stock_walk():
+    """On a small money network it writes itself, every trace request
+    succeeds and the stock ORM walk reaches the same transactions (exit
+    status 0); the table, the plans and the targets are printed."""
+    generate(agencies=3, cases=200, users=30)
+    out = run_bench(
+        "bench.trace",
+        *("--generate-money", "80", "--runs", "2", "--stock-runs", "1", "--origins", "2"),
+    )
+    assert "money network: " in out
+    header = next(line for line in out.splitlines() if line.startswith("origin "))
+    assert header.split()[1:5] == ["edges", "nodes", "bord", "paths"]
+    assert "hop 1: " in out
+    assert "4-hop trace p95 <= 500 ms over HTTP" in out
