@@ -16,6 +16,7 @@ from cases.choices import (
     LinkKind,
     PersonRole,
 )
+from cases.networks import MONEY_IDENTIFIER_KINDS
 
 register = template.Library()
 
@@ -57,5 +58,35 @@ def network_graph_strings() -> dict[str, object]:
         "role": _("Role"),
         "handling_code": _("Handling"),
         "transactions": _("%(count)s × %(total)s %(currency)s"),  # noqa: RUF001 (times)
+        "saved": _("Saved as %(file)s."),
+    }
+
+
+@register.simple_tag
+def network_flow_strings() -> dict[str, object]:
+    """What the flow view's script (cases/static/cases/flow.js) shows."""
+    return {
+        "identifier_kinds": _labels(IdentifierKind),
+        "money_kinds": [str(kind) for kind in MONEY_IDENTIFIER_KINDS],
+        "pick": _("Select an account or a wallet in the picture to follow its money."),
+        "not_money": _("Money is followed from an account or a wallet only."),
+        "ready": _("Follow the money from %(label)s."),
+        "tracing": _("Following the money…"),
+        "failed": _("The money could not be followed. Try again."),
+        "traced": _("Accounts and wallets reached: %(nodes)s; transactions: %(edges)s."),
+        "nothing": _("No money left this account or wallet that you may see."),
+        "truncated": _("Only part of the flow is shown: there is more than the trace may read."),
+        "transactions": _("%(count)s × %(total)s %(currency)s"),  # noqa: RUF001 (times)
+        "origin": _("Start"),
+        "path": _("Path %(number)s"),
+        "no_paths": _("No path."),
+        "holds": _("%(agency)s holds a match (recorded %(date)s)"),
+        "at": _("at %(label)s"),
+        "request": _("Request contact"),
+        "requesting": _("Sending the request…"),
+        "requested": _("Contact requested: %(agency)s has been asked to contact you."),
+        "already": _("Contact has already been requested for this match."),
+        "rate_limited": _("Too many requests: wait a minute and try again."),
+        "refused": _("The request could not be sent."),
         "saved": _("Saved as %(file)s."),
     }

@@ -43,6 +43,11 @@ PIG_BUTCHERING_TITLE = "Sihanoukville compound: pig-butchering investment fraud 
 #: Addresses on TRON (valid base58check, made up for the demo).
 HOT_WALLET = "TWCzSQgP2TAZjZfLbzgrR716k6HRXu2cCo"
 OPERATOR_WALLET = "TVSbvKm5EfXQ7uGJK1g11CfngSVPLc1Lk6"
+#: Where KH-CCOS saw the operator's USDT cashed out, on its own laundering case.
+CASH_OUT_WALLET = "TYASr5UV6HEcXatwdFQfmLVUqQQQMUxHLS"
+#: KH-CCOS's laundering case (not shared): a trace from KR-KNP's victim stops
+#: at the operator's wallet with "KH-CCOS holds a match".
+LAUNDERING_TITLE = "Laundering of scam proceeds through casinos and shell companies"
 
 AGENCIES = [
     (
@@ -98,6 +103,7 @@ class Command(BaseCommand):
             self._platform_admin(password)
             self._cases(agencies)
             self._network(agencies)
+            self._cash_out(agencies)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"Log in at /admin/ as e.g. kr-knp.coordinator, kh-ccos.investigator or "
@@ -228,7 +234,7 @@ class Command(BaseCommand):
             )
             laundering = services.create_case(
                 actor=ccos,
-                title="Laundering of scam proceeds through casinos and shell companies",
+                title=LAUNDERING_TITLE,
                 summary="Casino junket accounts and shell companies used to layer funds.",
                 crime_types=["money_laundering", "illegal_gambling"],
                 handling_code=HandlingCode.AMBER_STRICT,
@@ -443,4 +449,30 @@ class Command(BaseCommand):
             holding_agency=agencies["KR-KNP"],
             legal_basis="Telecommunications-based Financial Fraud Refund Act: payment suspension",
             identifier=mule_shinhan,
+        )
+
+    def _cash_out(self, agencies: dict[str, Agency]) -> None:
+        """KH-CCOS's laundering case, which KR-KNP may not see, holds the
+        operator's wallet too and the USDT it cashed out: following the
+        victim's money, KR-KNP reaches that wallet and learns only that
+        KH-CCOS holds a match (whom to ask for contact)."""
+        case = Case.objects.filter(lead_agency=agencies["KH-CCOS"], title=LAUNDERING_TITLE).first()
+        if case is None or case.identifiers.exists():
+            return
+        ccos = self._user("KH-CCOS", Role.INVESTIGATOR)
+        boss_wallet = add_identifier(
+            actor=ccos, case=case, kind="crypto_wallet", value=OPERATOR_WALLET, chain="tron"
+        )
+        cash_out = add_identifier(
+            actor=ccos, case=case, kind="crypto_wallet", value=CASH_OUT_WALLET, chain="tron"
+        )
+        networks.record_transaction(
+            actor=ccos,
+            case=case,
+            from_identifier=boss_wallet,
+            to_identifier=cash_out,
+            amount="9876.54",
+            currency="USDT-TRC20",
+            occurred_at=timezone.now() - dt.timedelta(days=45),
+            description="Cashed out through a casino junket account",
         )

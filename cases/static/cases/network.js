@@ -219,6 +219,8 @@
     expandButton.disabled = api.type === "case";
     expandButton.setAttribute("data-cb-node", api.id);
     say(api.type === "case" ? t.not_expandable : format(t.selected, { label: api.label }));
+    // The flow view (flow.js) follows the money from the node selected here.
+    root.dispatchEvent(new CustomEvent("cb-graph-select", { detail: api }));
   }
 
   function get(params) {
