@@ -131,8 +131,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A request reads a page: on a small server a parallel plan's workers cost
     # more to start than they save, and take the cores other requests need
     # (a search's walk at 1M cases: 135 ms with two workers, 67 ms without).
+    # JIT likewise: compiling a plan that PostgreSQL estimates expensive (a
+    # big case's network, its rows each asked the gate's subqueries) took
+    # 1-2.5 s where the query itself ran in tens of milliseconds (bench.graph).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c max_parallel_workers_per_gather={env.int('DB_PARALLEL_WORKERS_PER_GATHER', default=0)}"
+        f" -c jit={'on' if env.bool('DB_JIT', default=False) else 'off'}"
     )
 # Persistent connections: a new PostgreSQL connection per request costs more
 # than the request itself. Checked before reuse, so a
