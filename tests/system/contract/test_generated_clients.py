@@ -705,7 +705,7 @@ def _flow(flow: Flow, call, env: dict) -> None:
     assert [str(step.state) for step in seized.history] == ["frozen", "seized"]
     # The picture of the case's network (issue 20): whole, by kind, one hop.
     picture = call(knp_inv, "cases_graph_retrieve", case_id=case.id)
-    assert {n.type for n in picture.nodes} >= {"entity", "identifier"}, _data(picture)
+    assert {str(n.type_) for n in picture.nodes} >= {"entity", "identifier"}, _data(picture)
     kinds = next(
         getattr(flow.models, name) for name in dir(flow.models) if name.startswith("CasesGraph")
     )  # the generated enum of `kinds`
