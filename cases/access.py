@@ -504,16 +504,20 @@ def visible_cases_in_list_order(user: AnyUser) -> QuerySet[Case]:
     )
 
 
+def with_crime_type(field: str, crime_type: str) -> Q:
+    """Rows whose JSON list of crime types in `field` holds `crime_type`."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__contains": [crime_type]})
+    # SQLite (the demo) has no JSON containment; a crime type is one of the
+    # fixed codes, so its quoted form matches one element.
+    return Q(**{f"{field}__icontains": f'"{crime_type}"'})
+
+
 def listed_with_crime_type(crime_type: str) -> Q:
     """A filter of `visible_cases_in_list_order`: cases of `crime_type`, read
     from the grant's copy of the case's crime types (the API's and the
     admin's lists alike)."""
-    column = LIST_FILTER_COLUMNS[3]
-    if connection.vendor == "postgresql":
-        return Q(**{f"{column}__contains": [crime_type]})
-    # SQLite (the demo) has no JSON containment; a crime type is one of the
-    # fixed codes, so its quoted form matches one element.
-    return Q(**{f"{column}__icontains": f'"{crime_type}"'})
+    return with_crime_type(LIST_FILTER_COLUMNS[3], crime_type)
 
 
 def takes_part(user: AnyUser, agency: Any) -> Exists:

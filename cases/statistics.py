@@ -83,20 +83,17 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    BooleanField,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
-    Func,
     Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Sum,
-    Value,
     When,
 )
 from django.db.models import Case as CaseWhen
@@ -132,35 +129,6 @@ Cell = int | str
 
 
 # --- SQL pieces ----------------------------------------------------------------
-
-
-class ListHas(Func):
-    """Whether the JSON list in a column holds a string: `jsonb @>` on
-    PostgreSQL, `json_each` on SQLite (Django's `contains` lookup has no
-    SQLite form)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, field: str, value: str) -> None:
-        super().__init__(F(field), Value(value))
-
-    def _parts(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
-        column, value = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        value_sql, value_params = compiler.compile(value)
-        return column_sql, value_sql, [*column_params, *value_params]
-
-    def as_sql(  # type: ignore[override]  # Func's keywords are not used here
-        self, compiler: Any, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        # Chosen here rather than in `as_postgresql`: an aggregate's FILTER
-        # compiles its condition with `as_sql` whatever the database.
-        column, value, params = self._parts(compiler, connection)
-        if connection.vendor == "postgresql":
-            return f"({column} @> jsonb_build_array({value}::text))", params
-        # Both are compiled SQL with placeholders; the values travel as params.
-        sql = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"  # noqa: S608  # nosec B608
-        return sql, params
 
 
 class Median(Aggregate):
@@ -388,7 +356,8 @@ def _pooled_rows(contributors: list[int], period: Period) -> Rows:
 def _cases(rows: QuerySet[Case], period: Period) -> dict[str, Any]:
     """One GROUP BY over the cases: per country, the count of each crime type."""
     per_type = {
-        f"n_{ct}": Count("pk", filter=ListHas("crime_types", ct)) for ct in CrimeType.values
+        f"n_{ct}": Count("pk", filter=access.with_crime_type("crime_types", ct))
+        for ct in CrimeType.values
     }
     grouped = (
         rows.filter(period.moments("created_at"))
