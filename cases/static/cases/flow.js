@@ -11,7 +11,8 @@
   var root = document.getElementById("cb-flow");
   var graph = document.getElementById("cb-graph");
   var words = document.getElementById("cb-flow-strings");
-  if (!root || !graph || !words || typeof window.cytoscape !== "function") { return; }
+  var save = window.CasebridgeGraphSave;
+  if (!root || !graph || !words || typeof window.cytoscape !== "function" || !save) { return; }
   var t = JSON.parse(words.textContent);
   var language = graph.getAttribute("data-cb-language") || "en";
   var numbers = new Intl.NumberFormat(language, { maximumFractionDigits: 2 });
@@ -256,77 +257,18 @@
 
   function download(blob, extension) {
     var name = fileName(extension);
-    var link = document.createElement("a");
-    link.href = URL.createObjectURL(blob);
-    link.download = name;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    window.setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+    save.download(blob, name);
     say(format(t.saved, { file: name }));
   }
 
   pngButton.addEventListener("click", function () {
-    if (cy) {
-      cy.fit(cy.elements(), 60);
-      download(cy.png({ output: "blob", scale: 2, bg: "#ffffff" }), "png");
-    }
+    if (cy) { download(save.png(cy, cy.elements(), 60), "png"); }
   });
 
-  function escape(text) {
-    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-  }
-  function n(value) { return Math.round(value * 10) / 10; }
-
-  function lines(x, y, content, size, colour) {
-    return String(content).split("\n").map(function (line, i) {
-      return '<text x="' + n(x) + '" y="' + n(y + i * (size + 3)) + '" font-size="' + size +
-        '" fill="' + colour + '" text-anchor="middle" paint-order="stroke" stroke="#ffffff" ' +
-        'stroke-width="3">' + escape(line) + "</text>";
-    }).join("");
-  }
-
-  function svg() {
-    var box = cy.elements().boundingBox({ includeLabels: true });
-    var pad = 20;
-    var parts = [];
-    cy.edges().forEach(function (edge) {
-      var s = edge.sourceEndpoint();
-      var e = edge.targetEndpoint();
-      parts.push('<path d="M' + n(s.x) + "," + n(s.y) + " L" + n(e.x) + "," + n(e.y) +
-        '" fill="none" stroke="#d97706" stroke-width="' + parseFloat(edge.style("width")) +
-        '" marker-end="url(#cb-flow-arrow)"/>');
-      var mid = edge.midpoint();
-      parts.push(lines(mid.x, mid.y - 8, edge.data("label"), 13, "#92400e"));
-    });
-    cy.nodes().forEach(function (node) {
-      var p = node.position();
-      var w = node.width() / 2;
-      var h = node.height() / 2;
-      var border = node.hasClass("border");
-      parts.push('<rect x="' + n(p.x - w) + '" y="' + n(p.y - h) + '" width="' + n(2 * w) +
-        '" height="' + n(2 * h) + '" rx="5" fill="' + node.style("background-color") +
-        '" stroke="' + node.style("border-color") + '" stroke-width="' +
-        parseFloat(node.style("border-width")) + '"' + (border ? ' stroke-dasharray="4 3"' : "") + "/>");
-      parts.push(lines(p.x, p.y + h + 18, node.data("label"), 14, border ? "#8e1b1b" : "#1f2933"));
-    });
-    var x = n(box.x1 - pad);
-    var y = n(box.y1 - pad);
-    var w = n(box.w + 2 * pad);
-    var h = n(box.h + 2 * pad);
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="' + x + " " + y + " " + w + " " + h +
-      '" width="' + w + '" height="' + h + '" font-family="' + escape(fontFamily) + '">\n' +
-      "<title>" + escape(fileName("svg")) + "</title>\n" +
-      '<defs><marker id="cb-flow-arrow" viewBox="0 0 10 10" refX="10" refY="5" ' +
-      'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto">' +
-      '<path d="M0,0 L10,5 L0,10 z" fill="#d97706"/></marker></defs>\n' +
-      '<rect x="' + x + '" y="' + y + '" width="' + w + '" height="' + h + '" fill="#ffffff"/>\n' +
-      parts.join("\n") + "\n</svg>\n";
-  }
-
   svgButton.addEventListener("click", function () {
-    if (cy) { download(new Blob([svg()], { type: "image/svg+xml" }), "svg"); }
+    if (cy) {
+      download(new Blob([save.svg(cy.elements(), fileName("svg"), fontFamily)],
+        { type: "image/svg+xml" }), "svg");
+    }
   });
 })();

@@ -2,14 +2,15 @@
 // the vendored cytoscape.js from GET /api/v1/cases/{id}/graph/ (the session
 // signs the request), when the tab is first shown. Filters by kind, "Expand
 // one hop" from the selected node (the same URL with ?expand=), save as PNG
-// (cytoscape) and SVG (written here from the drawn positions). Every word
+// and SVG (graph_save.js, shared with the flow view). Every word
 // shown comes translated from #cb-graph-strings; names come from the data.
 (function () {
   "use strict";
   var root = document.getElementById("cb-graph");
   var canvas = document.getElementById("cb-graph-canvas");
   var words = document.getElementById("cb-graph-strings");
-  if (!root || !canvas || !words || typeof window.cytoscape !== "function") { return; }
+  var save = window.CasebridgeGraphSave;
+  if (!root || !canvas || !words || typeof window.cytoscape !== "function" || !save) { return; }
   var t = JSON.parse(words.textContent);
   var panel = root.closest("[data-cb-panel]");
   var status = document.getElementById("cb-graph-status");
@@ -299,116 +300,20 @@
 
   function download(blob, extension) {
     var name = fileName(extension);
-    var link = document.createElement("a");
-    link.href = URL.createObjectURL(blob);
-    link.download = name;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    window.setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+    save.download(blob, name);
     say(format(t.saved, { file: name }));
   }
 
   document.getElementById("cb-graph-png").addEventListener("click", function () {
-    // The view fitted first: cytoscape's `full` image clips labels at its edges.
-    if (cy) {
-      cy.fit(showing(), 40);
-      download(cy.png({ output: "blob", scale: 2, bg: "#ffffff" }), "png");
-    }
+    if (cy) { download(save.png(cy, showing(), 40), "png"); }
   });
 
   document.getElementById("cb-graph-svg").addEventListener("click", function () {
-    if (cy) { download(new Blob([svg()], { type: "image/svg+xml" }), "svg"); }
+    if (cy) {
+      download(new Blob([save.svg(showing(), fileName("svg"), fontFamily)],
+        { type: "image/svg+xml" }), "svg");
+    }
   });
-
-  function escape(text) {
-    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-  }
-
-  function n(value) { return Math.round(value * 10) / 10; }
-
-  // The shapes drawn, in model coordinates: what the canvas shows, as vectors.
-  function shape(node) {
-    var p = node.position();
-    var w = node.width() / 2;
-    var h = node.height() / 2;
-    var fill = node.style("background-color");
-    var stroke = node.style("border-color");
-    var dash = node.style("border-style") === "dashed" ? ' stroke-dasharray="4 3"' : "";
-    var paint = ' fill="' + fill + '" stroke="' + stroke + '" stroke-width="' +
-      parseFloat(node.style("border-width")) + '"' + dash;
-    var name = node.style("shape");
-    if (name === "ellipse") {
-      return '<ellipse cx="' + n(p.x) + '" cy="' + n(p.y) + '" rx="' + n(w) + '" ry="' + n(h) + '"' + paint + "/>";
-    }
-    var points;
-    if (name === "diamond") {
-      points = [[0, -h], [w, 0], [0, h], [-w, 0]];
-    } else if (name === "hexagon") {
-      points = [[-w / 2, -h], [w / 2, -h], [w, 0], [w / 2, h], [-w / 2, h], [-w, 0]];
-    }
-    if (points) {
-      return '<polygon points="' + points.map(function (q) {
-        return n(p.x + q[0]) + "," + n(p.y + q[1]);
-      }).join(" ") + '"' + paint + "/>";
-    }
-    var radius = name === "round-rectangle" ? 5 : 0;
-    return '<rect x="' + n(p.x - w) + '" y="' + n(p.y - h) + '" width="' + n(2 * w) +
-      '" height="' + n(2 * h) + '" rx="' + radius + '"' + paint + "/>";
-  }
-
-  function text(x, y, content, size, colour, extra) {
-    return '<text x="' + n(x) + '" y="' + n(y) + '" font-size="' + size + '" fill="' + colour +
-      '" text-anchor="middle"' + (extra || "") + ">" + escape(content) + "</text>";
-  }
-
-  function svg() {
-    var box = showing().boundingBox({ includeLabels: true });
-    var pad = 20;
-    var parts = [];
-    var markers = {};  // one arrowhead per edge colour, in user units
-    showing().edges().forEach(function (edge) {
-      var s = edge.sourceEndpoint();
-      var e = edge.targetEndpoint();
-      var control = edge.controlPoints();
-      var d = "M" + n(s.x) + "," + n(s.y) + (control && control.length
-        ? " Q" + n(control[0].x) + "," + n(control[0].y) + " " : " L") + n(e.x) + "," + n(e.y);
-      var colour = edge.style("line-color");
-      var dash = edge.style("line-style") === "dashed" ? ' stroke-dasharray="6 4"' : "";
-      var arrow = "";
-      if (edge.style("target-arrow-shape") !== "none") {
-        markers[colour] = markers[colour] || "cb-arrow-" + Object.keys(markers).length;
-        arrow = ' marker-end="url(#' + markers[colour] + ')"';
-      }
-      parts.push('<path d="' + d + '" fill="none" stroke="' + colour + '" stroke-width="' +
-        parseFloat(edge.style("width")) + '"' + dash + arrow + "/>");
-      var mid = edge.midpoint();
-      parts.push(text(mid.x, mid.y - 3, edge.data("label"), 12, edge.style("color"),
-        ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'));
-    });
-    showing().nodes().forEach(function (node) {
-      var p = node.position();
-      parts.push(shape(node));
-      parts.push(text(p.x, p.y + node.height() / 2 + 18, node.data("label"), 15, "#1f2933",
-        ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'));
-    });
-    var defs = Object.keys(markers).map(function (colour) {
-      return '<marker id="' + markers[colour] + '" viewBox="0 0 10 10" refX="10" refY="5" ' +
-        'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto">' +
-        '<path d="M0,0 L10,5 L0,10 z" fill="' + colour + '"/></marker>';
-    }).join("");
-    var x = n(box.x1 - pad);
-    var y = n(box.y1 - pad);
-    var w = n(box.w + 2 * pad);
-    var h = n(box.h + 2 * pad);
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="' + x + " " + y + " " + w + " " + h +
-      '" width="' + w + '" height="' + h + '" font-family="' + escape(fontFamily) + '">\n' +
-      "<title>" + escape(fileName("svg")) + "</title>\n<defs>" + defs + "</defs>\n" +
-      '<rect x="' + x + '" y="' + y + '" width="' + w + '" height="' + h + '" fill="#ffffff"/>\n' +
-      parts.join("\n") + "\n</svg>\n";
-  }
 
   // --- shown with its tab ---------------------------------------------------------------
 
