@@ -55,15 +55,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import Gunicorn
-from bench.procs import bench_environment, free_port, pct
+from bench.procs import free_port, http_bench_environment, pct
 
-bench_environment()
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("API_THROTTLE_RATE", "")
-os.environ.setdefault("API_ANON_THROTTLE_RATE", "")
-os.environ.setdefault("LOG_LEVEL", "ERROR")
+http_bench_environment()
 
 import django  # noqa: E402
 

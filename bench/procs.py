@@ -32,6 +32,19 @@ def bench_environment() -> None:
     os.environ.setdefault("DEBUG", "0")
 
 
+def http_bench_environment() -> None:
+    """`bench_environment` for a benchmark that serves the app (gunicorn, the
+    test client): plain HTTP on the local names, no throttling, no log line
+    per request."""
+    bench_environment()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    os.environ.setdefault("API_THROTTLE_RATE", "")
+    os.environ.setdefault("API_ANON_THROTTLE_RATE", "")
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+
+
 def ensure_database(url: str) -> None:
     """Create the benchmark's database if it does not exist yet (never drops one)."""
     import psycopg

@@ -56,17 +56,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procs import PrivateRedis, bench_environment, free_port, pct
+from bench.procs import PrivateRedis, free_port, http_bench_environment, pct
 
-bench_environment()
+http_bench_environment()
 # Every trace is a deconfliction search: the benchmark's are not rate limited.
 os.environ.setdefault("DECONFLICTION_SEARCH_RATE_LIMIT", "100000000")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("API_THROTTLE_RATE", "")
-os.environ.setdefault("API_ANON_THROTTLE_RATE", "")
-os.environ.setdefault("LOG_LEVEL", "ERROR")
 
 import django  # noqa: E402
 
