@@ -52,6 +52,7 @@ NOT_SERVICES = {
     "record_cases_shared",  # the same for the bulk sharing services
     "verify_document",  # custody only; an integrity failure is audited
     "verify_all_documents",
+    "may_set_statistics_contribution",  # the rule set_statistics_contribution asks
 }
 
 
@@ -262,6 +263,14 @@ CHANGES = {
         lambda w: lambda: agency_services.deactivate_agency(actor=w.root, agency=w.unodc),
         [("update", "agencies.agency")],
     ),
+    "set_statistics_contribution": (
+        lambda w: (
+            lambda: agency_services.set_statistics_contribution(
+                actor=w.knp_admin, agency=w.knp, contributes=True
+            )
+        ),
+        [("update", "agencies.agency")],
+    ),
     "add_member": (
         lambda w: (
             lambda: agency_services.add_member(
@@ -392,6 +401,11 @@ REFUSALS = {
     "update_agency": lambda w: lambda: agency_services.update_agency(agency=w.unodc, code="N"),
     "deactivate_agency": lambda w: (
         lambda: agency_services.deactivate_agency(actor=w.knp_admin, agency=w.unodc)
+    ),
+    "set_statistics_contribution": lambda w: (
+        lambda: agency_services.set_statistics_contribution(
+            actor=w.knp_admin, agency=w.unodc, contributes=True
+        )
     ),
     "add_member": lambda w: (
         lambda: agency_services.add_member(user=w.kh_viewer, agency=w.knp, role=Role.VIEWER)
