@@ -354,14 +354,22 @@ def _seen(rows: QuerySet[Any], field: str) -> Exists:
     return Exists(rows.filter(pk=OuterRef(field)))
 
 
+def _end_on_case(rows: QuerySet[Any], field: str) -> Exists:
+    """`_seen` for an end of a link or transaction, which is on the row's own
+    case: saying so lets PostgreSQL read the ends of one case's rows from that
+    case's identifiers, where it otherwise hashes every visible identifier."""
+    return Exists(rows.filter(pk=OuterRef(field), case_id=OuterRef("case_id")))
+
+
 def _end_seen(agency: Agency, end: str) -> Q:
     """The `end` ("from" or "to") of a link: its entity or its identifier seen."""
     entity, identifier = f"{end}_entity_id", f"{end}_identifier_id"
     return (
-        Q(**{f"{entity}__isnull": True}) | Q(_seen(_entity_rows(agency, known_case=True), entity))
+        Q(**{f"{entity}__isnull": True})
+        | Q(_end_on_case(_entity_rows(agency, known_case=True), entity))
     ) & (
         Q(**{f"{identifier}__isnull": True})
-        | Q(_seen(_identifiers_seen_by(agency, known_case=True), identifier))
+        | Q(_end_on_case(_identifiers_seen_by(agency, known_case=True), identifier))
     )
 
 
@@ -386,8 +394,8 @@ def _transactions_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[
     identifiers = _identifiers_seen_by(agency, known_case=True)
     return Transaction.objects.filter(
         *_own_layers(agency, known_case),
-        _seen(identifiers, "from_identifier_id"),
-        _seen(identifiers, "to_identifier_id"),
+        _end_on_case(identifiers, "from_identifier_id"),
+        _end_on_case(identifiers, "to_identifier_id"),
     ).annotate(
         source_document_shown=_seen(
             _documents_seen_by(agency, known_case=True), "source_document_id"

@@ -22,13 +22,16 @@ row (transactions aggregated by the database), never one per node.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
 from agencies.actors import AnyUser
@@ -49,6 +52,10 @@ NODE_KINDS = frozenset(
 )
 EDGE_KINDS = frozenset({GraphKind.LINK, GraphKind.TRANSACTION})
 ALL_KINDS = NODE_KINDS | EDGE_KINDS
+
+#: Other cases drawn for each identifier of a picture; its node says when
+#: there are more (`more_cases`), which expanding it shows.
+OTHER_CASES_PER_IDENTIFIER = 5
 
 #: Node types, the prefix of a node's id (`identifier:<public id>`).
 ENTITY, IDENTIFIER, CASE = "entity", "identifier", "case"
@@ -73,6 +80,7 @@ class Node:
     role: str = ""
     chain: str = ""
     title: str = ""
+    more_cases: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +247,10 @@ class _Builder:
         )
         return key
 
+    def more_cases(self, identifier_key: str) -> None:
+        node = self.graph.nodes[identifier_key]
+        self.graph.nodes[identifier_key] = dataclasses.replace(node, more_cases=True)
+
     def held_in(self, identifier_key: str, case_id: int) -> None:
         case_key = self.case_keys[case_id]
         self.graph.add_edge(
@@ -349,27 +361,62 @@ def _whole_case(user: AnyUser, builder: _Builder) -> None:
     for row in access.visible_on_case(user, Entity, case).order_by().values(*_ENTITY_FIELDS):
         builder.entity(row, case.pk)
     on_case = access.visible_on_case(user, Identifier, case).order_by()
-    for row in on_case.values(*_IDENTIFIER_FIELDS):
+    identifiers = list(_with_holders(user, on_case, case).values(*_IDENTIFIER_FIELDS, "holders"))
+    for row in identifiers:
         builder.identifier(row, case.pk)
     for row in access.visible_on_case(user, Link, case).order_by().values(*_LINK_FIELDS):
         builder.link(row)
     for row in _aggregated(access.visible_on_case(user, Transaction, case)):
         builder.transactions(row)
     # The other cases holding one of these identifiers, as far as the reader
-    # sees both the case and the identifier there: one query, the case's
-    # columns joined.
-    twins = (
+    # sees both the case and the identifier there: the newest
+    # `OTHER_CASES_PER_IDENTIFIER` of each (a mule account can be on
+    # thousands), their columns in one query.
+    holders = {bytes(row["value_hash"]): row["holders"] for row in identifiers}
+    if connection.vendor != "postgresql":
+        holders = _holders_without_arrays(user, on_case, case)
+    drawn = {pk for ids in holders.values() for pk in ids[:OTHER_CASES_PER_IDENTIFIER]}
+    for row in access.visible_cases(user).filter(pk__in=drawn).values(*_CASE_FIELDS):
+        builder.other_case(row)
+    for value_hash, case_ids in holders.items():
+        home = builder.home_by_hash[value_hash]
+        for case_id in case_ids[:OTHER_CASES_PER_IDENTIFIER]:
+            if case_id in builder.case_keys:
+                builder.held_in(home, case_id)
+        if len(case_ids) > OTHER_CASES_PER_IDENTIFIER:
+            builder.more_cases(home)
+
+
+def _holders(user: AnyUser, case: Case) -> QuerySet[Identifier, dict[str, Any]]:
+    """The ids of the other cases holding a value, newest first, read from the
+    (value, case) index: for the outer identifier's value, one more than a
+    picture draws, to tell that there are more."""
+    return (
         access.visible_identifiers(user)
-        .filter(value_hash__in=on_case.values("value_hash"))
         .exclude(case_id=case.pk)
-        .values("value_hash", *(f"case__{name}" for name in _CASE_FIELDS))
+        .order_by("value_hash", "-case_id")
+        .values("case_id")
     )
-    for row in twins:
-        other = {name: row[f"case__{name}"] for name in _CASE_FIELDS}
-        builder.other_case(other)
-        home = builder.home_by_hash.get(bytes(row["value_hash"]))
-        if home is not None:
-            builder.held_in(home, other["pk"])
+
+
+def _with_holders(user: AnyUser, on_case: QuerySet[Identifier], case: Case) -> QuerySet[Identifier]:
+    """`on_case` with `holders` (see `_holders`): on PostgreSQL an array
+    subquery per identifier that stops at the first few; on the demo's
+    SQLite, which has no arrays, none (`_holders_without_arrays`)."""
+    if connection.vendor != "postgresql":
+        return on_case.annotate(holders=Value(None, output_field=CharField()))
+    first = _holders(user, case).filter(value_hash=OuterRef("value_hash"))
+    return on_case.annotate(holders=ArraySubquery(first[: OTHER_CASES_PER_IDENTIFIER + 1]))
+
+
+def _holders_without_arrays(
+    user: AnyUser, on_case: QuerySet[Identifier], case: Case
+) -> dict[bytes, list[int]]:
+    holders: dict[bytes, list[int]] = {}
+    rows = _holders(user, case).filter(value_hash__in=on_case.values("value_hash"))
+    for row in rows.values("value_hash", "case_id"):
+        holders.setdefault(bytes(row["value_hash"]), []).append(row["case_id"])
+    return holders
 
 
 def _parse_node(value: str) -> tuple[str, uuid.UUID]:
@@ -392,13 +439,20 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
     if kind == IDENTIFIER:
         # The identifier and the same value in every case the reader sees.
         same = access.visible_identifiers(user).filter(public_id=public_id).values("value_hash")
-        group = list(
-            access.visible_identifiers(user)
-            .filter(value_hash__in=same)
-            .values(*_IDENTIFIER_FIELDS, "case_id")
-        )
+        same_value = access.visible_identifiers(user).filter(value_hash__in=same)
+        fields = (*_IDENTIFIER_FIELDS, "case_id")
+        group = list(same_value.filter(Q(public_id=public_id) | Q(case_id=case.pk)).values(*fields))
         if not any(row["public_id"] == public_id for row in group):
             raise ValidationFailed(_("Unknown node."), field="expand")
+        # And the newest other cases holding the value, as many as a picture draws.
+        elsewhere = list(
+            same_value.exclude(public_id=public_id)
+            .exclude(case_id=case.pk)
+            .order_by("value_hash", "-case_id")
+            .values(*fields)[: OTHER_CASES_PER_IDENTIFIER + 1]
+        )
+        more_elsewhere = len(elsewhere) > OTHER_CASES_PER_IDENTIFIER
+        group += elsewhere[:OTHER_CASES_PER_IDENTIFIER]
         ids = [row["pk"] for row in group]
         touching = Q(from_identifier_id__in=ids) | Q(to_identifier_id__in=ids)
         links = list(access.visible_links(user).filter(touching).values(*_LINK_FIELDS))
@@ -418,7 +472,7 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
             .filter(Q(from_entity_id=entity) | Q(to_entity_id=entity))
             .values(*_LINK_FIELDS)
         )
-        money, group = [], []
+        money, group, more_elsewhere = [], [], False
     # The other ends, read through the gate like the rest.
     known_entities = {row["pk"] for row in entity_group}
     known_identifiers = {row["pk"] for row in group}
@@ -473,4 +527,6 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
         builder.link(row)
     for row in money:
         builder.transactions(row)
+    if more_elsewhere:
+        builder.more_cases(expanded)
     return expanded

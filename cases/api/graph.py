@@ -43,6 +43,11 @@ class GraphNodeSerializer(serializers.Serializer):
     role = serializers.CharField(allow_blank=True, help_text=_("A person's role on the case."))
     chain = serializers.CharField(allow_blank=True, help_text=_("A wallet's blockchain."))
     title = serializers.CharField(allow_blank=True, help_text=_("A case's title."))
+    more_cases = serializers.BooleanField(
+        help_text=_(
+            "An identifier held on more cases you may see than the picture draws (the newest five)."
+        )
+    )
 
 
 class GraphEdgeSerializer(serializers.Serializer):
@@ -105,6 +110,7 @@ def payload(picture: graph.Graph) -> dict[str, Any]:
                 "role": n.role,
                 "chain": n.chain,
                 "title": n.title,
+                "more_cases": n.more_cases,
             }
             for n in picture.nodes.values()
         ],

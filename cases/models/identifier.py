@@ -30,9 +30,7 @@ class Identifier(HandlingMixin):
     kind = models.CharField(_("kind"), max_length=20, choices=IdentifierKind.choices)
     raw_value = models.CharField(_("value as recorded"), max_length=500)
     normalised_value = models.TextField(_("normalised value"), editable=False)
-    value_hash = models.BinaryField(
-        max_length=32, editable=False, db_index=True, verbose_name=_("value hash")
-    )
+    value_hash = models.BinaryField(max_length=32, editable=False, verbose_name=_("value hash"))
     chain = models.CharField(_("blockchain"), max_length=12, choices=Chain.choices, blank=True)
     country = models.CharField(
         _("country"),
@@ -71,7 +69,12 @@ class Identifier(HandlingMixin):
         # page is read from it, each row asked the gate's rule, instead of
         # sorting every identifier the agency sees; the search takes its most
         # recent matches first from it too (`cases.search`).
-        indexes = [models.Index(fields=["created_at", "public_id"], name="identifier_sync_order")]
+        indexes = [
+            models.Index(fields=["created_at", "public_id"], name="identifier_sync_order"),
+            # Deconfliction's lookup by value, and a value's holders newest
+            # case first, read in that order (`cases.graph`'s other cases).
+            models.Index(fields=["value_hash", "-case"], name="identifier_hash_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.raw_value}"

@@ -181,6 +181,48 @@ def test_a_case_the_reader_may_not_see_is_no_node(
     assert f"case:{other.public_id}" in _ids(_get(api, knp_coordinator, network)["nodes"])
 
 
+def _cases_holding_the_wallet(actor, count: int) -> list:
+    cases = [make_case(actor, title=f"Holder {number}") for number in range(count)]
+    for case in cases:
+        add_identifier(
+            actor=actor, case=case, kind="crypto_wallet", value=TRON_WALLET, chain="tron"
+        )
+    return cases
+
+
+def test_a_value_held_on_many_cases_draws_the_newest_five_and_says_there_are_more(
+    api, knp_coordinator, network, kh_case, wallet
+):
+    """A mule wallet on thousands of cases must not make the picture draw them all."""
+    holders = _cases_holding_the_wallet(knp_coordinator, graph.OTHER_CASES_PER_IDENTIFIER)
+    body = _get(api, knp_coordinator, network)
+    nodes = {n["id"]: n for n in body["nodes"]}
+    newest = sorted([*holders, kh_case], key=lambda c: c.pk)[-graph.OTHER_CASES_PER_IDENTIFIER :]
+    drawn = {n for n in nodes if n.startswith("case:")}
+    assert drawn == {f"case:{c.public_id}" for c in newest}
+    assert nodes[f"identifier:{wallet.public_id}"]["more_cases"] is True
+
+
+def test_a_value_held_on_five_other_cases_draws_them_all(
+    api, knp_coordinator, network, kh_case, wallet
+):
+    _cases_holding_the_wallet(knp_coordinator, graph.OTHER_CASES_PER_IDENTIFIER - 1)
+    body = _get(api, knp_coordinator, network)
+    nodes = {n["id"]: n for n in body["nodes"]}
+    assert len([n for n in nodes if n.startswith("case:")]) == graph.OTHER_CASES_PER_IDENTIFIER
+    assert nodes[f"identifier:{wallet.public_id}"]["more_cases"] is False
+
+
+def test_expanding_a_value_held_on_many_cases_draws_the_newest_five(
+    api, knp_coordinator, network, kh_case, wallet
+):
+    holders = _cases_holding_the_wallet(knp_coordinator, graph.OTHER_CASES_PER_IDENTIFIER)
+    body = _get(api, knp_coordinator, network, expand=f"identifier:{wallet.public_id}")
+    nodes = {n["id"]: n for n in body["nodes"]}
+    assert {n for n in nodes if n.startswith("case:")} == {f"case:{c.public_id}" for c in holders}
+    assert nodes[body["expanded"]]["more_cases"] is True
+
+
 def test_expanding_a_wallet_adds_the_money_that_went_on_from_it_in_another_case(
     api, knp_coordinator, network, kh_case, wallet
 ):
@@ -267,7 +309,7 @@ def _grow(case, actor, wallet, count: int) -> None:
         _money(case, actor, wallet, account, "10", "USDT-TRC20")
 
 
-@pytest.mark.parametrize(("expand", "queries", "grown"), [(False, 6, 24), (True, 8, 12)])
+@pytest.mark.parametrize(("expand", "queries", "grown"), [(False, 6, 24), (True, 9, 12)])
 def test_the_query_count_does_not_grow_with_the_graph(
     api, knp_coordinator, network, kh_case, wallet, expand, queries, grown
 ):
