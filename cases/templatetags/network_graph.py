@@ -53,6 +53,7 @@ def network_graph_strings() -> dict[str, object]:
         "nothing_more": _("Nothing more that you may see from this node."),
         "not_expandable": _("A case cannot be expanded: open it instead."),
         "other_case": _("Recorded on another case"),
+        "more_cases": _("Held on more cases than are drawn (the newest five are)"),
         "agency": _("Agency"),
         "kind": _("Kind"),
         "role": _("Role"),

@@ -197,6 +197,7 @@
     if (api.handling_code) { rows.push([t.handling_code, t.handling[api.handling_code] || api.handling_code]); }
     if (api.title) { rows.push([t.case, api.title]); }
     if (!api.on_case) { rows.push([t.other_case, ""]); }
+    if (api.more_cases) { rows.push([t.more_cases, ""]); }
     details.textContent = "";
     var title = document.createElement("dt");
     title.className = "cb-graph-title";

@@ -100,6 +100,7 @@ def world(db):
         "case": case,
         "hot": hot,
         "analyst": analyst,
+        "kh_lead": kh_lead,
         "unodc": make_user(unodc, Role.COORDINATOR, "unodc.coordinator"),
     }
 
@@ -197,3 +198,35 @@ def test_an_outsider_gets_no_page_and_no_graph(browser, live_server, world):
     assert "Chen Wei" not in api.text() and HOT_WALLET not in api.text()
     un.shot("graph-04-outsider")
     un.close()
+
+
+MORE_CASES = {
+    "en": "Held on more cases than are drawn",
+    "ko": "표시된 것보다 많은 사건에 기록됨",
+}
+
+
+@pytest.mark.parametrize("language", sorted(MORE_CASES))
+def test_a_wallet_on_more_cases_than_drawn_says_so_when_clicked(
+    browser, live_server, world, language
+):
+    """Five more KH-CCOS cases shared with KR-KNP hold the hot wallet: the
+    picture draws five of its six other cases and the wallet says so."""
+    kh_lead = world["kh_lead"]
+    knp = world["analyst"].membership.agency
+    for number in range(5):
+        other = make_case(kh_lead, title=f"Compound payroll {number}")
+        services.share_case(actor=kh_lead, case=other, agency=knp, level=AccessLevel.VIEW)
+        add_identifier(
+            actor=kh_lead, case=other, kind="crypto_wallet", value=HOT_WALLET, chain="tron"
+        )
+    membership = world["analyst"].membership
+    membership.language = language
+    membership.save(update_fields=["language"])
+    me = Session(browser, live_server, world["analyst"], f"knp-graph-more-{language}")
+    _open_network(me, world["case"])
+    assert _count(me.page, "nodes") == 7 + 5  # the case's seven, five of the six other cases
+    _click_node(me.page, HOT_WALLET)
+    assert MORE_CASES[language] in me.page.locator("#cb-graph-details").inner_text()
+    me.shot(f"graph-04-more-cases-{language}")
+    me.close()
