@@ -72,7 +72,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from agencies.tokens import issue_api_token, revoke_api_token  # noqa: E402
-from cases import access  # noqa: E402
+from cases import access, graph  # noqa: E402
 from cases.identifiers import keyed_hash  # noqa: E402
 from cases.models import Case, Entity, Identifier, Link, Transaction  # noqa: E402
 from gate.roles import Role  # noqa: E402
@@ -267,12 +267,14 @@ def stock_picture(user, case: Case) -> tuple[int, int]:
             key = (record.from_identifier_id, record.to_identifier_id, record.currency)
             money[key][0] += 1
             money[key][1] += record.amount
-        for twin in (
+        twins = (
             access.visible_identifiers(user)
             .filter(value_hash=identifier.value_hash)
             .exclude(case=case)
             .select_related("case")
-        ):
+            .order_by("-case_id")
+        )
+        for twin in twins[: graph.OTHER_CASES_PER_IDENTIFIER]:
             nodes.add(f"case:{twin.case.public_id}")
             edges[f"held_in:{identifier.public_id}:{twin.case.public_id}"] = twin
     links = [

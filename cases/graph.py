@@ -442,13 +442,16 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
         same_value = access.visible_identifiers(user).filter(value_hash__in=same)
         fields = (*_IDENTIFIER_FIELDS, "case_id")
         group = list(same_value.filter(Q(public_id=public_id) | Q(case_id=case.pk)).values(*fields))
-        if not any(row["public_id"] == public_id for row in group):
+        asked = next((row for row in group if row["public_id"] == public_id), None)
+        if asked is None:
             raise ValidationFailed(_("Unknown node."), field="expand")
-        # And the newest other cases holding the value, as many as a picture draws.
+        # And the newest other cases holding the value, as many as a picture
+        # draws: the value itself, not a subquery, so that they are read in the
+        # index's order.
         elsewhere = list(
-            same_value.exclude(public_id=public_id)
-            .exclude(case_id=case.pk)
-            .order_by("value_hash", "-case_id")
+            _holders(user, case)
+            .filter(value_hash=asked["value_hash"])
+            .exclude(public_id=public_id)
             .values(*fields)[: OTHER_CASES_PER_IDENTIFIER + 1]
         )
         more_elsewhere = len(elsewhere) > OTHER_CASES_PER_IDENTIFIER
