@@ -387,15 +387,12 @@ def _whole_case(user: AnyUser, builder: _Builder) -> None:
             builder.more_cases(home)
 
 
-def _holders(user: AnyUser, case: Case) -> QuerySet[Identifier, dict[str, Any]]:
-    """The ids of the other cases holding a value, newest first, read from the
-    (value, case) index: for the outer identifier's value, one more than a
-    picture draws, to tell that there are more."""
+def _holders(user: AnyUser, case: Case) -> QuerySet[Identifier]:
+    """The identifiers of other cases, by value and newest case first: the
+    (value, case) index's order, so that reading a value's first few stops
+    there."""
     return (
-        access.visible_identifiers(user)
-        .exclude(case_id=case.pk)
-        .order_by("value_hash", "-case_id")
-        .values("case_id")
+        access.visible_identifiers(user).exclude(case_id=case.pk).order_by("value_hash", "-case_id")
     )
 
 
@@ -405,7 +402,8 @@ def _with_holders(user: AnyUser, on_case: QuerySet[Identifier], case: Case) -> Q
     SQLite, which has no arrays, none (`_holders_without_arrays`)."""
     if connection.vendor != "postgresql":
         return on_case.annotate(holders=Value(None, output_field=CharField()))
-    first = _holders(user, case).filter(value_hash=OuterRef("value_hash"))
+    # One more than a picture draws, to tell that there are more.
+    first = _holders(user, case).filter(value_hash=OuterRef("value_hash")).values("case_id")
     return on_case.annotate(holders=ArraySubquery(first[: OTHER_CASES_PER_IDENTIFIER + 1]))
 
 
