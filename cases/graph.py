@@ -3,15 +3,17 @@
 Nodes are the case's entities (persons, organisations, places) and
 identifiers (accounts, wallets, phones…), and the other cases that hold one
 of those identifiers (the same deconfliction hash) where the reader sees
-both that case and the identifier in it. Edges are the links, the
+both that case and the identifier in it, the newest
+`OTHER_CASES_PER_IDENTIFIER` of each. Edges are the links, the
 transactions, and the "held in" edge from an identifier to such a case.
 Transactions between the same two identifiers are drawn as one edge per
 currency, with their count and total, so that the view can size an edge by
 the money it carries.
 
 `expand` adds one hop from a node: for an identifier, the links and
-transactions touching it in every case the reader sees (the same value
-recorded elsewhere is drawn as the one node); for an entity, its links.
+transactions touching it on this case and on the newest other cases holding
+it (the same value recorded elsewhere is drawn as the one node); for an
+entity, its links.
 
 Everything is read through the gate's selectors (`access.visible_on_case`
 for the case's own rows, `visible_*` across cases), so the graph a reader
@@ -53,8 +55,8 @@ NODE_KINDS = frozenset(
 EDGE_KINDS = frozenset({GraphKind.LINK, GraphKind.TRANSACTION})
 ALL_KINDS = NODE_KINDS | EDGE_KINDS
 
-#: Other cases drawn for each identifier of a picture; its node says when
-#: there are more (`more_cases`), which expanding it shows.
+#: Other cases drawn for each identifier (the newest; a mule account can be
+#: held on thousands); its node says when there are more (`more_cases`).
 OTHER_CASES_PER_IDENTIFIER = 5
 
 #: Node types, the prefix of a node's id (`identifier:<public id>`).
@@ -435,7 +437,7 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
     kind, public_id = _parse_node(value)
     case = builder.case
     if kind == IDENTIFIER:
-        # The identifier and the same value in every case the reader sees.
+        # The identifier, the same value on this case, and on the newest other cases.
         same = access.visible_identifiers(user).filter(public_id=public_id).values("value_hash")
         same_value = access.visible_identifiers(user).filter(value_hash__in=same)
         fields = (*_IDENTIFIER_FIELDS, "case_id")
@@ -443,9 +445,8 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
         asked = next((row for row in group if row["public_id"] == public_id), None)
         if asked is None:
             raise ValidationFailed(_("Unknown node."), field="expand")
-        # And the newest other cases holding the value, as many as a picture
-        # draws: the value itself, not a subquery, so that they are read in the
-        # index's order.
+        # Those other cases, as many as a picture draws: by the value itself,
+        # not a subquery, so that they are read in the index's order.
         elsewhere = list(
             _holders(user, case)
             .filter(value_hash=asked["value_hash"])
