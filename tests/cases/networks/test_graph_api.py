@@ -213,6 +213,19 @@ def test_a_value_held_on_five_other_cases_draws_them_all(
     assert nodes[f"identifier:{wallet.public_id}"]["more_cases"] is False
 
 
+def test_cases_the_reader_may_not_see_neither_count_nor_draw(
+    api, knp_coordinator, outsider, network, kh_case, wallet
+):
+    """UNODC's own cases holding the wallet are not KR-KNP's to see: not drawn,
+    and they do not make the wallet say that there are more."""
+    _cases_holding_the_wallet(knp_coordinator, graph.OTHER_CASES_PER_IDENTIFIER - 1)
+    hidden = _cases_holding_the_wallet(outsider, 3)
+    body = _get(api, knp_coordinator, network)
+    nodes = {n["id"]: n for n in body["nodes"]}
+    assert not {f"case:{c.public_id}" for c in hidden} & set(nodes)
+    assert nodes[f"identifier:{wallet.public_id}"]["more_cases"] is False
+
+
 def test_expanding_a_value_held_on_many_cases_draws_the_newest_five(
     api, knp_coordinator, network, kh_case, wallet
 ):

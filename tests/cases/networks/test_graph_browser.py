@@ -202,6 +202,7 @@ def test_an_outsider_gets_no_page_and_no_graph(browser, live_server, world):
 
 MORE_CASES = {
     "en": "Held on more cases than are drawn",
+    "km": "មាននៅលើសំណុំរឿងច្រើនជាងដែលបានបង្ហាញ",
     "ko": "표시된 것보다 많은 사건에 기록됨",
 }
 
