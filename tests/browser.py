@@ -81,3 +81,34 @@ class Session:
 
     def close(self) -> None:
         self.context.close()
+
+
+# Where on the network picture to click so that the tap lands on the node: the
+# layout is randomised, so another node may cover part of it; pick a point of
+# its box no other node's box covers.
+_NODE_POINT = """(label) => {
+    const cy = document.getElementById("cb-graph-canvas").cbGraph;
+    const node = cy.nodes().filter((n) => n.data("api").label === label)[0];
+    cy.center(node);
+    const drawn = { includeLabels: false };
+    const box = node.renderedBoundingBox(drawn);
+    const others = cy.nodes(":visible").not(node).map((n) => n.renderedBoundingBox(drawn));
+    const inside = (b, x, y) => x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2;
+    for (const fx of [0.5, 0.3, 0.7, 0.15, 0.85]) {
+        for (const fy of [0.5, 0.3, 0.7, 0.15, 0.85]) {
+            const x = box.x1 + fx * box.w, y = box.y1 + fy * box.h;
+            if (!others.some((b) => inside(b, x, y))) { return { x, y, id: node.id() }; }
+        }
+    }
+    return { x: (box.x1 + box.x2) / 2, y: (box.y1 + box.y2) / 2, id: node.id() };
+}"""
+
+
+def click_graph_node(page, label: str) -> None:
+    """Click where the network picture draws the node labelled `label`, and
+    check that the workspace selected that node (the expand button names it)."""
+    where = page.evaluate(_NODE_POINT, label)
+    box = page.locator("#cb-graph-canvas").bounding_box()
+    page.mouse.click(box["x"] + where["x"], box["y"] + where["y"])
+    expand = page.locator(f"#cb-graph-expand[data-cb-node='{where['id']}']")
+    expand.wait_for(state="attached", timeout=5000)

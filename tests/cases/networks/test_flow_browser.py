@@ -34,7 +34,7 @@ from cases.management.commands.load_demo import (
 )
 from cases.models import Case, ContactRequest
 from gate.roles import Role
-from tests.browser import Session
+from tests.browser import Session, click_graph_node
 from tests.factories import PASSWORD
 from tests.i18n import english_leftovers
 
@@ -75,24 +75,9 @@ def _open_network(session, case) -> None:
     session.page.locator("#cb-graph-canvas").scroll_into_view_if_needed()
 
 
-def _click_node(page, label: str) -> None:
-    """Click where the network picture draws the node labelled `label`."""
-    where = page.evaluate(
-        """(label) => {
-            const cy = document.getElementById("cb-graph-canvas").cbGraph;
-            const node = cy.nodes().filter((n) => n.data("api").label === label)[0];
-            cy.center(node);
-            return node.renderedPosition();
-        }""",
-        label,
-    )
-    box = page.locator("#cb-graph-canvas").bounding_box()
-    page.mouse.click(box["x"] + where["x"], box["y"] + where["y"])
-
-
 def _follow(page, label: str, hops: str = "4") -> None:
     page.locator("#cb-flow").evaluate("(el) => el.removeAttribute('data-cb-traced')")
-    _click_node(page, label)
+    click_graph_node(page, label)
     follow = page.locator("#cb-flow-follow")
     assert follow.is_enabled()
     page.locator("#cb-flow-hops").select_option(hops)
@@ -118,7 +103,7 @@ def test_an_analyst_follows_the_money_to_a_kh_ccos_wallet_and_requests_contact(
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     _open_network(me, demo["case"])
 
-    _click_node(page, HOT_WALLET)
+    click_graph_node(page, HOT_WALLET)
     page.locator("#cb-graph-expand").click()
     page.locator("#cb-graph[data-cb-expanded]").wait_for(state="attached")
     me.shot(f"flow-01-network-{language}")

@@ -28,7 +28,7 @@ from cases import networks, services
 from cases.choices import AccessLevel, EntityKind, LinkKind, PersonRole
 from cases.deconfliction import add_identifier
 from gate.roles import Role
-from tests.browser import Session
+from tests.browser import Session, click_graph_node
 from tests.factories import make_agency, make_case, make_user
 from tests.i18n import english_leftovers
 
@@ -116,20 +116,6 @@ def _count(page, what: str) -> int:
     return int(page.locator("#cb-graph").get_attribute(f"data-cb-{what}"))
 
 
-def _click_node(page, label: str) -> None:
-    """Click where the canvas draws the node labelled `label`."""
-    where = page.evaluate(
-        """(label) => {
-            const cy = document.getElementById("cb-graph-canvas").cbGraph;
-            const node = cy.nodes().filter((n) => n.data("api").label === label)[0];
-            return node.renderedPosition();
-        }""",
-        label,
-    )
-    box = page.locator("#cb-graph-canvas").bounding_box()
-    page.mouse.click(box["x"] + where["x"], box["y"] + where["y"])
-
-
 @pytest.mark.parametrize("language", ["en", "km", "ko"])
 def test_an_analyst_draws_filters_expands_and_saves_the_network(
     browser, live_server, world, language
@@ -158,7 +144,7 @@ def test_an_analyst_draws_filters_expands_and_saves_the_network(
     page.locator("#cb-graph-kinds input[value=person]").check()
     assert _count(page, "nodes") == 8
 
-    _click_node(page, HOT_WALLET)
+    click_graph_node(page, HOT_WALLET)
     expand = page.locator("#cb-graph-expand")
     assert expand.is_enabled()
     assert expand.get_attribute("data-cb-node") == f"identifier:{world['hot'].public_id}"
@@ -227,7 +213,7 @@ def test_a_wallet_on_more_cases_than_drawn_says_so_when_clicked(
     me = Session(browser, live_server, world["analyst"], f"knp-graph-more-{language}")
     _open_network(me, world["case"])
     assert _count(me.page, "nodes") == 7 + 5  # the case's seven, five of the six other cases
-    _click_node(me.page, HOT_WALLET)
+    click_graph_node(me.page, HOT_WALLET)
     assert MORE_CASES[language] in me.page.locator("#cb-graph-details").inner_text()
     me.shot(f"graph-04-more-cases-{language}")
     me.close()
