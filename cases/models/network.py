@@ -300,7 +300,12 @@ class Transaction(_Recorded):
         verbose_name_plural = _("transactions")
         indexes = [
             models.Index(fields=["from_identifier", "occurred_at"], name="transaction_from_time"),
-            models.Index(fields=["from_hash", "occurred_at"], name="transaction_from_hash_time"),
+            # A trace reads each value's first transactions in this order and
+            # stops at its bound (`cases.trace`); without `id` a sort of the
+            # value's whole ledger came first.
+            models.Index(
+                fields=["from_hash", "occurred_at", "id"], name="transaction_from_hash_order"
+            ),
             models.Index(fields=["updated_at", "public_id"], name="transaction_sync_order"),
         ]
         constraints = [
