@@ -432,11 +432,18 @@ def _match(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]])
                 )
             )
 
-    told = []
-    for event, pk in dict.fromkeys(events):
+    # An agency is told once per value searched, of its earliest identifier
+    # holding it: the notice is its agency's ("your agency holds"), and a
+    # wallet held on thousands of its cases would otherwise tell it thousands
+    # of times.
+    told: dict[tuple[int, bytes], dict] = {}
+    for event, pk in events:
         row = rows[pk]
-        told.append((row, row["agency_id"] if event == "matched" else row["case__lead_agency_id"]))
-    notify_identifiers_matched(actor=actor, told=told)
+        agency_id = row["agency_id"] if event == "matched" else row["case__lead_agency_id"]
+        told.setdefault((agency_id, row["value_hash"]), row)
+    notify_identifiers_matched(
+        actor=actor, told=[(row, agency_id) for (agency_id, _h), row in told.items()]
+    )
     return restricted
 
 

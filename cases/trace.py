@@ -20,8 +20,8 @@ and is audited like one, with hashes, never values.
 
 Bounded: at most `MAX_HOPS` hops; per hop, `MAX_EDGES_PER_VALUE`
 transactions from each value and `MAX_EDGES_PER_HOP` in all, the earliest
-first; `MAX_EDGES` in the trace and `MAX_PATHS` paths; `truncated` says a
-bound was hit. The bounds apply to what the reader sees, never before it
+first; `MAX_EDGES` in the trace, `MAX_PATHS` paths and about `MAX_BORDERS`
+borders; `truncated` says a bound was hit. The bounds apply to what the reader sees, never before it
 (a hidden transaction takes no one's place). Each hop is two queries: the
 first few transactions of each value reached at the hop before, read from
 the transaction's hash-and-time index (`_first_sent`), then those rows; a
@@ -65,6 +65,11 @@ MAX_EDGES = 1000
 MAX_EDGES_PER_VALUE = 50
 #: Paths listed: they multiply where money splits and joins again.
 MAX_PATHS = 500
+#: Borders answered, the values nearest the origin first: an exchange's
+#: wallet is held by most agencies, and a trace through a few of them would
+#: otherwise answer, and tell, thousands.
+MAX_BORDERS = 100
+_MOST_VALUES_ASKED = 16
 
 # What a hop reads of each transaction: its ends' hashes, what is shown of
 # it, and the recipient as a node (both ends are on the transaction's case).
@@ -237,7 +242,8 @@ def trace_money(
             )
     trace.paths, too_many = _paths(trace)
     trace.truncated = trace.truncated or too_many
-    trace.borders = _borders(actor, me, node_of, kinds)
+    trace.borders, more_borders = _borders(actor, me, node_of, kinds)
+    trace.truncated = trace.truncated or more_borders
     _audit(actor, me, identifier, trace, since, until, node_of)
     return trace
 
@@ -333,25 +339,39 @@ def _totals(trail: list[str], steps: dict[str, dict[str, list[TraceEdge]]]) -> d
 
 def _borders(
     actor: Actor, me: Any, node_of: dict[bytes, str], kinds: dict[bytes, str]
-) -> list[TraceBorder]:
-    """The deconfliction answer for every value the trace reached, as far as
-    it names an agency holding it out of the reader's sight."""
+) -> tuple[list[TraceBorder], bool]:
+    """The deconfliction answer for the values the trace reached, as far as
+    it names an agency holding one out of the reader's sight; and whether
+    values were left unanswered.
+
+    Asked in batches that double (one value, two, four... at most
+    `_MOST_VALUES_ASKED`), nearest the origin first, until `MAX_BORDERS` are found: a value is answered whole
+    or not at all, and only the holders of values answered are told.
+    """
     reached = list(node_of)
-    answers = deconfliction.answer_recorded(
-        actor=actor, me=me, recorded=[(kinds[value], value) for value in reached]
-    )
-    return [
-        TraceBorder(
-            at=node_of[value],
-            agency=hit.agency,
-            agency_country=hit.agency_country,
-            kind=hit.kind,
-            first_recorded=hit.first_recorded,
-            contact_token=hit.contact_token,
+    borders: list[TraceBorder] = []
+    start, size = 0, 1
+    while start < len(reached):
+        if len(borders) >= MAX_BORDERS:
+            return borders, True
+        batch = reached[start : start + size]
+        answers = deconfliction.answer_recorded(
+            actor=actor, me=me, recorded=[(kinds[value], value) for value in batch]
         )
-        for value, answer in zip(reached, answers, strict=True)
-        for hit in answer.held_elsewhere
-    ]
+        borders += [
+            TraceBorder(
+                at=node_of[value],
+                agency=hit.agency,
+                agency_country=hit.agency_country,
+                kind=hit.kind,
+                first_recorded=hit.first_recorded,
+                contact_token=hit.contact_token,
+            )
+            for value, answer in zip(batch, answers, strict=True)
+            for hit in answer.held_elsewhere
+        ]
+        start, size = start + size, min(size * 2, _MOST_VALUES_ASKED)
+    return borders, False
 
 
 def _audit(

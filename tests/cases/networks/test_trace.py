@@ -19,6 +19,7 @@ from gate.errors import NotFound, PermissionDenied, ValidationFailed
 from gate.roles import Role
 from tests.factories import make_case, make_user
 
+from .conftest import TRON_WALLET
 from .trace_world import BOSS_WALLET, days_ago, money, tron, tron_address
 
 pytestmark = pytest.mark.django_db
@@ -272,6 +273,26 @@ def test_the_path_bound_truncates(trail, knp_coordinator, kh_investigator, monke
     assert len(found.paths) == 1 and found.truncated
 
 
+def test_the_border_bound_answers_the_nearest_values_and_truncates(
+    trail, hidden, knp_coordinator, kh_investigator, monkeypatch
+):
+    """KH-CCOS's own case also holds the hot wallet (hop 2), nearer than the
+    boss wallet (hop 3): past the bound, the boss wallet is neither answered
+    nor its holder told."""
+    from notifications.models import OutboxMessage
+
+    tron(kh_investigator, hidden.case, TRON_WALLET)
+    monkeypatch.setattr(trace, "MAX_BORDERS", 1)
+    before = set(OutboxMessage.objects.values_list("pk", flat=True))
+
+    found = trace.trace_money(actor=knp_coordinator, identifier=trail.victim_account)
+
+    assert [border.at for border in found.borders] == [_id(trail.wallet)]
+    assert found.truncated
+    told = OutboxMessage.objects.exclude(pk__in=before).filter(event_type="deconfliction.hit")
+    assert not {_id(trail.boss_wallet), _id(hidden.boss_wallet)} & {str(m.object_id) for m in told}
+
+
 def test_a_trace_is_audited_as_a_search_with_hashes_not_values(trail, hidden, knp_coordinator):
     trace.trace_money(actor=knp_coordinator, identifier=trail.victim_account, hops=3)
 
@@ -284,14 +305,22 @@ def test_a_trace_is_audited_as_a_search_with_hashes_not_values(trail, hidden, kn
     assert BOSS_WALLET not in str(event.changes)
 
 
-def test_the_holder_is_told_that_a_trace_reached_its_value(trail, hidden, knp_coordinator):
+def test_the_holder_is_told_once_that_a_trace_reached_its_value(
+    trail, hidden, knp_coordinator, kh_investigator
+):
+    """KH-CCOS holds the boss wallet twice (the shared case and its own):
+    its agency is told once, of its earliest identifier holding the value."""
     from notifications.models import OutboxMessage
 
     before = set(OutboxMessage.objects.values_list("pk", flat=True))
     trace.trace_money(actor=knp_coordinator, identifier=trail.victim_account)
 
     told = OutboxMessage.objects.exclude(pk__in=before).filter(event_type="deconfliction.hit")
-    assert _id(hidden.boss_wallet) in {str(m.object_id) for m in told}
+    boss = {_id(trail.boss_wallet), _id(hidden.boss_wallet)}
+    about_boss = [m for m in told if str(m.object_id) in boss]
+    assert [(str(m.object_id), m.payload["ids"]["agency"]) for m in about_boss] == [
+        (_id(trail.boss_wallet), str(kh_investigator.membership.agency.public_id))
+    ]
 
 
 def test_a_member_of_an_agency_the_case_was_shared_with_traces_what_it_sees(trail, kh_investigator):
