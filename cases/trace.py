@@ -20,9 +20,10 @@ and is audited like one, with hashes, never values.
 
 Bounded: at most `MAX_HOPS` hops; per hop, `MAX_EDGES_PER_VALUE`
 transactions from each value and `MAX_EDGES_PER_HOP` in all, the earliest
-first; `MAX_EDGES` in the trace, `MAX_PATHS` paths and about `MAX_BORDERS`
-borders; `truncated` says a bound was hit. The bounds apply to what the reader sees, never before it
-(a hidden transaction takes no one's place). Each hop is two queries: the
+first; `MAX_EDGES` in the trace, `MAX_PATHS` paths and about
+`MAX_BORDERS` borders; `truncated` says a bound was hit. The bounds apply
+to what the reader sees, never before it (a hidden transaction takes no
+one's place). Each hop is two queries: the
 first few transactions of each value reached at the hop before, read from
 the transaction's hash-and-time index (`_first_sent`), then those rows; a
 value is followed once, so a wallet sending money back ends that path, it
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
@@ -261,6 +263,7 @@ def _first_sent(
     SQLite, which has no arrays, asks value by value.
     """
     first = transactions.order_by("occurred_at", "id").values("id")
+    sent: Iterable[list[int]]
     if connection.vendor == "postgresql":
         sent = (
             Identifier.objects.filter(pk__in=frontier.values())
@@ -345,8 +348,9 @@ def _borders(
     values were left unanswered.
 
     Asked in batches that double (one value, two, four... at most
-    `_MOST_VALUES_ASKED`), nearest the origin first, until `MAX_BORDERS` are found: a value is answered whole
-    or not at all, and only the holders of values answered are told.
+    `_MOST_VALUES_ASKED`), nearest the origin first, until `MAX_BORDERS`
+    are found: a value is answered whole or not at all, and only the
+    holders of values answered are told.
     """
     reached = list(node_of)
     borders: list[TraceBorder] = []
