@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import BinaryField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
@@ -456,18 +457,102 @@ def answer_recorded(
     """The search's answer for values already recorded, given as (kind,
     keyed hash) pairs: the nodes a money trace reached (`cases.trace`).
 
-    The same rules as a search, from the same code: full hits for what the
-    caller sees, "agency X holds a match" with a contact token for the rest
-    of what is discoverable, nothing for the rest, and the agencies
-    concerned told. `me` comes from `searcher_agency` (role and rate); the
-    caller audits, as the search it is part of.
+    The rules of a search (`_match`): "agency X holds a match" with a
+    contact token for what is discoverable and out of the caller's sight,
+    nothing for the rest, and the agencies concerned told; but no visible
+    hits, which a trace shows itself. Asked agency by agency rather than
+    holder by holder: a wallet an exchange runs is held on a hundred thousand
+    cases of a few hundred agencies, and the answer names agencies (at 1M
+    cases, 1.6 s -> 35 ms for such a wallet). A property test holds the two
+    ways to one answer. `me` comes from `searcher_agency` (role and rate);
+    the caller audits, as the search it is part of.
     """
-    prepared: list[tuple[SearchAnswer, bytes | None]] = [
-        (SearchAnswer(index=index, kind=kind, value=""), value_hash)
-        for index, (kind, value_hash) in enumerate(recorded)
+    answers = [
+        SearchAnswer(index=index, kind=kind, value="") for index, (kind, _h) in enumerate(recorded)
     ]
-    _match(actor, me, prepared)
-    return [answer for answer, _h in prepared]
+    values = list(dict.fromkeys(value_hash for _kind, value_hash in recorded))
+    if not values:
+        return answers
+    unseen = ~Exists(access.visible_identifiers(actor).filter(pk=OuterRef("pk")))
+    per_agency = [_per_agency(value_hash, unseen) for value_hash in values]
+    holdings = list(per_agency[0].union(*per_agency[1:], all=True))
+    # A case that is not discoverable answers nothing, and tells its lead.
+    leads = list(
+        Identifier.objects.filter(value_hash__in=values, case__discoverable=False)
+        .exclude(case__lead_agency_id=me.pk)
+        .filter(unseen)
+        .values("pk", "value_hash", "case__lead_agency_id")
+    )
+    wanted = {h[pk] for h in holdings for pk in ("border", "matched") if h[pk] is not None}
+    rows: dict[int, Any] = {
+        row["pk"]: row
+        for row in Identifier.objects.filter(pk__in=wanted | {lead["pk"] for lead in leads}).values(
+            "pk", "public_id", "kind", "created_at", "agency__code", "agency__country"
+        )
+    }
+
+    def first(pk: int) -> tuple[dt.datetime, int]:
+        return rows[pk]["created_at"], pk
+
+    elsewhere: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
+    told: dict[tuple[int, bytes], int] = {}
+
+    def tell(agency_id: int, value_hash: bytes, pk: int) -> None:
+        earlier = told.get((agency_id, value_hash))
+        if earlier is None or first(pk) < first(earlier):
+            told[(agency_id, value_hash)] = pk
+
+    for holding in holdings:
+        value_hash = bytes(holding["value"])
+        if holding["border"] is not None:
+            elsewhere[value_hash].append((holding["pk"], holding["border"]))
+        if holding["matched"] is not None and holding["pk"] != me.pk:
+            tell(holding["pk"], value_hash, holding["matched"])
+    for lead in leads:
+        tell(lead["case__lead_agency_id"], bytes(lead["value_hash"]), lead["pk"])
+
+    for answer, (_kind, value_hash) in zip(answers, recorded, strict=True):
+        for agency_id, pk in sorted(elsewhere[value_hash], key=lambda held: first(held[1])):
+            row = rows[pk]
+            answer.held_elsewhere.append(
+                RestrictedHit(
+                    agency=row["agency__code"],
+                    agency_country=row["agency__country"],
+                    kind=row["kind"],
+                    first_recorded=row["created_at"].date(),
+                    contact_token=_contact_token(me, agency_id, row["kind"], value_hash),
+                )
+            )
+    notify_identifiers_matched(
+        actor=actor,
+        told=[
+            (rows[pk], agency_id)
+            for (agency_id, _h), pk in sorted(told.items(), key=lambda item: first(item[1]))
+        ],
+    )
+    return answers
+
+
+def _per_agency(value_hash: bytes, unseen: Exists) -> QuerySet[Agency, dict[str, Any]]:
+    """Each agency holding `value_hash`, with its earliest identifier of it
+    that answers "held elsewhere" (discoverable, out of sight) and its
+    earliest one that tells it (discoverable or seen): each read from the
+    (value, agency, time) index, stopping at the first row that answers."""
+    held = Identifier.objects.filter(value_hash=value_hash, agency_id=OuterRef("pk")).order_by(
+        "created_at", "pk"
+    )
+    return (
+        Agency.objects.filter(
+            pk__in=Identifier.objects.filter(value_hash=value_hash).values("agency_id")
+        )
+        .annotate(
+            value=Value(value_hash, output_field=BinaryField()),
+            border=Subquery(held.filter(unseen, case__discoverable=True).values("pk")[:1]),
+            matched=Subquery(held.filter(Q(case__discoverable=True) | ~unseen).values("pk")[:1]),
+        )
+        .order_by()
+        .values("pk", "value", "border", "matched")
+    )
 
 
 @transaction.atomic

@@ -74,6 +74,11 @@ class Identifier(HandlingMixin):
             # Deconfliction's lookup by value, and a value's holders newest
             # case first, read in that order (`cases.graph`'s other cases).
             models.Index(fields=["value_hash", "-case"], name="identifier_hash_case"),
+            # A value's holders agency by agency, each one's earliest first:
+            # a trace's borders (`deconfliction.answer_recorded`).
+            models.Index(
+                fields=["value_hash", "agency", "created_at", "id"], name="identifier_hash_agency"
+            ),
         ]
 
     def __str__(self) -> str:
