@@ -23,11 +23,10 @@ transactions from each value and `MAX_EDGES_PER_HOP` in all, the earliest
 first; `MAX_EDGES` in the trace, `MAX_PATHS` paths and about
 `MAX_BORDERS` borders; `truncated` says a bound was hit. The bounds apply
 to what the reader sees, never before it (a hidden transaction takes no
-one's place). Each hop is two queries: the
-first few transactions of each value reached at the hop before, read from
-the transaction's hash-and-time index (`_first_sent`), then those rows; a
-value is followed once, so a wallet sending money back ends that path, it
-does not loop.
+one's place). Each hop is two queries: the first few transactions of each
+value reached at the hop before, read from the transaction's (value, time,
+id) index (`_first_sent`), then those rows; a value is followed once, so a
+wallet sending money back ends that path, it does not loop.
 """
 
 from __future__ import annotations
