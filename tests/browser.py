@@ -83,13 +83,20 @@ class Session:
         self.context.close()
 
 
-# Where on the network picture to click so that the tap lands on the node: the
-# layout is randomised, so another node may cover part of it; pick a point of
-# its box no other node's box covers.
+# Where on the network picture to click so that the tap lands on the node: in
+# the window, and, as the layout is randomised and another node may cover part
+# of it, at a point of its box no other node's box covers.
 _NODE_POINT = """(label) => {
     const cy = document.getElementById("cb-graph-canvas").cbGraph;
     const node = cy.nodes().filter((n) => n.data("api").label === label)[0];
     cy.center(node);
+    // The node is now at the canvas's centre: bring that into the window (a
+    // canvas taller than what is left of the window below the tabs is not).
+    cy.container().scrollIntoView({ block: "center", inline: "center" });
+    // Cytoscape keeps where its canvas is in the window until it hears of
+    // the scroll (an event at the next frame): a click before then lands
+    // where the node used to be.
+    cy.resize();
     const drawn = { includeLabels: false };
     const box = node.renderedBoundingBox(drawn);
     const others = cy.nodes(":visible").not(node).map((n) => n.renderedBoundingBox(drawn));
