@@ -361,7 +361,7 @@ def header() -> str:
     return (
         f"{'origin':36} {'edges':>5} {'nodes':>5} {'bord':>4} {'paths':>5} {'trunc':>5} "
         f"{'p50 ms':>7} {'p95 ms':>7} {'q':>3} {'svc p50':>7} {'stock p50':>9} "
-        f"{'stock p95':>9} {'stock q':>7} {'ratio':>6} {'rows read':>9}"
+        f"{'stock p95':>9} {'stock q':>7} {'ratio':>7} {'rows read':>9}"
     )
 
 
@@ -373,7 +373,7 @@ def row(r: Result) -> str:
         f"{r.origin:36} {r.edges:5} {r.nodes:5} {r.borders:4} {r.paths:5} "
         f"{'yes' if r.truncated else 'no':>5} {r.p50:7.1f} {r.p95:7.1f} {r.queries:3} "
         f"{r.service_p50:7.1f} {f'{over}{r.stock_p50:.1f}':>9} {f'{over}{r.stock_p95:.1f}':>9} "
-        f"{r.stock_queries:7} {f'{over}{ratio:.1f}':>5}x {r.rows_read:9,}"
+        f"{r.stock_queries:7} {f'{over}{ratio:.1f}':>6}x {r.rows_read:9,}"
     )
 
 
