@@ -266,6 +266,7 @@ def _first_sent(
     if connection.vendor == "postgresql":
         sent = (
             Identifier.objects.filter(pk__in=frontier.values())
+            .order_by()
             .annotate(
                 sent=ArraySubquery(
                     first.filter(from_hash=OuterRef("value_hash"))[: MAX_EDGES_PER_VALUE + 1]

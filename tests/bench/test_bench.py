@@ -125,15 +125,3 @@ def test_generated_money_stays_on_its_case_and_crosses_cases_by_hash(expected):
         .filter(cases__gt=1)
     )
     assert shared.exists()
-
-
-def test_a_stock_walk_given_up_on_prints_its_limit_as_a_lower_bound():
-    from bench.trace import Result, row
-
-    given_up = Result(origin="o", service_p50=500.0, stock_p50=60000.0, stock_p95=60000.0)
-    given_up.stock_gave_up = True
-    finished = Result(origin="o", service_p50=500.0, stock_p50=1000.0, stock_p95=1000.0)
-
-    assert row(given_up).split()[-5:] == [">60000.0", ">60000.0", "0", ">120.0x", "0"]
-    assert row(finished).split()[-5:] == ["1000.0", "1000.0", "0", "2.0x", "0"]
-    assert len(row(given_up)) == len(row(finished))

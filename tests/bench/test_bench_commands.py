@@ -183,5 +183,5 @@ def test_trace_benchmark_follows_the_money_through_gunicorn_and_matches_the_stoc
     assert "money network: " in out
     header = next(line for line in out.splitlines() if line.startswith("origin "))
     assert header.split()[1:5] == ["edges", "nodes", "bord", "paths"]
-    assert "hop 1: " in out
+    assert "hop 1 values: " in out and "hop 1 rows  : " in out
     assert "4-hop trace p95 <= 500 ms over HTTP" in out
