@@ -17,7 +17,8 @@ this module is filtered:
 The "holding agency" of a match is the agency that recorded the identifier:
 it is the one that knows what it is, and naming it says nothing about who
 else participates in the case. Every match against an agency's identifiers
-by another agency is reported to it.
+by another agency is reported to it, once per value searched (of its
+earliest identifier holding it).
 
 A search of up to `DECONFLICTION_MAX_SEARCH` identifiers costs a constant
 number of queries: one `IN` lookup on the hash index, one through the gate
