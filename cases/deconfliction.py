@@ -427,15 +427,7 @@ def _match(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]])
                 events.append(("matched", row["pk"]))
         for row in elsewhere.values():
             restricted += 1
-            answer.held_elsewhere.append(
-                RestrictedHit(
-                    agency=row["agency__code"],
-                    agency_country=row["agency__country"],
-                    kind=row["kind"],
-                    first_recorded=row["created_at"].date(),
-                    contact_token=_contact_token(me, row["agency_id"], row["kind"], value_hash),
-                )
-            )
+            answer.held_elsewhere.append(_held_elsewhere(me, row["agency_id"], row, value_hash))
 
     # An agency is told once per value searched, of its earliest identifier
     # holding it: the notice is its agency's ("your agency holds"), and a
@@ -450,6 +442,18 @@ def _match(actor, me: Agency, prepared: list[tuple[SearchAnswer, bytes | None]])
         actor=actor, told=[(row, agency_id) for (agency_id, _h), row in told.items()]
     )
     return restricted
+
+
+def _held_elsewhere(me: Agency, agency_id: int, row: dict, value_hash: bytes) -> RestrictedHit:
+    """What the searcher is told of a match out of its sight: the holding
+    agency, the kind and the date, and a token to ask for contact."""
+    return RestrictedHit(
+        agency=row["agency__code"],
+        agency_country=row["agency__country"],
+        kind=row["kind"],
+        first_recorded=row["created_at"].date(),
+        contact_token=_contact_token(me, agency_id, row["kind"], value_hash),
+    )
 
 
 def answer_recorded(
@@ -514,16 +518,7 @@ def answer_recorded(
 
     for answer, (_kind, value_hash) in zip(answers, recorded, strict=True):
         for agency_id, pk in sorted(elsewhere[value_hash], key=lambda held: first(held[1])):
-            row = rows[pk]
-            answer.held_elsewhere.append(
-                RestrictedHit(
-                    agency=row["agency__code"],
-                    agency_country=row["agency__country"],
-                    kind=row["kind"],
-                    first_recorded=row["created_at"].date(),
-                    contact_token=_contact_token(me, agency_id, row["kind"], value_hash),
-                )
-            )
+            answer.held_elsewhere.append(_held_elsewhere(me, agency_id, rows[pk], value_hash))
     notify_identifiers_matched(
         actor=actor,
         told=[
