@@ -8,7 +8,8 @@ both that case and the identifier in it, the newest
 transactions, and the "held in" edge from an identifier to such a case.
 Transactions between the same two identifiers are drawn as one edge per
 currency, with their count and total, so that the view can size an edge by
-the money it carries.
+the money it carries; the busiest `MAX_TRANSACTION_EDGES` of them, and
+`truncated` says when there were more.
 
 `expand` adds one hop from a node: for an identifier, the links and
 transactions touching it on this case and on the newest other cases holding
@@ -54,6 +55,12 @@ NODE_KINDS = frozenset(
 )
 EDGE_KINDS = frozenset({GraphKind.LINK, GraphKind.TRANSACTION})
 ALL_KINDS = NODE_KINDS | EDGE_KINDS
+
+#: Money edges drawn in one picture or hop, the busiest first (most
+#: transactions, then the largest total): a case of 20,000 transactions
+#: between 900 accounts is otherwise 20,000 edges nobody can read, and the
+#: answer says `truncated`.
+MAX_TRANSACTION_EDGES = 1000
 
 #: Other cases drawn for each identifier (the newest; a mule account can be
 #: held on thousands); its node says when there are more (`more_cases`).
@@ -109,6 +116,8 @@ class Graph:
     expanded: str | None = None
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: dict[str, Edge] = field(default_factory=dict)
+    #: More money edges than `MAX_TRANSACTION_EDGES` were left out.
+    truncated: bool = False
 
     def add_node(self, node: Node) -> None:
         self.nodes.setdefault(node.id, node)
@@ -131,7 +140,13 @@ class Graph:
             and edge.target in kept
             and (edge.type == HELD_IN or edge.type in kinds)
         }
-        return Graph(case=self.case, expanded=self.expanded, nodes=kept, edges=edges)
+        return Graph(
+            case=self.case,
+            expanded=self.expanded,
+            nodes=kept,
+            edges=edges,
+            truncated=self.truncated,
+        )
 
 
 def node_id(kind: str, public_id: Any) -> str:
@@ -165,13 +180,20 @@ _LINK_FIELDS = (
 )
 
 
-def _aggregated(transactions: Any) -> Any:
-    """Transactions grouped per case, ends and currency, summed by the database."""
-    return (
+def _aggregated(transactions: Any, graph: Graph) -> list[dict[str, Any]]:
+    """Transactions grouped per case, ends and currency, summed by the
+    database: the `MAX_TRANSACTION_EDGES` busiest groups (`graph.truncated`
+    if there were more)."""
+    groups = list(
         transactions.order_by()
         .values("case_id", "from_identifier_id", "to_identifier_id", "currency")
         .annotate(count=Count("pk"), total=Sum("amount"))
+        .order_by("-count", "-total", "from_identifier_id", "to_identifier_id", "currency")[
+            : MAX_TRANSACTION_EDGES + 1
+        ]
     )
+    graph.truncated = graph.truncated or len(groups) > MAX_TRANSACTION_EDGES
+    return groups[:MAX_TRANSACTION_EDGES]
 
 
 class _Builder:
@@ -368,7 +390,7 @@ def _whole_case(user: AnyUser, builder: _Builder) -> None:
         builder.identifier(row, case.pk)
     for row in access.visible_on_case(user, Link, case).order_by().values(*_LINK_FIELDS):
         builder.link(row)
-    for row in _aggregated(access.visible_on_case(user, Transaction, case)):
+    for row in _aggregated(access.visible_on_case(user, Transaction, case), builder.graph):
         builder.transactions(row)
     # The other cases holding one of these identifiers, as far as the reader
     # sees both the case and the identifier there: the newest
@@ -458,7 +480,7 @@ def _expand(user: AnyUser, builder: _Builder, value: str) -> str:
         ids = [row["pk"] for row in group]
         touching = Q(from_identifier_id__in=ids) | Q(to_identifier_id__in=ids)
         links = list(access.visible_links(user).filter(touching).values(*_LINK_FIELDS))
-        money = list(_aggregated(access.visible_transactions(user).filter(touching)))
+        money = _aggregated(access.visible_transactions(user).filter(touching), builder.graph)
         entity_group: list[dict[str, Any]] = []
     else:
         entity_group = list(

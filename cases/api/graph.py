@@ -82,6 +82,12 @@ class GraphSerializer(serializers.Serializer):
     )
     nodes = GraphNodeSerializer(many=True)
     edges = GraphEdgeSerializer(many=True)
+    truncated = serializers.BooleanField(
+        help_text=_(
+            "More money edges than a picture draws: only the busiest (most "
+            "transactions, then the largest total) are in `edges`."
+        )
+    )
 
 
 # The answer is written by `payload` below, field for field what
@@ -130,6 +136,7 @@ def payload(picture: graph.Graph) -> dict[str, Any]:
             }
             for e in picture.edges.values()
         ],
+        "truncated": picture.truncated,
     }
 
 

@@ -54,6 +54,10 @@ def network_graph_strings() -> dict[str, object]:
         "not_expandable": _("A case cannot be expanded: open it instead."),
         "other_case": _("Recorded on another case"),
         "more_cases": _("Held on more cases than are drawn (the newest five are)"),
+        "truncated": _(
+            "Only the busiest money edges are drawn (most transactions first): expand an "
+            "account or a wallet to see its own."
+        ),
         "agency": _("Agency"),
         "kind": _("Kind"),
         "role": _("Role"),

@@ -251,7 +251,8 @@
       layout(true);
       cy.on("tap", "node", function (event) { select(event.target); });
       var counts = shown();
-      say(counts.nodes ? format(t.shown, counts) + " " + t.pick : t.empty);
+      var message = counts.nodes ? format(t.shown, counts) + " " + t.pick : t.empty;
+      say(results[0].truncated ? message + " " + t.truncated : message);
       root.setAttribute("data-cb-ready", "");
     }).catch(function () {
       requested = false;
@@ -272,7 +273,8 @@
         layout(false);
         from.select();
       }
-      say(added.nodes || added.edges ? format(t.expanded, added) : t.nothing_more);
+      var message = added.nodes || added.edges ? format(t.expanded, added) : t.nothing_more;
+      say(body.truncated ? message + " " + t.truncated : message);
       root.setAttribute("data-cb-expanded", id);
     }).catch(function () {
       say(t.failed);

@@ -136,6 +136,30 @@ def test_transactions_between_two_identifiers_are_one_edge_per_currency_with_cou
     assert Decimal(between["KRW"]["total"]) == Decimal("5000000")
 
 
+def test_a_picture_draws_every_money_edge_within_the_bound_and_says_it_is_whole(
+    api, knp_coordinator, network
+):
+    body = _get(api, knp_coordinator, network)
+    assert len([e for e in body["edges"] if e["type"] == "transaction"]) == 3
+    assert body["truncated"] is False
+
+
+@pytest.mark.parametrize("expand", [False, True])
+def test_more_money_edges_than_drawn_keep_the_busiest_and_say_truncated(
+    api, knp_coordinator, network, wallet, mule_account, monkeypatch, expand
+):
+    """The mule sent the wallet USDT twice and KRW once: with room for one
+    money edge, the USDT edge is drawn."""
+    monkeypatch.setattr(graph, "MAX_TRANSACTION_EDGES", 1)
+    params = {"expand": f"identifier:{wallet.public_id}"} if expand else {}
+    body = _get(api, knp_coordinator, network, **params)
+    money = [e for e in body["edges"] if e["type"] == "transaction"]
+    assert [(e["source"], e["currency"], e["count"]) for e in money] == [
+        (f"identifier:{mule_account.public_id}", "USDT-TRC20", 2)
+    ]
+    assert body["truncated"] is True
+
+
 def test_a_partner_gets_no_victim_nor_the_victims_link(
     api, kh_investigator, network, victim, victim_account
 ):
@@ -352,6 +376,7 @@ def test_the_answer_is_what_the_documented_serializer_writes(
                 "expanded": picture.expanded,
                 "nodes": list(picture.nodes.values()),
                 "edges": list(picture.edges.values()),
+                "truncated": picture.truncated,
             }
         ).data
         assert json.loads(json.dumps(payload(picture))) == json.loads(json.dumps(documented))

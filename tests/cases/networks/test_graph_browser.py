@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from cases import networks, services
+from cases import graph, networks, services
 from cases.choices import AccessLevel, EntityKind, LinkKind, PersonRole
 from cases.deconfliction import add_identifier
 from gate.roles import Role
@@ -216,4 +216,34 @@ def test_a_wallet_on_more_cases_than_drawn_says_so_when_clicked(
     click_graph_node(me.page, HOT_WALLET)
     assert MORE_CASES[language] in me.page.locator("#cb-graph-details").inner_text()
     me.shot(f"graph-04-more-cases-{language}")
+    me.close()
+
+
+TRUNCATED = {
+    "en": "Only the busiest money edges are drawn",
+    "km": "បង្ហាញតែខ្សែលុយដែលសកម្មបំផុតប៉ុណ្ណោះ",
+    "ko": "거래가 가장 많은 자금 연결만 표시됩니다",
+}
+
+
+@pytest.mark.parametrize("language", sorted(TRUNCATED))
+def test_a_picture_with_more_money_than_drawn_says_only_the_busiest_are_drawn(
+    browser, live_server, world, language, monkeypatch
+):
+    """Room for one money edge of the case's two: the busiest (the victim's
+    two payments to the mule) is drawn, and the status line says why the
+    other is not."""
+    monkeypatch.setattr(graph, "MAX_TRANSACTION_EDGES", 1)
+    membership = world["analyst"].membership
+    membership.language = language
+    membership.save(update_fields=["language"])
+    me = Session(browser, live_server, world["analyst"], f"knp-graph-truncated-{language}")
+    _open_network(me, world["case"])
+    money = me.page.evaluate(
+        "document.getElementById('cb-graph-canvas').cbGraph"
+        ".edges('.transaction').map(e => e.data('api').count)"
+    )
+    assert money == [2]
+    assert TRUNCATED[language] in me.page.locator("#cb-graph-status").inner_text()
+    me.shot(f"graph-05-truncated-{language}")
     me.close()
