@@ -3,10 +3,13 @@ of what the reader may not see, 404 for an outsider, 400 for bad input."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
+from cases import trace
+from cases.api.trace import TraceSerializer, payload
 from cases.models import ContactRequest
 
 from .trace_world import BOSS_WALLET, CASH_OUT_WALLET, HIDDEN_AMOUNT, HIDDEN_TITLE
@@ -175,3 +178,11 @@ def test_the_schema_documents_the_trace(api, knp_coordinator):
     assert list(edge["properties"]) == [
         "id", "from", "to", "amount", "currency", "occurred_at", "case",
     ]  # fmt: skip
+
+
+def test_the_answer_is_what_the_documented_serializer_writes(trail, hidden, knp_coordinator):
+    """`payload` writes the trace without DRF's serializer, field for field the same."""
+    found = trace.trace_money(actor=knp_coordinator, identifier=trail.victim_account, hops=6)
+    assert found.edges and found.paths and found.borders
+    documented = TraceSerializer(found).data
+    assert json.loads(json.dumps(payload(found))) == json.loads(json.dumps(documented))
