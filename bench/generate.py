@@ -543,6 +543,10 @@ def write_cases(
                 "added_by_id",
                 "agency_id",
                 "created_at",
+                # Migration 0031's copies of the case (its trigger is off
+                # during the load): the generator's cases are all discoverable.
+                "case_lead_agency_id",
+                "case_discoverable",
             ],
         ),
         "mla": Table(
@@ -897,6 +901,8 @@ def _one_case(world, rng, ids: Ids, rows, mla_grants, sequences, key) -> None:
                 coordinator,
                 lead["id"],
                 created,
+                lead["id"],
+                True,
             )
         )
         ids.identifier += 1

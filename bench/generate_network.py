@@ -79,6 +79,10 @@ TABLES = {
             "added_by_id",
             "agency_id",
             "created_at",
+            # Migration 0031's copies of the case (`agency` is its lead; the
+            # generated cases are all discoverable).
+            "case_lead_agency_id",
+            "case_discoverable",
         ],
     ),
     "entity": Table(
@@ -221,7 +225,7 @@ class Writer:
             pk = self._next("identifier")
             self.rows["identifier"].append(
                 (pk, uuid.uuid4(), case_id, kind, value, value, value_hash, chain, user, agency,
-                 created)
+                 created, agency, True)
             )  # fmt: skip
             held.append((pk, value_hash))
         people: list[int] = []

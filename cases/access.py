@@ -1266,6 +1266,9 @@ def pooled_for_statistics(
         )
     if model is AssetStateChange:
         return model._default_manager.filter(asset__agency_id__in=ids, case__lead_agency_id__in=ids)
-    if model in (Entity, Asset, Identifier):
+    if model is Identifier:
+        # The case's lead from the identifier's own copy (migration 0031).
+        return model._default_manager.filter(agency_id__in=ids, case_lead_agency_id__in=ids)
+    if model in (Entity, Asset):
         return model._default_manager.filter(agency_id__in=ids, case__lead_agency_id__in=ids)
     raise LookupError(f"{model.__name__} is not pooled into statistics")

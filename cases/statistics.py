@@ -332,11 +332,12 @@ def _pooled_rows(contributors: list[int], period: Period) -> Rows:
     until = Q(created_at__lt=period.end) if period.end else Q()
     linking = (
         access.pooled_for_statistics(Identifier, contributors)
-        .filter(until, case__discoverable=True)
+        .filter(until, case_discoverable=True)
         .order_by()
         .values("value_hash")
-        # Two holders or more: their smallest and largest ids differ. Read by
-        # a hash aggregate, where COUNT(DISTINCT) sorts every group.
+        # Two holders or more: their smallest and largest ids differ. Read
+        # value by value from `identifier_linking` alone, which holds the
+        # copies of the case's lead and `discoverable`.
         .annotate(first=Min("agency_id"), last=Max("agency_id"))
         .filter(first__lt=F("last"))
     )

@@ -57,6 +57,12 @@ class Identifier(HandlingMixin):
         Agency, on_delete=models.PROTECT, related_name="identifiers", verbose_name=_("agency")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Copies of the case's lead agency and `discoverable`, kept by triggers
+    # (migration 0031), never written by the application: the pooled
+    # statistics count the values that link agencies from one index of the
+    # identifiers (`identifier_linking`), not a join of millions to the cases.
+    case_lead_agency_id = models.BigIntegerField(editable=False, null=True)
+    case_discoverable = models.BooleanField(editable=False, db_default=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -78,6 +84,14 @@ class Identifier(HandlingMixin):
             # a trace's borders (`deconfliction.answer_recorded`).
             models.Index(
                 fields=["value_hash", "agency", "created_at", "id"], name="identifier_hash_agency"
+            ),
+            # The pooled count of values held by two agencies or more, read
+            # value by value from this index alone (`cases.statistics`).
+            models.Index(
+                fields=["value_hash", "agency"],
+                include=["case_lead_agency_id", "created_at"],
+                condition=models.Q(case_discoverable=True),
+                name="identifier_linking",
             ),
         ]
 

@@ -100,6 +100,25 @@ def test_generated_grants_carry_what_the_triggers_would_write(expected):
     assert generated and generated == rewritten
 
 
+def _identifier_copies() -> list[tuple]:
+    return list(
+        Identifier.objects.order_by("id").values_list(
+            "id", "case_lead_agency_id", "case_discoverable"
+        )
+    )
+
+
+def test_generated_identifiers_carry_what_the_triggers_would_write(expected):
+    """Migration 0031's trigger copying the case onto an identifier is off
+    during the load too: rewritten by it, each identifier is unchanged."""
+    generated = _identifier_copies()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_identifier SET case_id = case_id")
+        rewritten = _identifier_copies()
+        transaction.set_rollback(True)
+    assert generated and generated == rewritten
+
+
 def test_generated_audit_chain_verifies(expected):
     result = verify_chain()
     assert result.ok, result
