@@ -40,9 +40,7 @@ def test_the_copies_follow_the_case_made_not_discoverable_and_handed_over(
     assert _copies(wallet) == (ccos.pk, False)
 
 
-def test_saving_an_identifier_read_before_a_change_keeps_the_cases_values(
-    knp_coordinator, knp
-):
+def test_saving_an_identifier_read_before_a_change_keeps_the_cases_values(knp_coordinator, knp):
     """The application never writes the copies, even with a stale instance."""
     wallet = _wallet_in_own_case(knp_coordinator)
     stale = Identifier.objects.get(pk=wallet.pk)
