@@ -237,3 +237,19 @@ def test_an_outsider_sees_no_figure_of_others(case, knp_coordinator, outsider):
     assert figures["cases"]["total"] == 0
     assert figures["cases"]["by_country"] == []
     assert figures["agency"] == "UNODC"
+
+
+def test_a_case_of_two_crime_types_counts_once_in_each_and_once_in_its_country(
+    knp_coordinator,
+):
+    open_cases(knp_coordinator, 6, crime_types=("investment_fraud", "money_laundering"))
+    open_cases(knp_coordinator, 5, crime_types=("investment_fraud",))
+    figures = statistics(knp_coordinator)["cases"]
+    assert figures["total"] == 11
+    assert _count(figures["by_country"], country="KR") == 11
+    assert _count(figures["by_crime_type"], crime_type="investment_fraud") == 11
+    assert _count(figures["by_crime_type"], crime_type="money_laundering") == 6
+    assert (
+        _count(figures["by_crime_type_and_country"], crime_type="money_laundering", country="KR")
+        == 6
+    )
