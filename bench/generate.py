@@ -317,6 +317,16 @@ def existing(cursor) -> int:
     return cursor.fetchone()[0]
 
 
+def refresh_shared_values(cursor) -> None:
+    """`SharedValue` as its trigger (migration 0032, off during a load)
+    would have kept it: the values two agencies or more recorded."""
+    cursor.execute("DELETE FROM cases_sharedvalue")
+    cursor.execute(
+        "INSERT INTO cases_sharedvalue (value_hash) SELECT value_hash FROM cases_identifier "
+        "GROUP BY value_hash HAVING MIN(agency_id) < MAX(agency_id)"
+    )
+
+
 def reset(cursor) -> None:
     """Empty every table this generator writes (and those depending on them)."""
     user_table = get_user_model()._meta.db_table
@@ -969,6 +979,7 @@ def generate(
             dropped = drop_indexes(cursor, LOADED_TABLES) if cases >= BULK_CASES else []
             write_cases(cursor, world, cases, batch, rng, quiet)
             build_indexes(cursor, dropped, quiet)
+            refresh_shared_values(cursor)
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
         if not quiet:

@@ -106,7 +106,7 @@ from gate.roles import Role
 
 from . import access
 from .choices import AssetState, CrimeType, EntityKind, MLAStatus, PersonRole
-from .models import Asset, AssetStateChange, Case, Entity, Identifier, MLARequest
+from .models import Asset, AssetStateChange, Case, Entity, Identifier, MLARequest, SharedValue
 
 #: Counts below this are shown as `SUPPRESSED`.
 THRESHOLD = 5
@@ -312,18 +312,33 @@ def _agency_rows(user: AnyUser, period: Period) -> Rows:
         agency_id=OuterRef("agency_id")
     )
     # Deconfliction's own answer: a match in an identifier the reader sees,
-    # or in a discoverable case; never one in a case that is not.
-    told = Exists(elsewhere.filter(case__discoverable=True)) | Exists(
-        elsewhere.filter(pk__in=visible.order_by().values("pk"))
+    # or in a discoverable case; never one in a case that is not. Another
+    # agency's is one with a smaller id or a larger one: each is the first
+    # entry of `identifier_linking` at or after the bound, where "not this
+    # agency" walked past every entry of this one (a value held 500 times
+    # by each agency: 100 s for the busiest reader).
+    discoverable = Identifier.objects.filter(
+        value_hash=OuterRef("value_hash"), case_discoverable=True
+    )
+    told = (
+        Exists(discoverable.filter(agency_id__lt=OuterRef("agency_id")))
+        | Exists(discoverable.filter(agency_id__gt=OuterRef("agency_id")))
+        | Exists(elsewhere.filter(pk__in=visible.order_by().values("pk")))
     )
     until = Q(created_at__lt=period.end) if period.end else Q()
+    # Only a value two agencies recorded can be told of (`SharedValue`).
+    shared = Q(value_hash__in=SharedValue.objects.values("value_hash"))
     return Rows(
         cases=access.visible_cases(user),
         requests=access.visible_mla_requests(user),
         entities=access.visible_entities(user),
         assets=access.visible_assets(user),
         steps=access.visible_asset_state_changes(user),
-        linking=visible.filter(until).filter(told).order_by().values("value_hash").distinct(),
+        linking=visible.filter(until, shared)
+        .filter(told)
+        .order_by()
+        .values("value_hash")
+        .distinct(),
     )
 
 
@@ -332,12 +347,17 @@ def _pooled_rows(contributors: list[int], period: Period) -> Rows:
     until = Q(created_at__lt=period.end) if period.end else Q()
     linking = (
         access.pooled_for_statistics(Identifier, contributors)
-        .filter(until, case_discoverable=True)
+        .filter(
+            until,
+            case_discoverable=True,
+            value_hash__in=SharedValue.objects.values("value_hash"),
+        )
         .order_by()
         .values("value_hash")
         # Two holders or more: their smallest and largest ids differ. Read
-        # value by value from `identifier_linking` alone, which holds the
-        # copies of the case's lead and `discoverable`.
+        # for the values two agencies recorded (`SharedValue`), value by
+        # value from `identifier_linking` alone, which holds the copies of
+        # the case's lead and `discoverable`.
         .annotate(first=Min("agency_id"), last=Max("agency_id"))
         .filter(first__lt=F("last"))
     )

@@ -3,7 +3,7 @@
 from .case import Case, CaseGroupObjectPermission, CaseParticipation, CaseSequence, CaseTombstone
 from .document import CustodyEvent, Document
 from .handling import HandlingMixin
-from .identifier import ContactRequest, Identifier
+from .identifier import ContactRequest, Identifier, SharedValue
 from .mla import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .network import Asset, AssetStateChange, Entity, Link, Transaction
 from .note import Note
@@ -32,6 +32,7 @@ __all__ = [
     "MLAStatusChange",
     "Note",
     "ShareProposal",
+    "SharedValue",
     "Task",
     "TaskLogEntry",
     "Transaction",

@@ -99,6 +99,25 @@ class Identifier(HandlingMixin):
         return f"{self.get_kind_display()}: {self.raw_value}"
 
 
+class SharedValue(models.Model):
+    """A value (deconfliction hash) that two agencies or more have recorded.
+
+    Written only by a trigger on the identifiers (migration 0032) and never
+    removed: a superset of the values that link agencies, which the pooled
+    statistics narrow down (about 35,000 of 3.1 million values at 1M cases)
+    instead of grouping every identifier by its value.
+    """
+
+    value_hash = models.BinaryField(primary_key=True, max_length=32, editable=False)
+
+    class Meta:
+        verbose_name = _("shared value")
+        verbose_name_plural = _("shared values")
+
+    def __str__(self) -> str:
+        return bytes(self.value_hash).hex()
+
+
 class ContactRequest(models.Model):
     """A searcher's request that the holder of a match get in touch.
 
