@@ -89,10 +89,10 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     When,
 )
@@ -345,21 +345,23 @@ def _agency_rows(user: AnyUser, period: Period) -> Rows:
 def _pooled_rows(contributors: list[int], period: Period) -> Rows:
     """The contributing agencies' pooled rows (`access.pooled_for_statistics`)."""
     until = Q(created_at__lt=period.end) if period.end else Q()
-    linking = (
+    # Per value two agencies recorded (`SharedValue`), the smallest and the
+    # largest contributing agency holding it in a discoverable case: each
+    # the first entry of `identifier_linking` from one end (the index holds
+    # the copies of the case's lead and `discoverable`), so a value held a
+    # hundred thousand times costs two probes; linking when they differ.
+    held = (
         access.pooled_for_statistics(Identifier, contributors)
-        .filter(
-            until,
-            case_discoverable=True,
-            value_hash__in=SharedValue.objects.values("value_hash"),
+        .filter(until, case_discoverable=True, value_hash=OuterRef("value_hash"))
+        .values("agency_id")
+    )
+    linking = (
+        SharedValue.objects.annotate(
+            first=Subquery(held.order_by("agency_id")[:1]),
+            last=Subquery(held.order_by("-agency_id")[:1]),
         )
-        .order_by()
-        .values("value_hash")
-        # Two holders or more: their smallest and largest ids differ. Read
-        # for the values two agencies recorded (`SharedValue`), value by
-        # value from `identifier_linking` alone, which holds the copies of
-        # the case's lead and `discoverable`.
-        .annotate(first=Min("agency_id"), last=Max("agency_id"))
         .filter(first__lt=F("last"))
+        .values("value_hash")
     )
     return Rows(
         cases=access.pooled_for_statistics(Case, contributors),
