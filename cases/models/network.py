@@ -132,7 +132,16 @@ class Entity(_Recorded):
         ordering = ["name", "id"]
         verbose_name = _("entity")
         verbose_name_plural = _("entities")
-        indexes = [models.Index(fields=["updated_at", "public_id"], name="entity_sync_order")]
+        indexes = [
+            models.Index(fields=["updated_at", "public_id"], name="entity_sync_order"),
+            # The victims the statistics count, a few among the suspects,
+            # companies and places: read from here, not from every entity.
+            models.Index(
+                fields=["case"],
+                condition=Q(kind=EntityKind.PERSON, role=PersonRole.VICTIM),
+                name="entity_victims",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
