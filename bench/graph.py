@@ -286,7 +286,8 @@ def stock_picture(user, case: Case) -> tuple[int, int]:
             and (e.to_entity_id in seen_entities or e.to_identifier_id in seen_identifiers)
         )
     ]
-    return len(nodes), len(links) + len(money)
+    # The picture draws the busiest `MAX_TRANSACTION_EDGES` money edges only.
+    return len(nodes), len(links) + min(len(money), graph.MAX_TRANSACTION_EDGES)
 
 
 # --- measuring ----------------------------------------------------------------------------
