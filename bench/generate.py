@@ -317,13 +317,15 @@ def existing(cursor) -> int:
     return cursor.fetchone()[0]
 
 
-def refresh_shared_values(cursor) -> None:
-    """`SharedValue` as its trigger (migration 0032, off during a load)
-    would have kept it: the values two agencies or more recorded."""
-    cursor.execute("DELETE FROM cases_sharedvalue")
+def refresh_recorded_values(cursor) -> None:
+    """`RecordedValue` as its trigger (migration 0032, off during a load)
+    would have kept it: each value, its first agency, whether another
+    recorded it too."""
+    cursor.execute("DELETE FROM cases_recordedvalue")
     cursor.execute(
-        "INSERT INTO cases_sharedvalue (value_hash) SELECT value_hash FROM cases_identifier "
-        "GROUP BY value_hash HAVING MIN(agency_id) < MAX(agency_id)"
+        "INSERT INTO cases_recordedvalue (value_hash, agency_id, shared) "
+        "SELECT value_hash, MIN(agency_id), MIN(agency_id) < MAX(agency_id) "
+        "FROM cases_identifier GROUP BY value_hash"
     )
 
 
@@ -979,7 +981,7 @@ def generate(
             dropped = drop_indexes(cursor, LOADED_TABLES) if cases >= BULK_CASES else []
             write_cases(cursor, world, cases, batch, rng, quiet)
             build_indexes(cursor, dropped, quiet)
-            refresh_shared_values(cursor)
+            refresh_recorded_values(cursor)
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
         if not quiet:

@@ -51,7 +51,7 @@ from bench.generate import (  # noqa: E402
     drop_indexes,
     next_id,
     pick,
-    refresh_shared_values,
+    refresh_recorded_values,
     sync_sequence,
     zipf_cum,
 )
@@ -322,7 +322,7 @@ def generate(*, cases: int, transactions: int, pool: int, big: int, seed: int,
                                 f"({writer.counts['transaction']:,} transactions)")  # fmt: skip
             progress.done()
             build_indexes(cursor, dropped)
-            refresh_shared_values(cursor)
+            refresh_recorded_values(cursor)
             for model in (Identifier, Entity, Link, Transaction):
                 sync_sequence(cursor, model)
         finally:

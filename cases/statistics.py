@@ -106,7 +106,7 @@ from gate.roles import Role
 
 from . import access
 from .choices import AssetState, CrimeType, EntityKind, MLAStatus, PersonRole
-from .models import Asset, AssetStateChange, Case, Entity, Identifier, MLARequest, SharedValue
+from .models import Asset, AssetStateChange, Case, Entity, Identifier, MLARequest, RecordedValue
 
 #: Counts below this are shown as `SUPPRESSED`.
 THRESHOLD = 5
@@ -326,8 +326,8 @@ def _agency_rows(user: AnyUser, period: Period) -> Rows:
         | Exists(elsewhere.filter(pk__in=visible.order_by().values("pk")))
     )
     until = Q(created_at__lt=period.end) if period.end else Q()
-    # Only a value two agencies recorded can be told of (`SharedValue`).
-    shared = Q(value_hash__in=SharedValue.objects.values("value_hash"))
+    # Only a value two agencies recorded can be told of (`RecordedValue`).
+    shared = Q(value_hash__in=RecordedValue.objects.filter(shared=True).values("value_hash"))
     return Rows(
         cases=access.visible_cases(user),
         requests=access.visible_mla_requests(user),
@@ -345,18 +345,19 @@ def _agency_rows(user: AnyUser, period: Period) -> Rows:
 def _pooled_rows(contributors: list[int], period: Period) -> Rows:
     """The contributing agencies' pooled rows (`access.pooled_for_statistics`)."""
     until = Q(created_at__lt=period.end) if period.end else Q()
-    # Per value two agencies recorded (`SharedValue`), the smallest and the
-    # largest contributing agency holding it in a discoverable case: each
-    # the first entry of `identifier_linking` from one end (the index holds
-    # the copies of the case's lead and `discoverable`), so a value held a
-    # hundred thousand times costs two probes; linking when they differ.
+    # Per value two agencies recorded (`RecordedValue.shared`), the smallest
+    # and the largest contributing agency holding it in a discoverable case:
+    # each the first entry of `identifier_linking` from one end (the index
+    # holds the copies of the case's lead and `discoverable`), so a value
+    # held a hundred thousand times costs two probes; linking when they differ.
     held = (
         access.pooled_for_statistics(Identifier, contributors)
         .filter(until, case_discoverable=True, value_hash=OuterRef("value_hash"))
         .values("agency_id")
     )
     linking = (
-        SharedValue.objects.annotate(
+        RecordedValue.objects.filter(shared=True)
+        .annotate(
             first=Subquery(held.order_by("agency_id")[:1]),
             last=Subquery(held.order_by("-agency_id")[:1]),
         )

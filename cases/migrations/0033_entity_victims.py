@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0005_contributes_statistics'),
-        ('cases', '0032_shared_values'),
+        ('cases', '0032_recorded_values'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

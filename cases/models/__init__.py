@@ -3,7 +3,7 @@
 from .case import Case, CaseGroupObjectPermission, CaseParticipation, CaseSequence, CaseTombstone
 from .document import CustodyEvent, Document
 from .handling import HandlingMixin
-from .identifier import ContactRequest, Identifier, SharedValue
+from .identifier import ContactRequest, Identifier, RecordedValue
 from .mla import MLARequest, MLARequestGroupObjectPermission, MLAStatusChange
 from .network import Asset, AssetStateChange, Entity, Link, Transaction
 from .note import Note
@@ -31,8 +31,8 @@ __all__ = [
     "MLARequestGroupObjectPermission",
     "MLAStatusChange",
     "Note",
+    "RecordedValue",
     "ShareProposal",
-    "SharedValue",
     "Task",
     "TaskLogEntry",
     "Transaction",

@@ -99,20 +99,31 @@ class Identifier(HandlingMixin):
         return f"{self.get_kind_display()}: {self.raw_value}"
 
 
-class SharedValue(models.Model):
-    """A value (deconfliction hash) that two agencies or more have recorded.
+class RecordedValue(models.Model):
+    """Each value (deconfliction hash) recorded, the first agency that
+    recorded it, and whether another agency has recorded it too.
 
-    Written only by a trigger on the identifiers (migration 0032) and never
-    removed: a superset of the values that link agencies, which the pooled
-    statistics narrow down (about 35,000 of 3.1 million values at 1M cases)
-    instead of grouping every identifier by its value.
+    Written only by a trigger on the identifiers (migration 0032), an upsert
+    of the value's row: a second agency recording the value at the same
+    moment waits on that row until the first commits, so neither misses the
+    other, with no lock held per value beyond the row's own. Never removed:
+    `shared` marks a superset of the values that link agencies, which the
+    pooled statistics narrow down (about 35,000 of 3.1 million values at 1M
+    cases) instead of grouping every identifier by its value.
     """
 
     value_hash = models.BinaryField(primary_key=True, max_length=32, editable=False)
+    agency_id = models.BigIntegerField(editable=False)
+    shared = models.BooleanField(editable=False, default=False)
 
     class Meta:
-        verbose_name = _("shared value")
-        verbose_name_plural = _("shared values")
+        verbose_name = _("recorded value")
+        verbose_name_plural = _("recorded values")
+        indexes = [
+            models.Index(
+                fields=["value_hash"], condition=models.Q(shared=True), name="value_shared"
+            )
+        ]
 
     def __str__(self) -> str:
         return bytes(self.value_hash).hex()

@@ -19,7 +19,7 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     Identifier,
-    SharedValue,
+    RecordedValue,
     Transaction,
 )
 from tests.bench.bench_subprocess import generated_world, run_bench
@@ -151,10 +151,11 @@ def test_generated_money_stays_on_its_case_and_crosses_cases_by_hash(expected):
     )
     assert shared.exists()
     # Migration 0032's trigger is off during the load: the generator keeps
-    # `SharedValue` as it would, the values two agencies or more recorded.
+    # `RecordedValue` as it would: shared, the values two agencies recorded.
     held_by = Identifier.objects.values("value_hash").annotate(
         agencies=Count("agency", distinct=True)
     )
     by_agencies = {bytes(row["value_hash"]) for row in held_by if row["agencies"] > 1}
-    kept = {bytes(v) for v in SharedValue.objects.values_list("value_hash", flat=True)}
-    assert by_agencies and kept == by_agencies
+    kept = RecordedValue.objects.filter(shared=True).values_list("value_hash", flat=True)
+    assert by_agencies and {bytes(v) for v in kept} == by_agencies
+    assert RecordedValue.objects.count() == held_by.count()
