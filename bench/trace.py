@@ -89,18 +89,20 @@ MARK = "bench-trace"
 # --- a money network ------------------------------------------------------------------
 
 
-def money_cases(count: int, busiest: Agency, rng: random.Random) -> list[tuple[int, int]]:
-    """(case id, lead agency id) of `count` cases: half seen by the busiest
+def money_cases(count: int, busiest: Agency, rng: random.Random) -> list[tuple[int, int, bool]]:
+    """(case id, lead agency id, discoverable) of `count` cases: half seen by the busiest
     agency, half drawn from all (most of which it does not see)."""
     seen = list(
         access.visible_to_agency(busiest, Case)
         .order_by("?")
-        .values_list("pk", "lead_agency_id")[: count // 2]
+        .values_list("pk", "lead_agency_id", "discoverable")[: count // 2]
     )
-    taken = {pk for pk, _lead in seen}
+    taken = {row[0] for row in seen}
     others = [
         row
-        for row in Case.objects.order_by("?").values_list("pk", "lead_agency_id")[: count * 2]
+        for row in Case.objects.order_by("?").values_list("pk", "lead_agency_id", "discoverable")[
+            : count * 2
+        ]
         if row[0] not in taken
     ]
     return seen + others[: count - len(seen)]
@@ -122,7 +124,7 @@ def generate_money(count: int, busiest: Agency, rng: random.Random) -> dict[str,
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor
         ident_id, tx_id = next_id(cursor, Identifier), next_id(cursor, Transaction)
-        for case_id, lead in cases:
+        for case_id, lead, discoverable in cases:
             author = coordinators.get(lead)
             own = f"0x{rng.getrandbits(160):040x}"  # the case's victim account, its own
             # Mule accounts of its own, and 30 % shared: exchanges, cash-out wallets.
@@ -138,6 +140,7 @@ def generate_money(count: int, busiest: Agency, rng: random.Random) -> dict[str,
                 identifiers.append((
                     ident_id, uuid.uuid4(), case_id, "crypto_wallet", value, value, digest,
                     "ethereum", author, lead, _at(now - rng.uniform(0, 7e7)), MARK,
+                    lead, discoverable,
                 ))  # fmt: skip
                 ends.append((ident_id, digest))
                 ident_id += 1
@@ -156,7 +159,8 @@ def generate_money(count: int, busiest: Agency, rng: random.Random) -> dict[str,
         identifier_table = Table(
             Identifier,
             ["id", "public_id", "case_id", "kind", "raw_value", "normalised_value", "value_hash",
-             "chain", "added_by_id", "agency_id", "created_at", "notes"],
+             "chain", "added_by_id", "agency_id", "created_at", "notes",
+             "case_lead_agency_id", "case_discoverable"],
         )  # fmt: skip
         transaction_table = Table(
             Transaction,
