@@ -20,7 +20,9 @@ Everything is read through the gate's selectors (`access.visible_on_case`
 for the case's own rows, `visible_*` across cases), so the graph a reader
 gets is the subgraph of what it may see. Each picture costs a fixed number
 of queries whatever the case holds: the case, then one query per kind of
-row (transactions aggregated by the database), never one per node.
+row (transactions aggregated by the database), and the gate's ids of the
+case's entities and identifiers that its links' and transactions' ends are
+asked of, never one per node.
 """
 
 from __future__ import annotations

@@ -28,6 +28,12 @@ SELECTORS = {
 }
 
 
+def _on_case(user, model, case):
+    """The case page's list of `model` (`visible_on_case`)."""
+    (case,) = access.require_many(user, "view", Case.objects.filter(pk=case.pk), count=1)
+    return access.visible_on_case(user, model, case)
+
+
 @pytest.fixture
 def frozen(shared_case, knp_coordinator, ccos, mule_account):
     return networks.record_asset(
@@ -128,6 +134,9 @@ def test_a_link_to_a_hidden_end_is_hidden(
     )  # fmt: skip
     assert link in access.visible_links(knp_viewer)
     assert link not in access.visible_links(kh_viewer)
+    # The case page asks the ends once for the case (`visible_on_case`): the same.
+    assert link in _on_case(knp_viewer, Link, shared_case)
+    assert link not in _on_case(kh_viewer, Link, shared_case)
 
 
 def test_a_transaction_from_a_hidden_account_is_hidden(
@@ -144,6 +153,8 @@ def test_a_transaction_from_a_hidden_account_is_hidden(
     )  # fmt: skip
     assert record in access.visible_transactions(knp_viewer)
     assert record not in access.visible_transactions(kh_viewer)
+    assert record in _on_case(knp_viewer, Transaction, shared_case)
+    assert record not in _on_case(kh_viewer, Transaction, shared_case)
 
 
 def test_a_red_transaction_stays_with_its_agency(transfer, knp_coordinator, kh_viewer):
