@@ -223,12 +223,14 @@ def _confidential_share(agency: Agency, case: OuterRef) -> QuerySet[CaseParticip
     )
 
 
-def _disclosed(agency: Agency, field: str) -> Q:
+def _disclosed(agency: Agency, field: str, lead_id: int | None = None) -> Q:
     """Whether the agency named by `field` on a case child may be shown to `agency`.
 
     Confidential participation: the confidential agency learns of nobody but
     the lead, and nobody but the lead learns of it. The lead sees everything.
     What an agency may learn of another is read from the record of the shares.
+    `lead_id`, the lead of the one case read (`visible_on_case`), spares each
+    row a join to its case.
     """
     me_confidential = _confidential_share(agency, OuterRef("case"))
     # The other agency's *latest* participation decides, ended or not: an
@@ -244,12 +246,13 @@ def _disclosed(agency: Agency, field: str) -> Q:
         Value(False),
         output_field=BooleanField(),
     )
-    return (
-        Q(case__lead_agency_id=agency.pk)
-        | Q(**{field: agency.pk})
-        | Q(**{field: F("case__lead_agency")})
-        | (~Q(Exists(me_confidential)) & ~Q(other_confidential))
-    )
+    if lead_id is None:
+        lead = Q(case__lead_agency_id=agency.pk) | Q(**{field: F("case__lead_agency")})
+    elif lead_id == agency.pk:
+        return Q()
+    else:
+        lead = Q(**{field: lead_id})
+    return lead | Q(**{field: agency.pk}) | (~Q(Exists(me_confidential)) & ~Q(other_confidential))
 
 
 def _agency_only(agency: Agency) -> Q:
@@ -344,9 +347,13 @@ def _documents_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Doc
 # admin).
 
 
-def _own_layers(agency: Agency, known_case: bool) -> tuple[Q, Q, Q]:
+def _own_layers(agency: Agency, known_case: bool, lead_id: int | None = None) -> tuple[Q, Q, Q]:
     """The rule of a note: case, recording agency disclosed, handling code."""
-    return _case_layer(agency, known_case), _disclosed(agency, "agency"), _agency_only(agency)
+    return (
+        _case_layer(agency, known_case),
+        _disclosed(agency, "agency", lead_id),
+        _agency_only(agency),
+    )
 
 
 def _entity_rows(agency: Agency, known_case: bool = False) -> QuerySet[Entity]:
@@ -358,7 +365,7 @@ def _seen(rows: QuerySet[Any], field: str) -> Exists:
     return Exists(rows.filter(pk=OuterRef(field)))
 
 
-def _end_rule(rows: QuerySet[Any], case_id: int | None) -> Callable[[str], Q]:
+def _end_rule(rows: QuerySet[Any], case: Case | None) -> Callable[[str], Q]:
     """How an end (a foreign key) of a link or transaction is asked to be one
     of `rows` on the row's own case. Across cases, per row: an Exists that
     PostgreSQL reads from that case's rows (it otherwise hashes every visible
@@ -366,9 +373,9 @@ def _end_rule(rows: QuerySet[Any], case_id: int | None) -> Callable[[str], Q]:
     given as a list PostgreSQL hashes; asked per row, or as a subquery the
     planner misjudged, the largest case at 1M had its 20,000 transactions'
     ends looked up one by one."""
-    if case_id is None:
+    if case is None:
         return lambda field: Q(Exists(rows.filter(pk=OuterRef(field), case_id=OuterRef("case_id"))))
-    ids = list(rows.filter(case_id=case_id).values_list("pk", flat=True))
+    ids = list(rows.filter(case_id=case.pk).values_list("pk", flat=True))
     if connection.vendor != "postgresql":
         return lambda field: Q(**{f"{field}__in": ids})
     # The list as one parameter that psycopg sends as an array (a Value with
@@ -386,8 +393,11 @@ class _AnyOf(Func):
     output_field = BooleanField()
 
 
-def _on_case(case_id: int | None) -> Q:
-    return Q() if case_id is None else Q(case_id=case_id)
+def _case_rows_layers(agency: Agency, known_case: bool, case: Case | None) -> tuple[Q, ...]:
+    """`_own_layers`, and for the one case read (`visible_on_case`) its rows only."""
+    if case is None:
+        return _own_layers(agency, known_case)
+    return (*_own_layers(agency, known_case, case.lead_agency_id), Q(case_id=case.pk))
 
 
 def _entities_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Entity]:
@@ -397,10 +407,10 @@ def _entities_seen_by(agency: Agency, known_case: bool = False) -> QuerySet[Enti
 
 
 def _links_seen_by(
-    agency: Agency, known_case: bool = False, *, case_id: int | None = None
+    agency: Agency, known_case: bool = False, *, case: Case | None = None
 ) -> QuerySet[Link]:
-    entity_seen = _end_rule(_entity_rows(agency, known_case=True), case_id)
-    identifier_seen = _end_rule(_identifiers_seen_by(agency, known_case=True), case_id)
+    entity_seen = _end_rule(_entity_rows(agency, known_case=True), case)
+    identifier_seen = _end_rule(_identifiers_seen_by(agency, known_case=True), case)
 
     def end_seen(end: str) -> Q:
         """The `end` ("from" or "to"): its entity or its identifier seen."""
@@ -410,7 +420,7 @@ def _links_seen_by(
         )
 
     return Link.objects.filter(
-        *_own_layers(agency, known_case), _on_case(case_id), end_seen("from"), end_seen("to")
+        *_case_rows_layers(agency, known_case, case), end_seen("from"), end_seen("to")
     ).annotate(
         source_note_shown=_seen(_notes_seen_by(agency, known_case=True), "source_note_id"),
         source_document_shown=_seen(
@@ -420,12 +430,11 @@ def _links_seen_by(
 
 
 def _transactions_seen_by(
-    agency: Agency, known_case: bool = False, *, case_id: int | None = None
+    agency: Agency, known_case: bool = False, *, case: Case | None = None
 ) -> QuerySet[Transaction]:
-    end_seen = _end_rule(_identifiers_seen_by(agency, known_case=True), case_id)
+    end_seen = _end_rule(_identifiers_seen_by(agency, known_case=True), case)
     return Transaction.objects.filter(
-        *_own_layers(agency, known_case),
-        _on_case(case_id),
+        *_case_rows_layers(agency, known_case, case),
         end_seen("from_identifier_id"),
         end_seen("to_identifier_id"),
     ).annotate(
@@ -734,7 +743,7 @@ def visible_on_case(user: AnyUser, model: type[_M], case: Case) -> QuerySet[_M]:
         return model._default_manager.none()
     if model in (Link, Transaction):
         # Their ends asked once for the case (`_end_rule`).
-        return _SEEN_BY[model](agency, known_case=True, case_id=case.pk)
+        return _SEEN_BY[model](agency, known_case=True, case=case)
     return _SEEN_BY[model](agency, known_case=True).filter(case_id=case.pk)
 
 

@@ -219,6 +219,39 @@ def test_a_confidential_agencys_entity_is_hidden_from_the_other_participants(
     assert entity not in access.visible_entities(kh_coordinator)
 
 
+def test_a_confidential_agencys_transaction_is_hidden_from_the_other_participants_case_page(
+    co_managed, php, knp_coordinator, kh_coordinator
+):
+    """Between two of the lead's accounts, which every participant sees: only
+    the recording agency decides (the case page asks it knowing the lead)."""
+    php_investigator = make_user(php, "investigator")
+    services.change_access(
+        actor=knp_coordinator,
+        participation=co_managed.participations.get(agency=php),
+        level=AccessLevel.CONTRIBUTE,
+    )
+    sender, recipient = (
+        add_identifier(
+            actor=knp_coordinator,
+            case=co_managed,
+            kind="bank_account",
+            value=f"356-0123-4567-8{n}",
+            bank_code="011",
+            country="KR",
+        )
+        for n in (3, 4)
+    )
+    record = networks.record_transaction(
+        actor=php_investigator, case=co_managed, from_identifier=sender,
+        to_identifier=recipient, amount="500", currency="USD",
+        occurred_at=timezone.now() - dt.timedelta(days=1),
+    )  # fmt: skip
+    assert record in _on_case(knp_coordinator, Transaction, co_managed)  # the lead
+    assert record in _on_case(php_investigator, Transaction, co_managed)  # its own
+    assert record not in _on_case(kh_coordinator, Transaction, co_managed)
+    assert record not in access.visible_transactions(kh_coordinator)
+
+
 def test_a_partner_of_a_revoked_case_sees_nothing_more(
     shared_case, knp_coordinator, kh_viewer, ccos, operator, transfer
 ):
