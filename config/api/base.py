@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import orjson
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -73,9 +73,9 @@ def etag_of(obj: Any, data: Any = None) -> str:
     version = getattr(obj, "version", None)
     if version is not None:
         return f'"{version}"'
-    digest = hashlib.sha256(
-        json.dumps(data, sort_keys=True, default=str).encode(), usedforsecurity=False
-    ).hexdigest()
+    # orjson: a case's picture is thousands of nodes, and json.dumps took 13 ms.
+    encoded = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    digest = hashlib.sha256(encoded, usedforsecurity=False).hexdigest()
     return f'"{digest[:32]}"'
 
 
