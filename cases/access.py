@@ -232,6 +232,8 @@ def _disclosed(agency: Agency, field: str, lead_id: int | None = None) -> Q:
     `lead_id`, the lead of the one case read (`visible_on_case`), spares each
     row a join to its case.
     """
+    if lead_id == agency.pk:
+        return Q()
     me_confidential = _confidential_share(agency, OuterRef("case"))
     # The other agency's *latest* participation decides, ended or not: an
     # agency that was confidential stays hidden after it leaves, and one that
@@ -248,8 +250,6 @@ def _disclosed(agency: Agency, field: str, lead_id: int | None = None) -> Q:
     )
     if lead_id is None:
         lead = Q(case__lead_agency_id=agency.pk) | Q(**{field: F("case__lead_agency")})
-    elif lead_id == agency.pk:
-        return Q()
     else:
         lead = Q(**{field: lead_id})
     return lead | Q(**{field: agency.pk}) | (~Q(Exists(me_confidential)) & ~Q(other_confidential))
@@ -379,8 +379,10 @@ def _end_rule(rows: QuerySet[Any], case: Case | None) -> Callable[[str], Q]:
     if connection.vendor != "postgresql":
         return lambda field: Q(**{f"{field}__in": ids})
     # The list as one parameter that psycopg sends as an array (a Value with
-    # an ArrayField would have Django prepare each id, 10 ms on that case).
-    array = RawSQL("%s", (ids,), output_field=ArrayField(BigIntegerField()))
+    # an ArrayField would have Django prepare each id, 10 ms on that case),
+    # cast to the key's type: PostgreSQL hashes `bigint = ANY(bigint[])`,
+    # but searched psycopg's integer[] (small ids) one element at a time.
+    array = RawSQL("%s::bigint[]", (ids,), output_field=ArrayField(BigIntegerField()))
     return lambda field: Q(_AnyOf(F(field), array))
 
 
