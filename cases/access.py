@@ -27,16 +27,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
     Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
-    Func,
     Model,
     OuterRef,
     Q,
@@ -44,7 +41,6 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.actors import AnyUser
 from agencies.models import Agency, Membership
 from audit.models import AuditEvent
+from config.bulk import ids_in
 from gate.errors import Conflict, NotFound, PermissionDenied
 from gate.roles import ROLE_RANK, Role
 
@@ -370,29 +367,13 @@ def _end_rule(rows: QuerySet[Any], case: Case | None) -> Callable[[str], Q]:
     of `rows` on the row's own case. Across cases, per row: an Exists that
     PostgreSQL reads from that case's rows (it otherwise hashes every visible
     one). For one case (`visible_on_case`), once: the ids of the case's `rows`,
-    given as a list PostgreSQL hashes; asked per row, or as a subquery the
-    planner misjudged, the largest case at 1M had its 20,000 transactions'
-    ends looked up one by one."""
+    as one bigint[] PostgreSQL hashes (`ids_in`); asked per row, or as a
+    subquery the planner misjudged, the largest case at 1M had its 20,000
+    transactions' ends looked up one by one."""
     if case is None:
         return lambda field: Q(Exists(rows.filter(pk=OuterRef(field), case_id=OuterRef("case_id"))))
     ids = list(rows.filter(case_id=case.pk).values_list("pk", flat=True))
-    if connection.vendor != "postgresql":
-        return lambda field: Q(**{f"{field}__in": ids})
-    # The list as one parameter that psycopg sends as an array (a Value with
-    # an ArrayField would have Django prepare each id, 10 ms on that case),
-    # cast to the key's type: PostgreSQL hashes `bigint = ANY(bigint[])`,
-    # but searched psycopg's integer[] (small ids) one element at a time.
-    array = RawSQL("%s::bigint[]", (ids,), output_field=ArrayField(BigIntegerField()))
-    return lambda field: Q(_AnyOf(F(field), array))
-
-
-class _AnyOf(Func):
-    """`column = ANY(%s)`: one array parameter, where `__in` writes and
-    PostgreSQL parses a placeholder per id."""
-
-    template = "%(expressions)s)"
-    arg_joiner = " = ANY("
-    output_field = BooleanField()
+    return lambda field: Q(ids_in(field, ids))
 
 
 def _case_rows_layers(agency: Agency, known_case: bool, case: Case | None) -> tuple[Q, ...]:
