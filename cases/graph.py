@@ -40,6 +40,7 @@ from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
 from agencies.actors import AnyUser
+from config.bulk import ids_in
 from gate.errors import ValidationFailed
 
 from . import access
@@ -402,7 +403,7 @@ def _whole_case(user: AnyUser, builder: _Builder) -> None:
     if connection.vendor != "postgresql":
         holders = _holders_without_arrays(user, on_case, case)
     drawn = {pk for ids in holders.values() for pk in ids[:OTHER_CASES_PER_IDENTIFIER]}
-    for row in access.visible_cases(user).filter(pk__in=drawn).values(*_CASE_FIELDS):
+    for row in access.visible_cases(user).filter(ids_in("pk", drawn)).values(*_CASE_FIELDS):
         builder.other_case(row)
     for value_hash, case_ids in holders.items():
         home = builder.home_by_hash[value_hash]
