@@ -93,6 +93,14 @@ class Identifier(HandlingMixin):
                 condition=models.Q(case_discoverable=True),
                 name="identifier_linking",
             ),
+            # What the gate's rule reads of a link's or transaction's end
+            # (`access._end_rule`), from this narrow index instead of the
+            # wide identifier rows: a 4-hop trace asks it of thousands.
+            models.Index(
+                fields=["id"],
+                include=["case", "agency", "handling_code"],
+                name="identifier_rule_columns",
+            ),
         ]
 
     def __str__(self) -> str:

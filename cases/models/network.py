@@ -311,9 +311,13 @@ class Transaction(_Recorded):
             models.Index(fields=["from_identifier", "occurred_at"], name="transaction_from_time"),
             # A trace reads each value's first transactions in this order and
             # stops at its bound (`cases.trace`); without `id` a sort of the
-            # value's whole ledger came first.
+            # value's whole ledger came first. The columns the gate's rule
+            # reads are carried, so that the rows walked past (not the
+            # reader's) are judged from the index without their heap pages.
             models.Index(
-                fields=["from_hash", "occurred_at", "id"], name="transaction_from_hash_order"
+                fields=["from_hash", "occurred_at", "id"],
+                include=["case", "agency", "handling_code", "from_identifier", "to_identifier"],
+                name="transaction_from_hash_cover",
             ),
             models.Index(fields=["updated_at", "public_id"], name="transaction_sync_order"),
         ]
