@@ -46,6 +46,11 @@ logger = logging.getLogger(__name__)
 DELIVER_MESSAGE = "notifications.deliver_message"
 DELIVER_WEBHOOK = "notifications.deliver_webhook"
 SWEEP_OUTBOX = "notifications.sweep_outbox"
+PUBLISH_MESSAGES = "notifications.publish_messages"
+#: More messages than this from one commit are handed to the broker as one
+#: task that publishes them from a worker: a trace tells hundreds of agencies,
+#: and a broker round trip for each held its request some 300 ms.
+PUBLISH_IN_REQUEST = 20
 
 _ID_TYPES = (uuid.UUID, str, int, dt.date)
 
@@ -247,7 +252,18 @@ def enqueue_webhook(delivery_id: int) -> None:
 
 
 def publish(message_ids: list[uuid.UUID]) -> int:
-    """Hand messages to the broker; what it refuses is left to the sweeper."""
+    """Hand messages to the broker; what it refuses is left to the sweeper.
+    Many at once go as one `PUBLISH_MESSAGES` task, which a worker turns into
+    theirs (`publish_now`); until it has, they stay pending, so the sweeper
+    finds them if that task is lost. The count is of those published here."""
+    if len(message_ids) > PUBLISH_IN_REQUEST and not broker_paused():
+        _send(PUBLISH_MESSAGES, [[str(message_id) for message_id in message_ids]])
+        return 0
+    return publish_now(message_ids)
+
+
+def publish_now(message_ids: list[uuid.UUID]) -> int:
+    """`publish`, each message its own task, whatever their number."""
     return len(_publish(message_ids))
 
 

@@ -10,6 +10,7 @@ a duplicate delivery of a task is harmless.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from celery import shared_task
 from celery.exceptions import Reject
@@ -50,6 +51,12 @@ def deliver_message(self, message_id: str) -> str:
     for delivery_id in result.webhook_ids:
         outbox.enqueue_webhook(delivery_id)
     return _after(self, result)
+
+
+@shared_task(name=outbox.PUBLISH_MESSAGES, **INFRA_RETRY)
+def publish_messages(message_ids: list[str]) -> int:
+    """The messages of one commit, handed over in one go (`outbox.publish`)."""
+    return outbox.publish_now([uuid.UUID(message_id) for message_id in message_ids])
 
 
 @shared_task(bind=True, name=outbox.DELIVER_WEBHOOK, **INFRA_RETRY)
