@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.actors import Actor
 from audit import services as audit
 from audit.models import AuditAction
+from config.bulk import ids_in
 from gate.errors import ValidationFailed
 
 from . import access, deconfliction
@@ -208,7 +209,7 @@ def trace_money(
             break
         sent, more = _first_sent(transactions, frontier)
         rows = list(
-            Transaction.objects.filter(pk__in=sent)
+            Transaction.objects.filter(ids_in("pk", sent))
             .order_by("occurred_at", "id")
             .values(*_EDGE_COLUMNS)[: room + 1]
         )
@@ -265,7 +266,7 @@ def _first_sent(
     sent: Iterable[list[int]]
     if connection.vendor == "postgresql":
         sent = (
-            Identifier.objects.filter(pk__in=frontier.values())
+            Identifier.objects.filter(ids_in("pk", frontier.values()))
             .order_by()
             .annotate(
                 sent=ArraySubquery(
