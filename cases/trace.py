@@ -208,6 +208,8 @@ def trace_money(
         if not frontier:
             break
         sent, more = _first_sent(transactions, frontier)
+        if not sent:
+            break  # the frontier's values sent nothing the reader sees
         rows = list(
             Transaction.objects.filter(ids_in("pk", sent))
             .order_by("occurred_at", "id")
