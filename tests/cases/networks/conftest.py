@@ -23,6 +23,7 @@ from .trace_world import (
     HIDDEN_TITLE,
     Hidden,
     Trail,
+    kr_account,
     money,
     tron,
 )
@@ -33,26 +34,12 @@ MULE_WALLET = "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW"
 
 @pytest.fixture
 def victim_account(shared_case, knp_coordinator):
-    return add_identifier(
-        actor=knp_coordinator,
-        case=shared_case,
-        kind="bank_account",
-        value="110-234-567890",
-        bank_code="088",
-        country="KR",
-    )
+    return kr_account(knp_coordinator, shared_case, "110-234-567890", bank_code="088")
 
 
 @pytest.fixture
 def mule_account(shared_case, knp_coordinator):
-    return add_identifier(
-        actor=knp_coordinator,
-        case=shared_case,
-        kind="bank_account",
-        value="356-0123-4567-83",
-        bank_code="011",
-        country="KR",
-    )
+    return kr_account(knp_coordinator, shared_case, "356-0123-4567-83")
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from cases.deconfliction import add_identifier
 from tests.factories import make_case
 
 from .conftest import MULE_WALLET, TRON_WALLET
+from .trace_world import kr_account
 
 pytestmark = pytest.mark.django_db
 
@@ -331,14 +332,7 @@ def _grow(case, actor, wallet, count: int) -> None:
         person = networks.create_entity(
             actor=actor, case=case, kind=EntityKind.PERSON, name=f"Mule {number}"
         )
-        account = add_identifier(
-            actor=actor,
-            case=case,
-            kind="bank_account",
-            value=f"356-{number:04d}-4567-83",
-            bank_code="011",
-            country="KR",
-        )
+        account = kr_account(actor, case, f"356-{number:04d}-4567-83")
         networks.create_link(
             actor=actor, case=case, kind=LinkKind.HOLDS_ACCOUNT, from_entity=person,
             to_identifier=account,

@@ -18,6 +18,8 @@ from cases.models import Asset, Case, Entity, Link, Transaction
 from tests.cases.mla.helpers import draft
 from tests.factories import make_agency, make_user
 
+from .trace_world import kr_account
+
 pytestmark = pytest.mark.django_db
 
 SELECTORS = {
@@ -231,15 +233,7 @@ def test_a_confidential_agencys_transaction_is_hidden_from_the_other_participant
         level=AccessLevel.CONTRIBUTE,
     )
     sender, recipient = (
-        add_identifier(
-            actor=knp_coordinator,
-            case=co_managed,
-            kind="bank_account",
-            value=f"356-0123-4567-8{n}",
-            bank_code="011",
-            country="KR",
-        )
-        for n in (3, 4)
+        kr_account(knp_coordinator, co_managed, f"356-0123-4567-8{n}") for n in (3, 4)
     )
     record = networks.record_transaction(
         actor=php_investigator, case=co_managed, from_identifier=sender,

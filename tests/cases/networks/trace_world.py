@@ -46,6 +46,13 @@ def tron(actor, case, value: str):
     return add_identifier(actor=actor, case=case, kind="crypto_wallet", value=value, chain="tron")
 
 
+def kr_account(actor, case, value: str, bank_code: str = "011"):
+    """A Korean bank account (011: NongHyup) recorded on `case`."""
+    return add_identifier(
+        actor=actor, case=case, kind="bank_account", value=value, bank_code=bank_code, country="KR"
+    )
+
+
 @dataclass
 class Trail:
     case: object
